@@ -1,0 +1,64 @@
+"""The trading calendar (``seeds/trading_calendar.csv``) as Python objects.
+
+The seed is the single source of session clock times: SQL models read it as a dbt seed, Python reads
+it here. All times are int64 UTC nanoseconds, already DST-resolved by ``scripts/build_calendar.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+CALENDAR_CSV = PROJECT_DIR / "seeds" / "trading_calendar.csv"
+
+
+@dataclass(frozen=True)
+class Session:
+    session_date: str  # YYYY-MM-DD
+    globex_open_ns: int  # 18:00 ET on the previous calendar day
+    pm_open_ns: int  # 04:00 ET
+    rth_open_ns: int  # 09:30 ET
+    or_close_ns: int  # 09:45 ET
+    rth_close_ns: int  # 16:00 ET or 13:00 ET on early-close days
+    globex_close_ns: int  # 17:00 ET
+    is_early_close: bool
+
+
+@functools.lru_cache(maxsize=4)
+def load_calendar(path: str | None = None) -> dict[str, Session]:
+    """All sessions keyed by ISO date, in date order."""
+    sessions: dict[str, Session] = {}
+    with open(path or CALENDAR_CSV, newline="") as fh:
+        for row in csv.DictReader(fh):
+            sessions[row["session_date"]] = Session(
+                session_date=row["session_date"],
+                globex_open_ns=int(row["globex_open_ns"]),
+                pm_open_ns=int(row["pm_open_ns"]),
+                rth_open_ns=int(row["rth_open_ns"]),
+                or_close_ns=int(row["or_close_ns"]),
+                rth_close_ns=int(row["rth_close_ns"]),
+                globex_close_ns=int(row["globex_close_ns"]),
+                is_early_close=row["is_early_close"] == "true",
+            )
+    return sessions
+
+
+def session(date: str) -> Session:
+    """The session for ``date``; ``KeyError`` with a readable message when it is not a trading day."""
+    cal = load_calendar()
+    if date not in cal:
+        raise KeyError(f"{date} is not an NYSE trading session (see seeds/trading_calendar.csv)")
+    return cal[date]
+
+
+def sessions_between(start: str, end: str) -> list[Session]:
+    """Sessions with start <= date <= end, in order."""
+    return [s for d, s in load_calendar().items() if start <= d <= end]
+
+
+def sessions_before(date: str) -> list[Session]:
+    """Sessions strictly before ``date``, most recent first."""
+    return [s for d, s in reversed(load_calendar().items()) if d < date]

@@ -1,0 +1,49 @@
+"""The ``breakbounce`` command line: run / backfill / generate / ingest.
+
+Each subcommand lives in its own module and contributes an ``add_parser(subparsers)`` that sets
+``func`` (called with the parsed args, returns the exit code). Errors go to stderr as one line;
+data goes to files; summaries go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+class UserError(Exception):
+    """A problem with the user's input; printed as one line, exit code ``code``."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from breakbounce import runner
+    from breakbounce.ingest import cli as ingest_cli
+    from breakbounce.synth import cli as synth_cli
+
+    parser = argparse.ArgumentParser(prog="breakbounce", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    runner.add_parsers(sub)
+    synth_cli.add_parser(sub)
+    ingest_cli.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"breakbounce {args.command}: error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print(f"breakbounce {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Plan one run: which session, which warmup sessions, and exactly which Bronze files to open.
+
+The plan is made in Python (before any SQL runs) because a DuckDB view can only prune what it is
+told to read: the plugin hands these file lists to every connection as DuckDB variables, and the
+staging models read ``read_parquet(getvariable('bb_..._files'))``. Files outside the plan are never
+opened — that is the partition pruning, and it is tested by planting unreadable files elsewhere.
+
+Rule for prior sessions (SPEC §1): earlier calendar sessions that have Bronze, i.e. whose UTC
+``date=`` partition of ES trades holds at least one parquet file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from breakbounce import bronze, calendar
+
+NS_PER_MIN = 60_000_000_000
+#: MBP-10 is read from this long before the RTH open (barrier window 240 s + wall_ratio's 30 min).
+MBP10_LEAD_NS = 60 * NS_PER_MIN
+#: Relative volume compares clock offsets from the open up to a full 6.5 h session.
+RTH_SPAN_NS = 390 * NS_PER_MIN
+
+
+class BronzeError(Exception):
+    """Bad or missing Bronze input. ``str()`` is a one-line message naming the date / file / column."""
+
+
+@dataclass
+class RunPlan:
+    date: str
+    bronze_root: Path
+    session: calendar.Session
+    sma_sessions: list[str]  # the run date first, then up to N prior sessions with Bronze (newest first)
+    volume_sessions: list[str]
+    es_trade_files: list[str]
+    mbp10_files: list[str]
+    option_files: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def prior_sessions(self) -> list[str]:
+        return [d for d in dict.fromkeys(self.volume_sessions + self.sma_sessions) if d != self.date]
+
+
+def _parquet_files(directory: Path) -> list[str]:
+    if not directory.is_dir():
+        return []
+    return sorted(str(p) for p in directory.glob("*.parquet") if p.is_file())
+
+
+def dates_with_es_trades(bronze_root: str | os.PathLike) -> list[str]:
+    """UTC dates whose ES trades partition holds at least one parquet file, sorted."""
+    base = Path(bronze_root) / bronze.FUTURES_TRADES.subdir
+    if not base.is_dir():
+        return []
+    out = []
+    for entry in os.scandir(base):
+        if entry.is_dir() and entry.name.startswith("date="):
+            d = entry.name[5:]
+            if any(_parquet_files(Path(entry.path) / h) for h in os.listdir(entry.path)):
+                out.append(d)
+    return sorted(out)
+
+
+def sessions_with_bronze(bronze_root: str | os.PathLike) -> list[str]:
+    """Calendar sessions that have Bronze (their own UTC date holds ES trades), sorted."""
+    cal = calendar.load_calendar()
+    return [d for d in dates_with_es_trades(bronze_root) if d in cal]
+
+
+def _hour_files(root: Path, spec: bronze.BronzeTable, start_ns: int, end_ns: int) -> list[str]:
+    """Files of the UTC hour partitions overlapping [start_ns, end_ns)."""
+    files: list[str] = []
+    for h in range(start_ns // bronze.NS_PER_HOUR, (end_ns - 1) // bronze.NS_PER_HOUR + 1):
+        date = bronze.utc_date_str(h * bronze.NS_PER_HOUR)
+        files += _parquet_files(spec.hour_dir(root, date, h % 24))
+    return files
+
+
+def plan_run(
+    date: str,
+    bronze_root: str | os.PathLike,
+    sma_warmup_sessions: int = 3,
+    volume_lookback_sessions: int = 7,
+) -> RunPlan:
+    root = Path(bronze_root).resolve()
+    try:
+        sess = calendar.session(date)
+    except KeyError as exc:
+        raise BronzeError(str(exc.args[0])) from None
+    trades_dir = bronze.FUTURES_TRADES.date_dir(root, date)
+    available = sessions_with_bronze(root)
+    if date not in available:
+        raise BronzeError(f"no Bronze ES trades for {date}: {trades_dir} has no parquet files")
+    prior = [d for d in available if d < date][::-1]
+    sma_sessions = [date] + prior[:sma_warmup_sessions]
+    volume_sessions = [date] + prior[:volume_lookback_sessions]
+    cal = calendar.load_calendar()
+
+    es_files: list[str] = []
+    for d in dict.fromkeys(sma_sessions + volume_sessions):
+        s = cal[d]
+        if d in sma_sessions:  # whole Globex day: bars, SMAs, front-month choice
+            es_files += _hour_files(root, bronze.FUTURES_TRADES, s.globex_open_ns, s.globex_close_ns)
+        else:  # volume warmup only needs the RTH clock span
+            es_files += _hour_files(root, bronze.FUTURES_TRADES, s.rth_open_ns, s.rth_open_ns + RTH_SPAN_NS)
+    es_files = sorted(set(es_files))
+
+    mbp_files = _hour_files(root, bronze.FUTURES_MBP10, sess.rth_open_ns - MBP10_LEAD_NS, sess.rth_close_ns)
+    opt_files = _parquet_files(bronze.OPTION_TRADES.date_dir(root, date))
+    plan = RunPlan(date, root, sess, sma_sessions, volume_sessions, es_files, mbp_files, opt_files)
+    if not mbp_files:
+        plan.warnings.append(f"no Bronze MBP-10 for {date} under {bronze.FUTURES_MBP10.date_dir(root, date).parent}: barrier features will be NULL")
+    if not opt_files:
+        plan.warnings.append(f"no Bronze option trades for {date}: {bronze.OPTION_TRADES.date_dir(root, date)} is empty; gamma features will be NULL")
+    if len(prior) < max(sma_warmup_sessions, volume_lookback_sessions):
+        plan.warnings.append(
+            f"{date}: only {len(prior)} prior session(s) with Bronze "
+            f"(asked {sma_warmup_sessions} for SMA warmup, {volume_lookback_sessions} for relative volume)"
+        )
+    return plan
+
+
+# --- validation of the planned files -------------------------------------------------------------
+
+def _kind(t: pa.DataType) -> str:
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_floating(t):
+        return "float"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "string"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_null(t):
+        return "null"
+    return str(t)
+
+
+_COMPATIBLE = {"integer": {"integer"}, "float": {"float", "integer"}, "string": {"string"}, "boolean": {"boolean"}}
+#: Columns that may be all-null in Bronze (the earlier pipeline wrote them as the null type).
+_NULLABLE = {"conditions", "opt_bid", "opt_ask", "seq", "is_snapshot"}
+
+
+def validate_file(path: str, spec: bronze.BronzeTable) -> None:
+    """Raise BronzeError naming the file (and column) when it is unreadable or off-contract."""
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt footers
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BronzeError(f"unreadable parquet file {path}: {reason}") from None
+    for f in spec.schema:
+        if f.name not in schema.names:
+            raise BronzeError(f"{path}: missing column '{f.name}' ({spec.name})")
+        got, want = _kind(schema.field(f.name).type), _kind(f.type)
+        if want == "list<item: int16>" or f.name in _NULLABLE and got == "null":
+            continue
+        if got not in _COMPATIBLE.get(want, {want}):
+            raise BronzeError(
+                f"{path}: column '{f.name}' has type {schema.field(f.name).type}, expected {f.type} ({spec.name})"
+            )
+
+
+def validate_plan(plan: RunPlan) -> None:
+    for files, spec in (
+        (plan.es_trade_files, bronze.FUTURES_TRADES),
+        (plan.mbp10_files, bronze.FUTURES_MBP10),
+        (plan.option_files, bronze.OPTION_TRADES),
+    ):
+        for path in files:
+            validate_file(path, spec)

@@ -1,0 +1,26 @@
+{#-
+  Accessors for the run plan that the breakbounce plugin sets on every connection (see
+  breakbounce/dbt_plugin.py). They are evaluated when a query runs, never rendered into DDL.
+-#}
+
+{% macro run_date() -%}
+    coalesce(
+        getvariable('bb_date'),
+        error('breakbounce: no run date; pass --vars ''{date: YYYY-MM-DD}'' to dbt')
+    )
+{%- endmacro %}
+
+{#- Sessions (DATE) whose data this run reads: the run date plus its prior sessions with Bronze. -#}
+{% macro run_sessions(kind='volume') -%}
+    (select unnest(getvariable('bb_{{ kind }}_sessions')))
+{%- endmacro %}
+
+{#- The calendar rows of the run's sessions (the run date and every warmup session). -#}
+{% macro run_calendar() -%}
+    (
+        select *
+        from {{ ref('trading_calendar') }}
+        where session_date in {{ run_sessions('volume') }}
+            or session_date in {{ run_sessions('sma') }}
+    )
+{%- endmacro %}

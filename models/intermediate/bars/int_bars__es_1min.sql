@@ -1,0 +1,49 @@
+-- 1-minute bars (SPY frame) of the run date's Globex day and of every warmup session, with the
+-- 14-bar ATR through each bar (SPEC §4). Volume-only warmup sessions were read for RTH only, so
+-- their bars cover RTH only.
+
+with bars as (
+    {{ ohlcv_bars(60, run_sessions('volume') ~ ' or session_date in ' ~ run_sessions('sma')) }}
+),
+
+true_range as (
+    select
+        *,
+        -- exact, in 1e-9 ES points; a session's first bar has no previous close: high - low
+        greatest(
+            high_e9 - low_e9,
+            abs(high_e9 - lag(close_e9) over by_session),
+            abs(low_e9 - lag(close_e9) over by_session)
+        ) as true_range_e9
+    from bars
+    window by_session as (partition by session_date order by bar_start_ns)
+),
+
+atr as (
+    select
+        *,
+        sum(true_range_e9) over last_bars / count(*) over last_bars as atr_e9
+    from true_range
+    window last_bars as (
+        partition by session_date order by bar_start_ns
+        rows between {{ var('atr_bars') - 1 }} preceding and current row
+    )
+)
+
+select
+    session_date,
+    bar_start_ns,
+    {{ e9_to_spy('open_e9') }} as open,
+    {{ e9_to_spy('high_e9') }} as high,
+    {{ e9_to_spy('low_e9') }} as low,
+    {{ e9_to_spy('close_e9') }} as close,
+    volume,
+    trade_count,
+    {{ e9_to_spy('true_range_e9') }} as true_range,
+    {{ e9_to_spy('atr_e9') }} as atr,
+    open_e9,
+    high_e9,
+    low_e9,
+    close_e9
+from atr
+order by session_date, bar_start_ns

@@ -1,0 +1,115 @@
+-- What staging dropped from Bronze for this run, and why: one row per (table, session, reason).
+-- `rows` counts Bronze rows; `read` rows are what the planned files held. Reasons:
+--   exact_duplicate        identical copies of a record (all columns; MBP-10: same contract,
+--                          ts_event_ns, ts_recv_ns and seq)
+--   outside_session        ES prints in the planned hour files but outside every Globex session
+--                          window of the run (18:00 ET D-1 -> 17:00 ET D)
+--   other_contract         not the session's front month (largest RTH volume)
+--   outside_window         MBP-10 outside [RTH open - 1 h, RTH close) of the run date
+--   crossed_book           MBP-10 rows with ask_px_1 <= bid_px_1
+--   not_zero_dte           option prints whose exp_date is not the run date
+-- plus informational rows (nothing dropped): tick_rule_aggressor = option prints whose side came
+-- from the tick rule because Bronze had aggressor 0.
+
+with es_read as (
+    select count(*) as n from {{ source('bronze', 'es_trades') }}
+),
+
+es_staged as (
+    select session_date, is_front_month, n_copies from {{ ref('stg_bronze__es_trades') }}
+),
+
+es as (
+    select 'es_trades' as table_name, null::date as session_date, 'read' as reason, n as rows from es_read
+    union all
+    select 'es_trades', session_date, 'exact_duplicate', sum(n_copies - 1)
+    from es_staged group by session_date
+    union all
+    select 'es_trades', session_date, 'other_contract', count(*) filter (where not is_front_month)
+    from es_staged group by session_date
+    union all
+    select 'es_trades', null, 'outside_session', (select n from es_read) - sum(n_copies)
+    from es_staged
+),
+
+session as (
+    select * from {{ ref('trading_calendar') }} where session_date = {{ run_date() }}
+),
+
+es_staged_front as (
+    select distinct contract from {{ ref('stg_bronze__es_trades') }}
+    where session_date = {{ run_date() }} and is_front_month
+),
+
+mbp_raw as (
+    select
+        count(*) as n_read,
+        count(*) filter (
+            where symbol not in (
+                select contract from es_staged_front
+            )
+        ) as n_other,
+        count(*) filter (
+            where symbol in (select contract from es_staged_front)
+                and (ts_event_ns < (select rth_open_ns - 3600000000000 from session)
+                    or ts_event_ns >= (select rth_close_ns from session))
+        ) as n_outside
+    from {{ source('bronze', 'es_mbp10') }}
+),
+
+mbp_kept as (
+    -- front month, in window, one copy per record, before the crossed-book filter
+    select
+        count(*) as n_unique,
+        count(*) filter (where ask_px_1 <= bid_px_1) as n_crossed
+    from (
+        select
+            ask_px_1,
+            bid_px_1
+        from {{ source('bronze', 'es_mbp10') }}
+        where symbol in (select contract from es_staged_front)
+            and ts_event_ns >= (select rth_open_ns - 3600000000000 from session)
+            and ts_event_ns < (select rth_close_ns from session)
+        qualify row_number() over (partition by symbol, ts_event_ns, ts_recv_ns, seq) = 1
+    )
+),
+
+mbp as (
+    select 'es_mbp10' as table_name, {{ run_date() }} as session_date, reason, rows
+    from (
+        select 'read' as reason, n_read as rows from mbp_raw
+        union all select 'other_contract', n_other from mbp_raw
+        union all select 'outside_window', n_outside from mbp_raw
+        union all select 'exact_duplicate', (select n_read - n_other - n_outside from mbp_raw) - n_unique from mbp_kept
+        union all select 'crossed_book', n_crossed from mbp_kept
+    )
+),
+
+opt_read as (
+    select count(*) as n from {{ source('bronze', 'spy_option_trades') }}
+),
+
+opt_unique as (
+    select count(*) as n, count(*) filter (where exp_date::date = {{ run_date() }}) as n_zero_dte
+    from (select distinct * from {{ source('bronze', 'spy_option_trades') }})
+),
+
+opt as (
+    select 'spy_option_trades' as table_name, {{ run_date() }} as session_date, reason, rows
+    from (
+        select 'read' as reason, n as rows from opt_read
+        union all select 'exact_duplicate', (select n from opt_read) - n from opt_unique
+        union all select 'not_zero_dte', n - n_zero_dte from opt_unique
+        union all
+        select 'tick_rule_aggressor', count(*) filter (where bronze_aggressor = 0)
+        from {{ ref('stg_bronze__spy_option_trades') }}
+    )
+)
+
+select table_name, session_date, reason, rows::bigint as rows
+from (
+    select * from es
+    union all select * from mbp
+    union all select * from opt
+)
+order by table_name, session_date nulls first, reason

@@ -1,0 +1,78 @@
+-- ES trades of the run's sessions: typed, exact duplicates removed, each print assigned to the Globex
+-- session (18:00 ET D-1 -> 17:00 ET D) it belongs to, and the session's front month flagged.
+-- Materialized as a table (not a view like the other staging models) because every downstream
+-- consumer of the tape (bars, levels, labels, tape physics) would otherwise re-read and re-dedup Bronze.
+{{ config(materialized='table') }}
+
+with source as (
+    select * from {{ source('bronze', 'es_trades') }}
+),
+
+deduplicated as (
+    -- exact duplicates: identical in every Bronze column
+    select
+        ts_event_ns::bigint as ts_event_ns,
+        ts_recv_ns::bigint as ts_recv_ns,
+        seq::bigint as seq,
+        symbol as contract,
+        price::double as price,
+        size::bigint as size,
+        aggressor::tinyint as aggressor,
+        count(*) as n_copies
+    from source
+    group by ts_event_ns, ts_recv_ns, source, symbol, price, size, aggressor, exchange, conditions, seq
+),
+
+sessions as (
+    select session_date, globex_open_ns, globex_close_ns, rth_open_ns, rth_close_ns
+    from {{ run_calendar() }}
+),
+
+in_session as (
+    select
+        s.session_date,
+        t.*,
+        t.ts_event_ns >= s.rth_open_ns and t.ts_event_ns < s.rth_close_ns as is_rth
+    from deduplicated as t
+    asof join sessions as s
+        on t.ts_event_ns >= s.globex_open_ns
+    where t.ts_event_ns < s.globex_close_ns
+),
+
+contract_volume as (
+    select
+        session_date,
+        contract,
+        sum(size) filter (where is_rth) as rth_volume,
+        sum(size) as volume
+    from in_session
+    group by session_date, contract
+),
+
+front_month as (
+    -- the contract with the largest RTH volume (whole-session volume, then name, break ties)
+    select
+        session_date,
+        arg_max(contract, (coalesce(rth_volume, 0), volume, contract)) as front_contract
+    from contract_volume
+    group by session_date
+)
+
+select
+    t.session_date,
+    t.ts_event_ns,
+    t.ts_recv_ns,
+    t.seq,
+    t.contract,
+    t.contract = f.front_contract as is_front_month,
+    t.is_rth,
+    t.price,
+    -- the price as an exact integer of 1e-9 points (Databento's fixed-point unit), so sums and
+    -- differences used by VWAP, SMA and ATR are exact and independent of summation order
+    round(t.price * 1e9)::bigint as price_e9,
+    t.size,
+    t.aggressor,
+    t.n_copies
+from in_session as t
+inner join front_month as f using (session_date)
+order by t.session_date, t.ts_event_ns, t.seq

@@ -1,0 +1,68 @@
+-- SPY 0DTE option trades of the run date: typed, exact duplicates removed, expiring on the run date,
+-- with the customer aggressor side: Bronze `aggressor` when non-zero, else the tick rule per
+-- contract ordered by (ts_event_ns, seq) where a zero tick carries the previous non-zero sign and a
+-- contract's first print is 0 (SPEC §3).
+
+with source as (
+    select * from {{ source('bronze', 'spy_option_trades') }}
+),
+
+deduplicated as (
+    select
+        ts_event_ns::bigint as ts_event_ns,
+        ts_recv_ns::bigint as ts_recv_ns,
+        seq::bigint as seq,
+        underlying,
+        option_symbol,
+        exp_date::date as exp_date,
+        strike::double as strike,
+        "right" as option_right,
+        price::double as price,
+        size::bigint as size,
+        aggressor::tinyint as bronze_aggressor
+    from source
+    group by ts_event_ns, ts_recv_ns, source, underlying, option_symbol, exp_date, strike, "right",
+        price, size, opt_bid, opt_ask, seq, aggressor
+),
+
+zero_dte as (
+    select *
+    from deduplicated
+    where exp_date = {{ run_date() }}
+),
+
+ticks as (
+    select
+        *,
+        nullif(sign(price - lag(price) over by_contract), 0) as tick
+    from zero_dte
+    window by_contract as (partition by option_symbol order by ts_event_ns, seq)
+),
+
+tick_rule as (
+    select
+        *,
+        coalesce(
+            last_value(tick ignore nulls) over (
+                partition by option_symbol order by ts_event_ns, seq
+                rows between unbounded preceding and current row
+            ),
+            0
+        )::tinyint as tick_sign
+    from ticks
+)
+
+select
+    {{ run_date() }} as session_date,
+    ts_event_ns,
+    ts_recv_ns,
+    seq,
+    option_symbol,
+    strike,
+    option_right,
+    price,
+    size,
+    bronze_aggressor,
+    tick_sign,
+    case when bronze_aggressor <> 0 then bronze_aggressor else tick_sign end as aggressor
+from tick_rule
