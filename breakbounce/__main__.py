@@ -1,0 +1,5 @@
+import sys
+
+from breakbounce.cli import main
+
+sys.exit(main())

@@ -1,0 +1,231 @@
+"""``breakbounce run`` and ``breakbounce backfill``: the dbt build of one date, and of many.
+
+``run`` plans and validates the date's Bronze first (a missing date or a bad file is a one-line
+error and exit code 2, before anything is built or written), then runs ``dbt build`` in-process for
+that date. dbt's own log goes to stderr (progress); the summary goes to stdout.
+
+``backfill`` runs each date in its own ``breakbounce run`` process (``--workers`` at a time), each
+with its own DuckDB file and dbt target directory, so dates cannot disturb each other; it prints one
+result line per date and exits non-zero if any date failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from breakbounce import calendar, gold
+from breakbounce.cli import UserError
+from breakbounce.plan import BronzeError, plan_run, sessions_with_bronze, validate_plan
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def _iso_date(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _date_list(text: str) -> list[str]:
+    return [_iso_date(t.strip()) for t in text.split(",") if t.strip()]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer: {text!r}")
+    return n
+
+
+def _add_paths(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bronze", default=os.environ.get("BB_BRONZE", "data/bronze"), help="Bronze root (default: $BB_BRONZE or data/bronze)")
+    p.add_argument("--gold", default=os.environ.get("BB_GOLD", "data/gold"), help="Gold root (default: $BB_GOLD or data/gold)")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="build one date: Bronze -> Gold (dbt build)")
+    p.add_argument("--date", required=True, type=_iso_date, help="session date YYYY-MM-DD")
+    _add_paths(p)
+    p.add_argument("--db", default=os.environ.get("BB_DUCKDB_PATH", str(PROJECT_DIR / "target" / "breakbounce.duckdb")),
+                   help="DuckDB file holding the models (default: target/breakbounce.duckdb)")
+    p.add_argument("--target-path", default=None, help="dbt target directory (default: the project's target/)")
+    p.add_argument("--select", default=None, help="dbt node selection (default: everything)")
+    p.set_defaults(func=cmd_run)
+
+    b = sub.add_parser("backfill", help="build many dates, each in its own process")
+    rng = b.add_mutually_exclusive_group(required=True)
+    rng.add_argument("--start-date", type=_iso_date, help="first date (with --end-date)")
+    rng.add_argument("--dates", type=_date_list, help="comma-separated dates")
+    b.add_argument("--end-date", type=_iso_date, help="last date, inclusive")
+    _add_paths(b)
+    b.add_argument("--workers", type=_positive_int, default=1, help="dates built at once (default 1)")
+    b.add_argument("--dry-run", action="store_true", help="list what would be built, build nothing")
+    b.add_argument("--work-dir", default=str(PROJECT_DIR / "target" / "backfill"), help="per-date DuckDB files and dbt targets")
+    b.set_defaults(func=cmd_backfill)
+
+
+# --- run -----------------------------------------------------------------------------------------
+
+def _dbt_env(args: argparse.Namespace) -> dict[str, str]:
+    return {
+        "BB_BRONZE": os.path.abspath(args.bronze),
+        "BB_GOLD": os.path.abspath(args.gold),
+        "BB_DUCKDB_PATH": os.path.abspath(args.db),
+    }
+
+
+def dbt_build_args(date: str, select: str | None = None, target_path: str | None = None) -> list[str]:
+    cmd = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--vars", f"{{date: '{date}'}}"]
+    if select:
+        cmd += ["--select", select]
+    if target_path:
+        cmd += ["--target-path", target_path, "--log-path", os.path.join(target_path, "logs")]
+    return cmd
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    try:
+        plan = plan_run(args.date, args.bronze)
+        validate_plan(plan)
+    except BronzeError as exc:
+        raise UserError(str(exc)) from None
+    os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
+    os.environ.update(_dbt_env(args))
+    from dbt.cli.main import dbtRunner
+
+    print(f"breakbounce run {args.date}: building (warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr)
+    with contextlib.redirect_stdout(sys.stderr):
+        result = dbtRunner().invoke(dbt_build_args(args.date, args.select, args.target_path))
+    if not result.success:
+        failed = []
+        for r in getattr(result.result, "results", None) or []:
+            if str(r.status) in ("error", "fail", "runtime error"):
+                msg = (r.message or "").strip().splitlines()
+                failed.append(f"{r.node.name}: {msg[0] if msg else r.status}")
+        detail = "; ".join(failed) or (str(result.exception).splitlines()[0] if result.exception else "see dbt log above")
+        print(f"breakbounce run {args.date}: error: dbt build failed: {detail}", file=sys.stderr)
+        return 1
+    elapsed = time.perf_counter() - started
+    print(summarize(args.date, os.path.abspath(args.db), os.path.abspath(args.gold), elapsed))
+    return 0
+
+
+def summarize(date: str, db_path: str, gold_root: str, elapsed: float) -> str:
+    """A few lines for stdout: where Gold is and what it holds."""
+    import duckdb
+
+    gold_path = gold.gold_file(gold_root, date)
+    lines = [f"{date}: built in {elapsed:.1f}s; warehouse {db_path}"]
+    con = duckdb.connect(db_path)  # same config as dbt's still-open connection
+    try:
+        bars = con.execute(
+            "select count(*) from intermediate.int_bars__es_1min where session_date = ?", [date]
+        ).fetchall()[0][0]
+        lines.append(f"  1-min bars: {bars}")
+    finally:
+        con.close()
+    if os.path.exists(gold_path):
+        con = duckdb.connect()
+        rows = con.execute("select count(*) from read_parquet(?)", [gold_path]).fetchall()[0][0]
+        lines.append(f"  gold: {gold_path} ({rows} events)")
+        kinds = con.execute(
+            "select level_kind_name, count(*) from read_parquet(?) group by 1 order by 1", [gold_path]
+        ).fetchall()
+        if kinds:
+            lines.append("  events by level: " + ", ".join(f"{k} {n}" for k, n in kinds))
+        outcomes = con.execute(
+            "select outcome, count(*) from read_parquet(?) group by 1 order by 1", [gold_path]
+        ).fetchall()
+        if outcomes:
+            lines.append("  outcomes (4-min window): " + ", ".join(f"{k} {n}" for k, n in outcomes))
+    return "\n".join(lines)
+
+
+# --- backfill ------------------------------------------------------------------------------------
+
+def backfill_dates(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """(dates to build, notes about dates skipped)."""
+    if args.dates:
+        wanted = sorted(set(args.dates))
+    else:
+        if not args.end_date:
+            raise UserError("--start-date needs --end-date")
+        if args.end_date < args.start_date:
+            raise UserError(f"--end-date {args.end_date} is before --start-date {args.start_date}")
+        wanted = [s.session_date for s in calendar.sessions_between(args.start_date, args.end_date)]
+    have = set(sessions_with_bronze(args.bronze))
+    cal = calendar.load_calendar()
+    todo, skipped = [], []
+    for d in wanted:
+        if d not in cal:
+            skipped.append(f"{d}: not a trading session")
+        elif d not in have:
+            skipped.append(f"{d}: no Bronze ES trades")
+        else:
+            todo.append(d)
+    return todo, skipped
+
+
+def _run_one(date: str, args: argparse.Namespace) -> tuple[str, int, float, str]:
+    work = Path(args.work_dir) / date
+    work.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable, "-m", "breakbounce.cli", "run", "--date", date,
+        "--bronze", args.bronze, "--gold", args.gold,
+        "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt"),
+    ]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    (work / "run.log").write_text(proc.stderr + proc.stdout)
+    if proc.returncode == 0:
+        detail = next((l.strip() for l in proc.stdout.splitlines() if l.strip().startswith("gold:")), "built")
+    else:
+        errors = [l for l in proc.stderr.splitlines() if "error" in l.lower()]
+        detail = (errors[-1] if errors else f"exit {proc.returncode}").strip() + f" (log: {work / 'run.log'})"
+    return date, proc.returncode, elapsed, detail
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    if args.end_date and not args.start_date:
+        raise UserError("--end-date needs --start-date")
+    todo, skipped = backfill_dates(args)
+    for note in skipped:
+        print(f"skip {note}", file=sys.stderr)
+    if args.dry_run:
+        print(f"would build {len(todo)} date(s) with {args.workers} worker(s):")
+        for d in todo:
+            print(f"  {d}")
+        return 0
+    if not todo:
+        raise UserError("no dates with Bronze to build in the requested range")
+    results: list[tuple[str, int, float, str]] = []
+    with ThreadPoolExecutor(max_workers=args.workers) as pool:
+        pending: set[Future] = {pool.submit(_run_one, d, args) for d in todo}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                res = fut.result()
+                results.append(res)
+                status = "ok" if res[1] == 0 else "FAILED"
+                print(f"[{len(results)}/{len(todo)}] {res[0]} {status} in {res[2]:.1f}s", file=sys.stderr, flush=True)
+    results.sort()
+    print(f"{'date':<12}{'status':<8}{'seconds':>8}  detail")
+    for date, code, secs, detail in results:
+        print(f"{date:<12}{'ok' if code == 0 else 'FAILED':<8}{secs:>8.1f}  {detail}")
+    failed = [r for r in results if r[1] != 0]
+    print(f"{len(results) - len(failed)} built, {len(failed)} failed, {len(skipped)} skipped")
+    return 1 if failed else 0
