@@ -11,12 +11,7 @@ import argparse
 import sys
 
 
-class UserError(Exception):
-    """A problem with the user's input; printed as one line, exit code ``code``."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
+from breakbounce.errors import UserError  # noqa: F401  (re-exported: subcommands raise it)
 
 
 def build_parser() -> argparse.ArgumentParser:

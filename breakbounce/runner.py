@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from breakbounce import calendar, gold
-from breakbounce.cli import UserError
+from breakbounce.errors import UserError
 from breakbounce.plan import BronzeError, plan_run, sessions_with_bronze, validate_plan
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -183,7 +183,7 @@ def _run_one(date: str, args: argparse.Namespace) -> tuple[str, int, float, str]
     work = Path(args.work_dir) / date
     work.mkdir(parents=True, exist_ok=True)
     cmd = [
-        sys.executable, "-m", "breakbounce.cli", "run", "--date", date,
+        sys.executable, "-m", "breakbounce", "run", "--date", date,
         "--bronze", args.bronze, "--gold", args.gold,
         "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt"),
     ]

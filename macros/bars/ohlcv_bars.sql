@@ -3,9 +3,9 @@
   labelled by bar start; open/close = first/last trade by (ts_event_ns, seq); empty bars do not
   exist. Prices are in the SPY frame (ES / es_spy_ratio, divided after aggregation, so e.g. high is
   exactly max(price) / ratio); the *_e9 columns keep the ES price in exact 1e-9 point integers.
-  Volume stays in ES contracts.
+  Volume stays in ES contracts. `session_filter` is a boolean SQL expression over session_date.
 -#}
-{% macro ohlcv_bars(width_seconds, sessions) -%}
+{% macro ohlcv_bars(width_seconds, session_filter) -%}
     {%- set width_ns = width_seconds * 1000000000 -%}
     select
         session_date,
@@ -18,7 +18,7 @@
         count(*)::bigint as trade_count
     from {{ ref('stg_bronze__es_trades') }}
     where is_front_month
-        and session_date in {{ sessions }}
+        and ({{ session_filter }})
     group by session_date, bar_start_ns
 {%- endmacro %}
 

@@ -34,7 +34,7 @@ def run_breakbounce(*args: str, env: dict | None = None, cwd: Path | None = None
     """``breakbounce <args>`` in a fresh process (dbt keeps process-wide state, so never in-process)."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "breakbounce.cli", *args],
+        [sys.executable, "-m", "breakbounce", *args],
         capture_output=True, text=True, env=full_env, cwd=cwd or PROJECT_DIR,
     )
 

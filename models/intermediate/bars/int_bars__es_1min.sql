@@ -3,7 +3,7 @@
 -- their bars cover RTH only.
 
 with bars as (
-    {{ ohlcv_bars(60, run_sessions('volume') ~ ' or session_date in ' ~ run_sessions('sma')) }}
+    {{ ohlcv_bars(60, 'session_date in ' ~ run_sessions('volume') ~ ' or session_date in ' ~ run_sessions('sma')) }}
 ),
 
 true_range as (

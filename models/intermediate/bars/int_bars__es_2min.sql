@@ -2,7 +2,7 @@
 -- (`sma_warmup_sessions`, default 3): the input of SMA_200 / SMA_400.
 
 with bars as (
-    {{ ohlcv_bars(120, run_sessions('sma')) }}
+    {{ ohlcv_bars(120, 'session_date in ' ~ run_sessions('sma')) }}
 )
 
 select

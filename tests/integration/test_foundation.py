@@ -1,0 +1,293 @@
+"""Staging and bars end to end: exact bars, front month, dedup, partition pruning, subset runs for
+another date, and one-line errors for bad Bronze."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from breakbounce import bronze, calendar
+from breakbounce.plan import plan_run
+
+from .conftest import run_breakbounce
+from .tape_builder import NS, et_ns, random_session, trades_table, write_trades
+
+D1, D2, D3 = "2025-12-15", "2025-12-16", "2025-12-17"
+RATIO = 10.0
+
+
+def _front_month_tape(tables: list[pa.Table], date: str) -> dict[str, np.ndarray]:
+    """Independent reference: distinct front-month prints of one session's Globex day, (ts, seq) order."""
+    s = calendar.session(date)
+    t = pa.concat_tables(tables)
+    cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in ("ts_event_ns", "seq", "price", "size", "symbol", "ts_recv_ns", "aggressor")}
+    keep = (cols["ts_event_ns"] >= s.globex_open_ns) & (cols["ts_event_ns"] < s.globex_close_ns)
+    rth = (cols["ts_event_ns"] >= s.rth_open_ns) & (cols["ts_event_ns"] < s.rth_close_ns)
+    # distinct rows
+    rows = sorted(set(zip(*(cols[c][keep].tolist() for c in cols))))
+    arr = {c: np.array([r[i] for r in rows]) for i, c in enumerate(cols)}
+    rth_rows = {r for r, flag in zip(zip(*(cols[c].tolist() for c in cols)), rth) if flag}
+    vol: dict[str, int] = {}
+    for r in set(rth_rows):
+        vol[r[4]] = vol.get(r[4], 0) + r[3]
+    front = max(vol, key=lambda k: (vol[k], k))
+    m = arr["symbol"] == front
+    order = np.lexsort((arr["seq"][m], arr["ts_event_ns"][m]))
+    return {c: arr[c][m][order] for c in ("ts_event_ns", "seq", "price", "size")}
+
+
+def _reference_bars(tape: dict[str, np.ndarray], width_s: int) -> list[tuple]:
+    key = tape["ts_event_ns"] // (width_s * NS)
+    out = []
+    for k in np.unique(key):
+        m = key == k
+        p = tape["price"][m]
+        out.append((int(k * width_s * NS), p[0] / RATIO, p.max() / RATIO, p.min() / RATIO, p[-1] / RATIO, int(tape["size"][m].sum()), int(m.sum())))
+    return out
+
+
+def _reference_atr(tape: dict[str, np.ndarray], n_bars: int = 14) -> list[float]:
+    key = tape["ts_event_ns"] // (60 * NS)
+    e9 = np.round(tape["price"] * 1e9).astype(np.int64)
+    highs, lows, closes = [], [], []
+    for k in np.unique(key):
+        m = key == k
+        highs.append(int(e9[m].max()))
+        lows.append(int(e9[m].min()))
+        closes.append(int(e9[m][-1]))
+    trs = []
+    for i in range(len(highs)):
+        tr = highs[i] - lows[i]
+        if i:
+            tr = max(tr, abs(highs[i] - closes[i - 1]), abs(lows[i] - closes[i - 1]))
+        trs.append(tr)
+    atr = []
+    for i in range(len(trs)):
+        window = trs[max(0, i - n_bars + 1): i + 1]
+        atr.append(sum(window) / len(window) / 1e9 / RATIO)
+    return atr
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    """Three sessions of hand-built tape, with the traps staging has to handle."""
+    root = tmp_path_factory.mktemp("bronze")
+    rng = np.random.default_rng(20251216)
+    tables: dict[str, list[pa.Table]] = {}
+    for i, d in enumerate((D1, D2, D3)):
+        front = random_session(d, rng, n=6000, start_price=6000.0 + 10 * i, symbol="ESH6", seq0=i * 100_000)
+        # the back month trades more overnight but less in RTH: RTH volume decides the front month
+        s = calendar.session(d)
+        n_back = 300
+        ts_back = np.sort(np.concatenate([
+            rng.integers(s.globex_open_ns, s.pm_open_ns, n_back - 20),
+            rng.integers(s.rth_open_ns, s.rth_close_ns, 20),
+        ]))
+        back = trades_table(ts_back, 6060.0 + 0.25 * rng.integers(0, 8, n_back), np.full(n_back, 500),
+                            i * 100_000 + 50_000 + np.arange(n_back), symbol="ESM6")
+        # exact duplicates (a re-ingest that appended) and a tie whose file order disagrees with seq
+        dup = front.slice(100, 25)
+        t_tie = et_ns(d, "10:00:30")
+        tie_late = trades_table([t_tie], [6100.0], [5], [i * 100_000 + 90_001])
+        tie_early = trades_table([t_tie], [6100.5], [3], [i * 100_000 + 90_000])
+        # prints in the 17:00-18:00 ET maintenance hour belong to no session
+        gap = trades_table([s.globex_close_ns + 10 * NS], [6000.0], [1], [i * 100_000 + 95_000])
+        write_trades(root, pa.concat_tables([front, back]), "part-a.parquet")
+        write_trades(root, pa.concat_tables([dup, tie_late, gap]), "part-b.parquet")
+        write_trades(root, tie_early, "part-c.parquet")
+        tables[d] = [front, back, dup, tie_late, tie_early, gap]
+    return root, tables
+
+
+@pytest.fixture(scope="module")
+def built_d2(lake, tmp_path_factory):
+    root, _ = lake
+    work = tmp_path_factory.mktemp("run-d2")
+    proc = run_breakbounce("run", "--date", D2, "--bronze", str(root), "--gold", str(work / "gold"),
+                           "--db", str(work / "w.duckdb"), "--target-path", str(work / "dbt"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return work / "w.duckdb", proc
+
+
+def _query(db, sql, params=None):
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_bars_equal_independent_reference(lake, built_d2):
+    _, tables = lake
+    db, _ = built_d2
+    tape = _front_month_tape(tables[D2], D2)
+    for width, model in ((60, "int_bars__es_1min"), (120, "int_bars__es_2min")):
+        got = _query(db, f"select bar_start_ns, open, high, low, close, volume, trade_count from intermediate.{model} "
+                         "where session_date = ? order by bar_start_ns", [D2])
+        assert got == _reference_bars(tape, width)  # exact equality, to the last bit
+    atr = [r[0] for r in _query(db, "select atr from intermediate.int_bars__es_1min where session_date = ? order by bar_start_ns", [D2])]
+    assert atr == _reference_atr(tape)
+
+
+def test_same_timestamp_tie_uses_seq_not_file_order(built_d2):
+    db, _ = built_d2
+    t_tie = et_ns(D2, "10:00:30")
+    bar = t_tie // (60 * NS) * 60 * NS
+    # seq 90_000 (6100.5, written in a later file) precedes seq 90_001 (6100.0) at the same ns
+    (close, high), = _query(db, "select close, high from intermediate.int_bars__es_1min where bar_start_ns = ?", [bar])
+    assert high >= 610.05
+    trades = _query(db, "select price from staging.stg_bronze__es_trades where ts_event_ns = ? order by seq", [t_tie])
+    assert [p for (p,) in trades] == [6100.5, 6100.0]
+
+
+def test_front_month_duplicates_and_quality_counts(lake, built_d2):
+    _, tables = lake
+    db, _ = built_d2
+    fronts = _query(db, "select session_date::varchar, any_value(contract) from staging.stg_bronze__es_trades where is_front_month group by 1 order by 1")
+    assert fronts == [(D1, "ESH6"), (D2, "ESH6")]
+    drops = dict(((r[0], r[1] and str(r[1]), r[2]), r[3]) for r in _query(db, "select * from intermediate.int_quality__bronze_drops"))
+    assert drops[("es_trades", D2, "exact_duplicate")] == 25
+    assert drops[("es_trades", D2, "other_contract")] == 300
+    assert drops[("es_trades", D1, "other_contract")] == 300
+    # the maintenance-hour prints (17:00-18:00 ET) sit in hour files the plan never opens
+    assert drops[("es_trades", None, "outside_session")] == 0
+    assert drops[("es_trades", None, "read")] == sum(
+        len(t) for d in (D1, D2) for t in tables[d][:5]
+    )
+    assert drops[("spy_option_trades", D2, "read")] == 0  # no options for this lake: empty, not an error
+
+
+def test_warnings_for_missing_mbp10_and_options(built_d2):
+    _, proc = built_d2
+    assert "no Bronze MBP-10 for 2025-12-16" in proc.stderr
+    assert "no Bronze option trades for 2025-12-16" in proc.stderr
+
+
+def test_views_hold_no_date(built_d2):
+    db, _ = built_d2
+    for (sql,) in _query(db, "select sql from duckdb_views() where not internal"):
+        assert D2 not in sql and D1 not in sql
+
+
+def test_plan_reads_only_needed_partitions(lake):
+    root, _ = lake
+    plan = plan_run(D2, root)
+    s2, s1 = calendar.session(D2), calendar.session(D1)
+    assert plan.sma_sessions == [D2, D1] and plan.volume_sessions == [D2, D1]
+    for f in plan.es_trade_files:
+        assert "date=2025-12-17" not in f
+    hours = {(p.split("date=")[1][:10], int(p.split("hour=")[1][:2])) for p in plan.es_trade_files}
+    first = s1.globex_open_ns // bronze.NS_PER_HOUR
+    last = (s2.globex_close_ns - 1) // bronze.NS_PER_HOUR
+    assert all(first <= (np.datetime64(d).astype("datetime64[h]").astype(np.int64) + h) <= last for d, h in hours)
+
+
+def test_partition_pruning_never_opens_other_files(lake, tmp_path):
+    """Garbage planted everywhere the run must not look: the build still succeeds."""
+    root, _ = lake
+    lake2 = tmp_path / "bronze"
+    shutil.copytree(root, lake2)
+    garbage = b"this is not parquet"
+    s2 = calendar.session(D2)
+    after_close_hour = (s2.globex_close_ns // bronze.NS_PER_HOUR) + 1  # next session's 18:00 ET hour
+    d = bronze.utc_date_str(after_close_hour * bronze.NS_PER_HOUR)
+    plants = [
+        bronze.FUTURES_TRADES.hour_dir(lake2, d, after_close_hour % 24) / "zz-garbage.parquet",
+        bronze.FUTURES_TRADES.hour_dir(lake2, "2025-12-18", 15) / "zz-garbage.parquet",  # a later date
+        bronze.FUTURES_MBP10.hour_dir(lake2, D2, 3) / "zz-garbage.parquet",  # before RTH - 1 h
+        bronze.OPTION_TRADES.date_dir(lake2, D1) / "zz-garbage.parquet",  # options of another date
+    ]
+    for p in plants:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(garbage)
+    work = tmp_path / "w"
+    proc = run_breakbounce("run", "--date", D2, "--bronze", str(lake2), "--gold", str(work / "gold"),
+                           "--db", str(work / "w.duckdb"), "--target-path", str(work / "dbt"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # and the same garbage inside a planned partition is caught, naming the file
+    bad = bronze.FUTURES_TRADES.hour_dir(lake2, D2, 15) / "zz-garbage.parquet"
+    bad.write_bytes(garbage)
+    proc = run_breakbounce("run", "--date", D2, "--bronze", str(lake2), "--db", str(work / "w2.duckdb"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert str(bad) in proc.stderr and "unreadable parquet" in proc.stderr
+
+
+def test_subset_run_for_another_date_reads_only_that_date(lake, tmp_path):
+    root, _ = lake
+    lake2 = tmp_path / "bronze"
+    shutil.copytree(root, lake2)
+    work = tmp_path / "w"
+    common = ["--bronze", str(lake2), "--gold", str(work / "gold"), "--db", str(work / "w.duckdb"), "--target-path", str(work / "dbt")]
+    proc = run_breakbounce("run", "--date", D3, *common)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # a subset that skips the upstream would read the stale D3 tables: refused, loudly
+    proc = run_breakbounce("run", "--date", D1, *common, "--select", "int_bars__es_2min")
+    assert proc.returncode == 1
+    assert "stg_bronze__es_trades, which was built for 2025-12-17, not 2025-12-15" in proc.stderr
+    # D3's files become unreadable: a subset run for D1 with its upstream must not touch them
+    for p in bronze.FUTURES_TRADES.date_dir(lake2, D3).rglob("*.parquet"):
+        p.write_bytes(b"garbage")
+    proc = run_breakbounce("run", "--date", D1, *common, "--select", "+int_bars__es_1min")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    sessions = _query(work / "w.duckdb", "select distinct session_date::varchar from intermediate.int_bars__es_1min")
+    assert sessions == [(D1,)]
+
+
+def test_missing_date_is_one_line_exit_2_nothing_written(lake, tmp_path):
+    root, _ = lake
+    db = tmp_path / "w.duckdb"
+    proc = run_breakbounce("run", "--date", "2025-12-18", "--bronze", str(root), "--gold", str(tmp_path / "gold"), "--db", str(db))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "breakbounce run: error: no Bronze ES trades for 2025-12-18: "
+        f"{bronze.FUTURES_TRADES.date_dir(root, '2025-12-18')} has no parquet files"
+    )
+    assert not db.exists() and not (tmp_path / "gold").exists()
+
+
+def test_not_a_session_and_bad_arguments(lake):
+    root, _ = lake
+    proc = run_breakbounce("run", "--date", "2025-12-13", "--bronze", str(root))
+    assert proc.returncode == 2 and "2025-12-13 is not an NYSE trading session" in proc.stderr
+    proc = run_breakbounce("run", "--date", "12/16/2025")
+    assert proc.returncode == 2 and "not a date" in proc.stderr
+
+
+@pytest.mark.parametrize("damage", ["missing_column", "wrong_type"])
+def test_off_contract_file_names_file_and_column(lake, tmp_path, damage):
+    root, tables = lake
+    lake2 = tmp_path / "bronze"
+    shutil.copytree(root, lake2)
+    target = sorted(bronze.FUTURES_TRADES.date_dir(lake2, D2).rglob("part-a.parquet"))[5]
+    t = pq.read_table(target)
+    if damage == "missing_column":
+        t = t.drop(["price"])
+    else:
+        t = t.set_column(t.schema.get_field_index("price"), "price", t.column("price").cast(pa.string()))
+    pq.write_table(t, target)
+    proc = run_breakbounce("run", "--date", D2, "--bronze", str(lake2), "--db", str(tmp_path / "w.duckdb"))
+    assert proc.returncode == 2
+    line = proc.stderr.strip()
+    assert "\n" not in line and str(target) in line and "'price'" in line
+
+
+def test_plain_dbt_build_without_bronze_names_the_path(lake, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root, _ = lake
+    env = {**os.environ, "BB_BRONZE": str(root), "BB_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
+    dbt = Path(sys.executable).with_name("dbt")
+    proc = subprocess.run([str(dbt), "build", "--vars", "{date: 2025-12-18}", "--target-path", str(tmp_path / "t")],
+                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode != 0
+    assert "no Bronze ES trades for 2025-12-18" in proc.stdout + proc.stderr
