@@ -34,6 +34,34 @@ def _sql_list(values: list[str], cast: str) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + f"'::{cast}" for v in values) + "]"
 
 
+def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
+    """The ``set variable bb_* = ...`` statements that hand ``plan`` to a DuckDB connection."""
+    empty = {s.name: _empty_file(s) for s in bronze.TABLES.values()}
+    if plan is None:
+        values = {
+            "bb_date": "null::date",
+            "bb_sma_sessions": "[]::date[]",
+            "bb_volume_sessions": "[]::date[]",
+            "bb_es_trades_files": _sql_list([empty["futures_trades"]], "varchar"),
+            "bb_mbp10_files": _sql_list([empty["futures_mbp10"]], "varchar"),
+            "bb_option_files": _sql_list([empty["option_trades"]], "varchar"),
+            "bb_gold_file": "null::varchar",
+        }
+    else:
+        values = {
+            "bb_date": f"'{plan.date}'::date",
+            "bb_sma_sessions": _sql_list(plan.sma_sessions, "date"),
+            "bb_volume_sessions": _sql_list(plan.volume_sessions, "date"),
+            "bb_es_trades_files": _sql_list(plan.es_trade_files, "varchar"),
+            "bb_mbp10_files": _sql_list(plan.mbp10_files or [empty["futures_mbp10"]], "varchar"),
+            "bb_option_files": _sql_list(plan.option_files or [empty["option_trades"]], "varchar"),
+            "bb_gold_file": "'" + gold.gold_file(gold_root, plan.date).replace("'", "''") + "'",
+        }
+    values["bb_has_mbp10"] = "true" if plan is not None and plan.mbp10_files else "false"
+    values["bb_has_options"] = "true" if plan is not None and plan.option_files else "false"
+    return [f"set variable {k} = {v}" for k, v in values.items()]
+
+
 class Plugin(BasePlugin):
     def initialize(self, config: dict[str, Any]) -> None:
         self.date = str(config.get("date") or "").strip() or None
@@ -60,33 +88,8 @@ class Plugin(BasePlugin):
         return self._plan
 
     def _variable_statements(self) -> list[str]:
-        if self._statements is not None:
-            return self._statements
-        plan = self.plan()
-        empty = {s.name: _empty_file(s) for s in bronze.TABLES.values()}
-        if plan is None:
-            values = {
-                "bb_date": "null::date",
-                "bb_sma_sessions": "[]::date[]",
-                "bb_volume_sessions": "[]::date[]",
-                "bb_es_trades_files": _sql_list([empty["futures_trades"]], "varchar"),
-                "bb_mbp10_files": _sql_list([empty["futures_mbp10"]], "varchar"),
-                "bb_option_files": _sql_list([empty["option_trades"]], "varchar"),
-                "bb_gold_file": "null::varchar",
-            }
-        else:
-            values = {
-                "bb_date": f"'{plan.date}'::date",
-                "bb_sma_sessions": _sql_list(plan.sma_sessions, "date"),
-                "bb_volume_sessions": _sql_list(plan.volume_sessions, "date"),
-                "bb_es_trades_files": _sql_list(plan.es_trade_files, "varchar"),
-                "bb_mbp10_files": _sql_list(plan.mbp10_files or [empty["futures_mbp10"]], "varchar"),
-                "bb_option_files": _sql_list(plan.option_files or [empty["option_trades"]], "varchar"),
-                "bb_gold_file": "'" + gold.gold_file(self.gold_root, plan.date).replace("'", "''") + "'",
-            }
-        values["bb_has_mbp10"] = "true" if plan is not None and plan.mbp10_files else "false"
-        values["bb_has_options"] = "true" if plan is not None and plan.option_files else "false"
-        self._statements = [f"set variable {k} = {v}" for k, v in values.items()]
+        if self._statements is None:
+            self._statements = variable_statements(self.plan(), self.gold_root)
         return self._statements
 
     def _configure(self, con) -> None:

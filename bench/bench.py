@@ -1,0 +1,89 @@
+"""Benchmark the main job (SPEC §13): generate a session plus warmup, then time `breakbounce run`.
+
+    python bench/bench.py --scale full            # realistic day: ~700k ES trades, >=5M MBP-10, ~700k options
+    python bench/bench.py --scale test            # small day
+
+Prints generation time per session, then wall time and peak RSS of `breakbounce run` (a child
+process, measured with getrusage), the slowest models from dbt's run_results.json, and row counts.
+Numbers go in the README's Performance section by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from breakbounce import calendar
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
+    """(wall seconds, peak RSS MiB of the child, result) — run in a fresh process each time."""
+    code = (
+        "import resource, subprocess, sys, json, time\n"
+        "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "w = time.perf_counter() - t\n"
+        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(json.dumps({'wall': w, 'rss': rss, 'rc': p.returncode}))\n"
+        "sys.stderr.write(p.stderr[-4000:]); sys.stderr.write(p.stdout[-4000:])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True, env=env)
+    stats = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = subprocess.CompletedProcess(cmd, stats["rc"], proc.stderr, "")
+    return stats["wall"], stats["rss"], result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", choices=["test", "full"], default="full")
+    ap.add_argument("--date", default="2025-12-16")
+    ap.add_argument("--warmup", type=int, default=7, help="prior sessions generated (relative volume needs 7)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--reuse", action="store_true", help="reuse existing generated Bronze")
+    args = ap.parse_args()
+
+    out = Path(args.out) / args.scale
+    bronze, gold, work = out / "bronze", out / "gold", out / "work"
+    prior = [s.session_date for s in calendar.sessions_before(args.date)[: args.warmup]]
+    start = prior[-1] if prior else args.date
+    if not args.reuse or not bronze.exists():
+        shutil.rmtree(out, ignore_errors=True)
+        wall, rss, res = timed([sys.executable, "-m", "breakbounce", "generate", "--start-date", start,
+                                "--end-date", args.date, "--out", str(bronze), "--seed", str(args.seed),
+                                "--scale", args.scale])
+        if res.returncode:
+            print(res.stdout, file=sys.stderr)
+            return 1
+        n = len(prior) + 1
+        print(f"generate {n} sessions ({args.scale}): {wall:.1f}s total, {wall / n:.1f}s per session, peak RSS {rss:.0f} MiB")
+    truth = json.loads((bronze / "_truth" / f"date={args.date}" / "truth.json").read_text())
+    counts = truth.get("row_counts", {})
+    print(f"run date {args.date}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+    shutil.rmtree(work, ignore_errors=True)
+    cmd = [sys.executable, "-m", "breakbounce", "run", "--date", args.date, "--bronze", str(bronze),
+           "--gold", str(gold), "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt")]
+    for label in ("cold (full dbt parse)", "warm (partial parse)"):
+        wall, rss, res = timed(cmd)
+        if res.returncode:
+            print(res.stdout, file=sys.stderr)
+            return 1
+        print(f"breakbounce run, {label}: wall {wall:.2f}s, peak RSS {rss:.0f} MiB")
+    results = json.loads((work / "dbt" / "run_results.json").read_text())
+    slow = sorted(results["results"], key=lambda r: -r["execution_time"])[:8]
+    print("slowest nodes: " + ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.2f}s" for r in slow))
+    print(f"dbt elapsed (inside the run): {results['elapsed_time']:.2f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
