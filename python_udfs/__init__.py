@@ -13,8 +13,6 @@ import duckdb
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Declare all UDFs on ``con`` (idempotent: an existing function of the same name is replaced)."""
-    try:  # TEMP until registry lands
-        from python_udfs import registry
-    except ImportError:
-        return
+    from python_udfs import registry
+
     registry.register_all(con)

@@ -1,0 +1,133 @@
+"""Declare the physics maths as vectorised (Arrow) DuckDB scalar UDFs.
+
+Each UDF wraps a plain numpy function of this package. DuckDB hands the function Arrow arrays of up to 2048
+rows; the wrapper converts them to numpy, calls the numpy function once per chunk and returns an Arrow array.
+
+SQL signatures (all ``DOUBLE`` unless stated; ``*_ns`` are ``BIGINT`` epoch nanoseconds):
+
+=================================================================================  ============================
+``bb_bs_price(spot, strike, t_years, vol, rate, is_call BOOLEAN)``                  DOUBLE  ($ per share)
+``bb_bs_delta(spot, strike, t_years, vol, rate, is_call BOOLEAN)``                  DOUBLE
+``bb_bs_gamma(spot, strike, t_years, vol, rate)``                                   DOUBLE  (per $1, per share)
+``bb_implied_vol(price, spot, strike, t_years, rate, is_call BOOLEAN)``             DOUBLE  (0.20 if unsolvable)
+``bb_implied_vol_raw(price, spot, strike, t_years, rate, is_call BOOLEAN)``         DOUBLE  (NULL if unsolvable)
+``bb_trading_years_to_close(ts_ns BIGINT, close_ns BIGINT)``                        DOUBLE  (≥ 0)
+``bb_barrier_state(delta_liq, replenishment_ratio, filled, canceled, added, depth,
+n_snapshots BIGINT)``                                                               VARCHAR
+``bb_fuel_effect(gamma_exposure)``                                                  VARCHAR
+``bb_dealer_gamma(position, spot, strike, t_years, iv, rate)``                      DOUBLE  (share-gamma)
+=================================================================================  ============================
+
+NULL handling: a NULL in any argument gives NULL. DOUBLE results are also NULL where the numpy function
+returns NaN (invalid inputs such as spot ≤ 0, or an unsolvable implied vol for ``bb_implied_vol_raw``), so
+SQL aggregates skip them instead of turning into NaN. Integer arguments are implicitly cast to DOUBLE by DuckDB.
+All functions are deterministic (``side_effects=False``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from python_udfs import barrier, black_scholes, fuel
+
+__all__ = ["register_all", "UDF_NAMES"]
+
+_T = duckdb.sqltypes
+_KINDS = {
+    "double": (_T.DOUBLE, pa.float64(), 0.0, np.float64),
+    "bigint": (_T.BIGINT, pa.int64(), 0, np.int64),
+    "boolean": (_T.BOOLEAN, pa.bool_(), False, np.bool_),
+    "varchar": (_T.VARCHAR, pa.string(), None, None),
+}
+
+
+def _to_numpy(col, kind: str):
+    """Arrow (Chunked)Array → (numpy values with NULLs filled by a neutral value, NULL mask or None)."""
+    _, pa_type, fill, np_type = _KINDS[kind]
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if col.type != pa_type:
+        col = col.cast(pa_type)
+    mask = None
+    if col.null_count:
+        mask = np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        col = pc.fill_null(col, fill)
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np_type), mask
+
+
+def _arrow_udf(fn: Callable, in_kinds: tuple[str, ...], out_kind: str, nan_is_null: bool) -> Callable:
+    out_pa_type = _KINDS[out_kind][1]
+
+    def udf(*cols):
+        n = len(cols[0])
+        values, mask = [], None
+        for col, kind in zip(cols, in_kinds):
+            v, m = _to_numpy(col, kind)
+            values.append(v)
+            if m is not None:
+                mask = m if mask is None else (mask | m)
+        if mask is not None and mask.all():
+            return pa.nulls(n, type=out_pa_type)
+        out = np.broadcast_to(fn(*values), (n,))
+        if out_kind == "varchar":
+            return pa.array(np.asarray(out, dtype=object), type=out_pa_type, mask=mask)
+        out = np.ascontiguousarray(out, dtype=np.float64)
+        if nan_is_null:
+            nan = np.isnan(out)
+            if nan.any():
+                mask = nan if mask is None else (mask | nan)
+        return pa.array(out, type=out_pa_type, mask=mask)
+
+    udf.__name__ = f"arrow_{fn.__name__}"
+    udf.__doc__ = fn.__doc__
+    # DuckDB checks the declared parameter count against the Python signature: expose a fixed arity.
+    udf.__signature__ = inspect.Signature(
+        [inspect.Parameter(f"arg{i}", inspect.Parameter.POSITIONAL_ONLY) for i in range(len(in_kinds))]
+    )
+    return udf
+
+
+def _implied_vol_fallback(price, spot, strike, t_years, rate, is_call):
+    return black_scholes.implied_vol(price, spot, strike, t_years, rate, is_call, fallback=black_scholes.DEFAULT_IV)
+
+
+_D = "double"
+# name → (numpy function, argument kinds, result kind, NaN result → NULL)
+_SPECS: dict[str, tuple[Callable, tuple[str, ...], str, bool]] = {
+    "bb_bs_price": (black_scholes.bs_price, (_D, _D, _D, _D, _D, "boolean"), _D, True),
+    "bb_bs_delta": (black_scholes.bs_delta, (_D, _D, _D, _D, _D, "boolean"), _D, True),
+    "bb_bs_gamma": (black_scholes.bs_gamma, (_D, _D, _D, _D, _D), _D, True),
+    "bb_implied_vol": (_implied_vol_fallback, (_D, _D, _D, _D, _D, "boolean"), _D, True),
+    "bb_implied_vol_raw": (black_scholes.implied_vol_raw, (_D, _D, _D, _D, _D, "boolean"), _D, True),
+    "bb_trading_years_to_close": (black_scholes.trading_years_to_close, ("bigint", "bigint"), _D, True),
+    "bb_barrier_state": (barrier.barrier_state, (_D, _D, _D, _D, _D, _D, "bigint"), "varchar", False),
+    "bb_fuel_effect": (fuel.fuel_effect, (_D,), "varchar", False),
+    "bb_dealer_gamma": (fuel.dealer_gamma, (_D, _D, _D, _D, _D, _D), _D, True),
+}
+
+UDF_NAMES: tuple[str, ...] = tuple(_SPECS)
+
+
+def register_all(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Declare every ``bb_*`` UDF on ``con``; idempotent (an existing function of the same name is replaced)."""
+    for name, (fn, in_kinds, out_kind, nan_is_null) in _SPECS.items():
+        try:
+            con.remove_function(name)
+        except (duckdb.InvalidInputException, duckdb.CatalogException):
+            pass
+        con.create_function(
+            name,
+            _arrow_udf(fn, in_kinds, out_kind, nan_is_null),
+            parameters=[_KINDS[k][0] for k in in_kinds],
+            return_type=_KINDS[out_kind][0],
+            type="arrow",
+            null_handling="special",
+            side_effects=False,
+        )
+    return con

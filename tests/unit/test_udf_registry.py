@@ -1,0 +1,142 @@
+"""The bb_* DuckDB UDFs: registration, SQL results against the numpy functions, NULL handling."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pytest
+
+from python_udfs import barrier, black_scholes as bs, fuel, registry
+
+T1 = 1.0 / 252.0  # one full 0DTE session in trading years
+ROWS = [  # spot, strike, t_years, vol, rate, is_call, price
+    (685.0, 685.0, T1, 0.20, 0.045, True, 3.75),
+    (685.0, 690.0, T1 / 2, 0.15, 0.045, False, 5.40),
+    (684.3, 680.0, 300 / bs.TRADING_SECONDS_PER_YEAR, 0.30, 0.045, True, 4.35),
+    (684.3, 700.0, 0.0, 0.20, 0.045, False, 15.70),  # expired
+    (-1.0, 685.0, T1, 0.20, 0.045, True, 1.00),  # invalid spot
+    (None, 685.0, T1, 0.20, 0.045, True, 1.00),
+    (685.0, 685.0, T1, 0.20, 0.045, None, 1.00),
+    (685.0, 685.0, T1, None, 0.045, True, None),
+]
+
+
+@pytest.fixture()
+def con():
+    c = duckdb.connect()
+    registry.register_all(c)
+    c.execute(
+        "create table o (spot double, strike double, t double, vol double, rate double, is_call boolean, price double)"
+    )
+    c.executemany("insert into o values (?, ?, ?, ?, ?, ?, ?)", ROWS)
+    yield c
+    c.close()
+
+
+def _np_expected(fn, cols, *, nan_is_null=True):
+    """Apply fn row-wise semantics of the UDF: None if any input is None (or the result is NaN)."""
+    out = []
+    for row in cols:
+        if any(v is None for v in row):
+            out.append(None)
+            continue
+        v = fn(*row)
+        v = v.item() if isinstance(v, np.ndarray) else v
+        out.append(None if (nan_is_null and isinstance(v, float) and np.isnan(v)) else v)
+    return out
+
+
+def _close(actual, expected, tol=1e-12):
+    assert len(actual) == len(expected)
+    for a, e in zip(actual, expected):
+        if e is None or a is None:
+            assert a is None and e is None, (a, e)
+        elif isinstance(e, str):
+            assert a == e
+        else:
+            assert a == pytest.approx(e, rel=tol, abs=tol)
+
+
+def test_registering_twice_is_fine_and_all_names_exist(con):
+    registry.register_all(con)
+    import python_udfs
+
+    python_udfs.register(con)
+    names = {r[0] for r in con.execute("select function_name from duckdb_functions() where function_name like 'bb_%'").fetchall()}
+    assert set(registry.UDF_NAMES) <= names
+
+
+def test_black_scholes_udfs_match_numpy(con):
+    inputs = [r[:6] for r in ROWS]
+    for sql_name, fn in (("bb_bs_price", bs.bs_price), ("bb_bs_delta", bs.bs_delta)):
+        got = [r[0] for r in con.execute(f"select {sql_name}(spot, strike, t, vol, rate, is_call) from o order by rowid").fetchall()]
+        _close(got, _np_expected(fn, inputs))
+    got = [r[0] for r in con.execute("select bb_bs_gamma(spot, strike, t, vol, rate) from o order by rowid").fetchall()]
+    _close(got, _np_expected(bs.bs_gamma, [r[:5] for r in ROWS]))
+    assert got[3] == 0.0 and got[4] is None  # expired → 0; invalid spot → NULL
+    got = [r[0] for r in con.execute("select bb_dealer_gamma(-25, spot, strike, t, vol, rate) from o order by rowid").fetchall()]
+    _close(got, _np_expected(lambda *a: fuel.dealer_gamma(-25, *a), [r[:5] for r in ROWS]))
+
+
+def test_implied_vol_udfs(con):
+    inputs = [(r[6], *r[:3], r[4], r[5]) for r in ROWS]
+    raw = [r[0] for r in con.execute("select bb_implied_vol_raw(price, spot, strike, t, rate, is_call) from o order by rowid").fetchall()]
+    _close(raw, _np_expected(bs.implied_vol_raw, inputs), tol=1e-9)
+    fb = [r[0] for r in con.execute("select bb_implied_vol(price, spot, strike, t, rate, is_call) from o order by rowid").fetchall()]
+    _close(fb, _np_expected(bs.implied_vol, inputs), tol=1e-9)
+    assert raw[:3] == pytest.approx(fb[:3]) and all(v is not None for v in raw[:3])
+    assert raw[3] is None and fb[3] == 0.2  # expired: unsolvable → NULL / fallback
+    assert raw[4] is None and fb[4] == 0.2  # invalid spot
+    assert raw[5:] == [None, None, None] and fb[5:] == [None, None, None]  # NULL inputs → NULL
+    # round trip in SQL
+    back = con.execute(
+        "select bb_bs_price(spot, strike, t, bb_implied_vol(price, spot, strike, t, rate, is_call), rate, is_call) "
+        "from o order by rowid limit 3"
+    ).fetchall()
+    assert [b[0] for b in back] == pytest.approx([r[6] for r in ROWS[:3]], abs=1e-8)
+
+
+def test_trading_years_to_close_udf(con):
+    close = 1_765_918_800_000_000_000
+    got = con.execute(
+        "select bb_trading_years_to_close(ts, ?) from (values (1, ?), (2, ?), (3, ?), (4, NULL)) v(i, ts) order by i",
+        [close, close - 23_400_000_000_000, close - 1, close + 5],
+    ).fetchall()
+    _close([g[0] for g in got], [1 / 252, 1e-9 / bs.TRADING_SECONDS_PER_YEAR, 0.0, None], tol=1e-15)
+
+
+def test_barrier_state_udf(con):
+    rows = [
+        (-200.0, 0.1, 10.0, 300.0, 0.0, 500.0, 5),
+        (150.0, 2.0, 0.0, 0.0, 150.0, 500.0, 5),
+        (-300.0, 0.4, 400.0, 100.0, 200.0, 500.0, 5),
+        (20.0, 1.1, 100.0, 100.0, 220.0, 10.0, 5),
+        (20.0, 0.9, 10.0, 10.0, 40.0, 10.0, 5),
+        (-200.0, 0.1, 10.0, 300.0, 0.0, 500.0, 1),
+        (-200.0, None, 10.0, 300.0, 0.0, 500.0, 5),
+        (-200.0, 0.1, 10.0, 300.0, 0.0, 500.0, None),
+    ]
+    con.execute("create table b (d double, r double, f double, c double, a double, dep double, n bigint)")
+    con.executemany("insert into b values (?, ?, ?, ?, ?, ?, ?)", rows)
+    got = [r[0] for r in con.execute("select bb_barrier_state(d, r, f, c, a, dep, n) from b order by rowid").fetchall()]
+    assert got == ["VACUUM", "WALL", "CONSUMED", "ABSORPTION", "WEAK", "NEUTRAL", None, None]
+    _close(got, _np_expected(lambda *a: str(barrier.barrier_state(*a)), rows))
+    # integer arguments are cast implicitly
+    assert con.execute("select bb_barrier_state(-200, 0, 0, 200, 0, 10, 3)").fetchone()[0] == "VACUUM"
+
+
+def test_fuel_effect_udf(con):
+    got = con.execute(
+        "select bb_fuel_effect(g) from (values (1, -5e4), (2, 2e4), (3, 0.0), (4, NULL)) v(i, g) order by i"
+    ).fetchall()
+    assert [g[0] for g in got] == ["AMPLIFY", "DAMPEN", "NEUTRAL", None]
+
+
+def test_large_query_runs_in_chunks(con):
+    total = con.execute(
+        "select sum(bb_bs_gamma(680 + (range % 100) / 10.0, 685.0, ((range % 1000) + 1) / 1000.0 / 252, 0.2, 0.045)) "
+        "from range(200000)"
+    ).fetchone()[0]
+    i = np.arange(200_000)
+    expected = bs.bs_gamma(680 + (i % 100) / 10.0, 685.0, ((i % 1000) + 1) / 1000.0 / 252, 0.2, 0.045).sum()
+    assert total == pytest.approx(expected, rel=1e-10)
