@@ -89,7 +89,8 @@ def _dbt_env(args: argparse.Namespace) -> dict[str, str]:
 def dbt_build_args(date: str, select: str | None = None, target_path: str | None = None) -> list[str]:
     cmd = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--vars", f"{{date: '{date}'}}"]
     if select:
-        cmd += ["--select", select]
+        # only tests whose every parent is selected: a subset must not test tables it did not rebuild
+        cmd += ["--select", select, "--indirect-selection", "cautious"]
     if target_path:
         cmd += ["--target-path", target_path, "--log-path", os.path.join(target_path, "logs")]
     return cmd

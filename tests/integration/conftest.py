@@ -59,3 +59,34 @@ def build_date(tmp_path):
         return RunResult(proc.returncode, proc.stdout, proc.stderr, db, gold)
 
     return _build
+
+
+GENERATED_START, GENERATED_DATE = "2025-12-11", "2025-12-16"
+
+
+@dataclass
+class GeneratedDay:
+    """A few generated test-scale sessions and one full build of the last one."""
+
+    bronze: Path
+    date: str
+    run: RunResult
+
+    def truth(self, date: str | None = None) -> dict:
+        import json
+
+        return json.loads((self.bronze / "_truth" / f"date={date or self.date}" / "truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def generated_day(tmp_path_factory) -> GeneratedDay:
+    """Generate 2025-12-11..16 (seed 7, scale test) once per test session and build 2025-12-16."""
+    base = tmp_path_factory.mktemp("generated")
+    bronze_root = base / "bronze"
+    proc = run_breakbounce("generate", "--start-date", GENERATED_START, "--end-date", GENERATED_DATE,
+                           "--out", str(bronze_root), "--seed", "7", "--scale", "test")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    db, gold, work = base / "warehouse.duckdb", base / "gold", base / "dbt"
+    proc = run_breakbounce("run", "--date", GENERATED_DATE, "--bronze", str(bronze_root), "--gold", str(gold),
+                           "--db", str(db), "--target-path", str(work))
+    return GeneratedDay(bronze_root, GENERATED_DATE, RunResult(proc.returncode, proc.stdout, proc.stderr, db, gold))

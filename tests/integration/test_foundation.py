@@ -14,62 +14,10 @@ from breakbounce import bronze, calendar
 from breakbounce.plan import plan_run
 
 from .conftest import run_breakbounce
+from . import reference
 from .tape_builder import NS, et_ns, random_session, trades_table, write_trades
 
 D1, D2, D3 = "2025-12-15", "2025-12-16", "2025-12-17"
-RATIO = 10.0
-
-
-def _front_month_tape(tables: list[pa.Table], date: str) -> dict[str, np.ndarray]:
-    """Independent reference: distinct front-month prints of one session's Globex day, (ts, seq) order."""
-    s = calendar.session(date)
-    t = pa.concat_tables(tables)
-    cols = {c: t.column(c).to_numpy(zero_copy_only=False) for c in ("ts_event_ns", "seq", "price", "size", "symbol", "ts_recv_ns", "aggressor")}
-    keep = (cols["ts_event_ns"] >= s.globex_open_ns) & (cols["ts_event_ns"] < s.globex_close_ns)
-    rth = (cols["ts_event_ns"] >= s.rth_open_ns) & (cols["ts_event_ns"] < s.rth_close_ns)
-    # distinct rows
-    rows = sorted(set(zip(*(cols[c][keep].tolist() for c in cols))))
-    arr = {c: np.array([r[i] for r in rows]) for i, c in enumerate(cols)}
-    rth_rows = {r for r, flag in zip(zip(*(cols[c].tolist() for c in cols)), rth) if flag}
-    vol: dict[str, int] = {}
-    for r in set(rth_rows):
-        vol[r[4]] = vol.get(r[4], 0) + r[3]
-    front = max(vol, key=lambda k: (vol[k], k))
-    m = arr["symbol"] == front
-    order = np.lexsort((arr["seq"][m], arr["ts_event_ns"][m]))
-    return {c: arr[c][m][order] for c in ("ts_event_ns", "seq", "price", "size")}
-
-
-def _reference_bars(tape: dict[str, np.ndarray], width_s: int) -> list[tuple]:
-    key = tape["ts_event_ns"] // (width_s * NS)
-    out = []
-    for k in np.unique(key):
-        m = key == k
-        p = tape["price"][m]
-        out.append((int(k * width_s * NS), p[0] / RATIO, p.max() / RATIO, p.min() / RATIO, p[-1] / RATIO, int(tape["size"][m].sum()), int(m.sum())))
-    return out
-
-
-def _reference_atr(tape: dict[str, np.ndarray], n_bars: int = 14) -> list[float]:
-    key = tape["ts_event_ns"] // (60 * NS)
-    e9 = np.round(tape["price"] * 1e9).astype(np.int64)
-    highs, lows, closes = [], [], []
-    for k in np.unique(key):
-        m = key == k
-        highs.append(int(e9[m].max()))
-        lows.append(int(e9[m].min()))
-        closes.append(int(e9[m][-1]))
-    trs = []
-    for i in range(len(highs)):
-        tr = highs[i] - lows[i]
-        if i:
-            tr = max(tr, abs(highs[i] - closes[i - 1]), abs(lows[i] - closes[i - 1]))
-        trs.append(tr)
-    atr = []
-    for i in range(len(trs)):
-        window = trs[max(0, i - n_bars + 1): i + 1]
-        atr.append(sum(window) / len(window) / 1e9 / RATIO)
-    return atr
 
 
 @pytest.fixture(scope="module")
@@ -126,13 +74,13 @@ def _query(db, sql, params=None):
 def test_bars_equal_independent_reference(lake, built_d2):
     _, tables = lake
     db, _ = built_d2
-    tape = _front_month_tape(tables[D2], D2)
+    tape = reference.front_month_tape(tables[D2], D2)
     for width, model in ((60, "int_bars__es_1min"), (120, "int_bars__es_2min")):
         got = _query(db, f"select bar_start_ns, open, high, low, close, volume, trade_count from intermediate.{model} "
                          "where session_date = ? order by bar_start_ns", [D2])
-        assert got == _reference_bars(tape, width)  # exact equality, to the last bit
+        assert got == reference.bars(tape, width)  # exact equality, to the last bit
     atr = [r[0] for r in _query(db, "select atr from intermediate.int_bars__es_1min where session_date = ? order by bar_start_ns", [D2])]
-    assert atr == _reference_atr(tape)
+    assert atr == reference.atr(tape)
 
 
 def test_same_timestamp_tie_uses_seq_not_file_order(built_d2):
