@@ -156,7 +156,9 @@ def write_table(
     table = table.select(spec.schema.names).cast(spec.schema)
     if table.num_rows == 0:
         return []
-    table = table.take(pa.array(_sort_indices(table)))
+    order = _sort_indices(table)
+    if not np.array_equal(order, np.arange(len(order))):  # skip the copy when already sorted
+        table = table.take(pa.array(order))
     written: list[Path] = []
     if not spec.hourly:
         if trading_date is None:
