@@ -1,0 +1,131 @@
+"""The Gold file (SPEC §9): enforced schema, order, an empty file with the schema on a day without
+events, byte-identical reruns, other dates untouched, and a run killed during publishing leaves the
+previous file intact (never a partial one)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from . import bronze_builders as bb
+from .test_point_in_time import CUTS
+
+EXPECTED_TYPES = {
+    "event_id": pa.string(), "ts_ns": pa.int64(), "available_ts_ns": pa.int64(), "session_date": pa.date32(),
+    "date": pa.string(), "symbol": pa.string(), "level_price": pa.float64(), "level_kind": pa.int64(),
+    "level_kind_name": pa.string(), "direction": pa.string(), "direction_sign": pa.int64(), "distance": pa.float64(),
+    "spot": pa.float64(), "atr": pa.float64(), "rel_vol_ratio": pa.float64(),
+}
+for _s in ("_2min", "_4min", "_8min", ""):
+    for _c in ("excursion_max", "excursion_min", "strength_signed", "strength_abs", "time_to_threshold_1",
+               "time_to_threshold_2", "time_to_break_1", "time_to_break_2", "time_to_bounce_1", "time_to_bounce_2",
+               "anchor_spot"):
+        EXPECTED_TYPES[_c + _s] = pa.float64()
+    EXPECTED_TYPES.update({"outcome" + _s: pa.string(), "tradeable_1" + _s: pa.int8(), "tradeable_2" + _s: pa.int8(),
+                           "confirm_ts_ns" + _s: pa.int64()})
+    if _s:
+        EXPECTED_TYPES["future_price" + _s] = pa.float64()
+EXPECTED_TYPES["future_price_5min"] = pa.float64()
+
+STALE_PID = 2**22 + 12345  # above the default pid_max: never a live process
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory):
+    """The shared full build of 2025-12-16, then in the same Gold root: the overnight-only date, a run
+    killed while publishing (on other Bronze, so a complete replacement would be visible), a rerun."""
+    rnd = bb.random_runs(tmp_path_factory)
+    full: bb.Build = rnd["full"]
+    assert full.returncode == 0, full.stderr[-3000:]
+    base: Path = rnd["base"]
+    gold_root = full.gold_root
+    d_file = full.gold_file
+    obs = {"first_bytes": rnd["gold_bytes"]}
+
+    empty = bb.build(bb.OVERNIGHT_ONLY_DATE, rnd["bronze"], gold_root, base / "empty")
+    obs["empty"] = empty
+    obs["empty_stat"] = os.stat(empty.gold_file) if empty.returncode == 0 else None
+    obs["empty_bytes"] = empty.gold_file.read_bytes() if empty.returncode == 0 else None
+
+    stale = d_file.with_name(d_file.name + f".tmp-{STALE_PID}")
+    stale.write_bytes(b"left over by a dead run")
+    cut = CUTS[0]
+    other = base / "other-bronze"
+    bb.truncate_bronze(rnd["bronze"], other, cut)
+    obs["killed_status"] = bb.build_and_kill(full.date, other, gold_root, base / "killed",
+                                             marker="START sql view model marts.gold_touch_signals")
+    obs["after_kill_bytes"] = d_file.read_bytes()
+    obs["other_gold"] = bb.cut_runs(tmp_path_factory, CUTS)[cut].gold_file.read_bytes()
+
+    rerun = bb.build(full.date, rnd["bronze"], gold_root, base / "rerun")
+    obs["rerun"] = rerun
+    obs["rerun_bytes"] = d_file.read_bytes()
+    obs["leftovers"] = sorted(p.name for p in d_file.parent.iterdir() if p.name != d_file.name)
+    obs["empty_stat_after"] = os.stat(empty.gold_file) if empty.returncode == 0 else None
+    obs["empty_bytes_after"] = empty.gold_file.read_bytes() if empty.returncode == 0 else None
+    # a subset run for another date on the warehouse that holds 2025-12-16's tables must not publish
+    obs["subset"] = bb.build("2025-12-15", rnd["bronze"], gold_root, base / "subset", select="gold_touch_signals",
+                             db=full.db)
+    obs["full"] = full
+    return obs
+
+
+def test_schema_is_the_contract(story):
+    schema = pq.read_schema(story["full"].gold_file)
+    assert {f.name: f.type for f in schema} == EXPECTED_TYPES
+    assert schema.names[:6] == ["event_id", "ts_ns", "available_ts_ns", "session_date", "date", "symbol"]
+    assert len(schema) == 79
+    assert all(f.nullable for f in schema)  # OPTIONAL everywhere, whatever the day's data holds
+
+
+def test_file_equals_the_mart_in_order(story):
+    full = story["full"]
+    table = pq.read_table(full.gold_file)
+    assert table.num_rows > 50
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    mart = full.query(f"select {cols} from marts.fct_touch_signals order by ts_ns, level_kind")
+    assert [tuple(r.values()) for r in table.to_pylist()] == mart
+    keys = list(zip(table.column("ts_ns").to_pylist(), table.column("level_kind").to_pylist()))
+    assert keys == sorted(keys)
+    meta = pq.ParquetFile(full.gold_file).metadata
+    assert meta.num_row_groups == 0 or meta.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_day_without_events_gets_an_empty_file_with_the_schema(story):
+    empty = story["empty"]
+    assert empty.returncode == 0, empty.stderr[-3000:]
+    table = pq.read_table(empty.gold_file)
+    assert table.num_rows == 0
+    assert table.schema.equals(pq.read_schema(story["full"].gold_file))
+
+
+def test_killed_run_leaves_the_previous_file_or_a_complete_new_one(story):
+    assert story["killed_status"] == -9
+    after = story["after_kill_bytes"]
+    assert after in (story["first_bytes"], story["other_gold"])
+    assert story["first_bytes"] != story["other_gold"]  # the check can tell the two apart
+
+
+def test_rerun_is_byte_identical_and_cleans_stale_temp_files(story):
+    rerun = story["rerun"]
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert story["rerun_bytes"] == story["first_bytes"]
+    assert story["leftovers"] == []  # the dead runs' .tmp-<pid> files were removed by the publish
+
+
+def test_rerunning_a_date_leaves_other_dates_untouched(story):
+    before, after = story["empty_stat"], story["empty_stat_after"]
+    assert (before.st_mtime_ns, before.st_ino, before.st_size) == (after.st_mtime_ns, after.st_ino, after.st_size)
+    assert story["empty_bytes"] == story["empty_bytes_after"]
+
+
+def test_subset_run_for_another_date_on_stale_tables_publishes_nothing(story):
+    subset = story["subset"]
+    assert subset.returncode != 0
+    assert "2025-12-15" in subset.stderr
+    assert not subset.gold_file.exists()
+    assert story["full"].gold_file.read_bytes() == story["first_bytes"]
