@@ -69,9 +69,20 @@ def dates_with_es_trades(bronze_root: str | os.PathLike) -> list[str]:
 
 
 def sessions_with_bronze(bronze_root: str | os.PathLike) -> list[str]:
-    """Calendar sessions that have Bronze (their own UTC date holds ES trades), sorted."""
+    """Calendar sessions that have Bronze, sorted: ES trades files in the hours of their RTH.
+
+    Looking at the RTH hours (not just the UTC ``date=`` folder) matters: that folder also holds the
+    next session's 18:00-19:00 ET Globex open, which alone must not make a missing day count as a
+    warmup session with no volume.
+    """
     cal = calendar.load_calendar()
-    return [d for d in dates_with_es_trades(bronze_root) if d in cal]
+    root = Path(bronze_root)
+    out = []
+    for d in dates_with_es_trades(root):
+        s = cal.get(d)
+        if s is not None and _hour_files(root, bronze.FUTURES_TRADES, s.rth_open_ns, s.rth_close_ns):
+            out.append(d)
+    return out
 
 
 def _hour_files(root: Path, spec: bronze.BronzeTable, start_ns: int, end_ns: int) -> list[str]:
@@ -97,7 +108,7 @@ def plan_run(
     trades_dir = bronze.FUTURES_TRADES.date_dir(root, date)
     available = sessions_with_bronze(root)
     if date not in available:
-        raise BronzeError(f"no Bronze ES trades for {date}: {trades_dir} has no parquet files")
+        raise BronzeError(f"no Bronze ES trades for {date}: {trades_dir} has no parquet files for the RTH hours")
     prior = [d for d in available if d < date][::-1]
     sma_sessions = [date] + prior[:sma_warmup_sessions]
     volume_sessions = [date] + prior[:volume_lookback_sessions]

@@ -195,7 +195,7 @@ def test_missing_date_is_one_line_exit_2_nothing_written(lake, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
         "breakbounce run: error: no Bronze ES trades for 2025-12-18: "
-        f"{bronze.FUTURES_TRADES.date_dir(root, '2025-12-18')} has no parquet files"
+        f"{bronze.FUTURES_TRADES.date_dir(root, '2025-12-18')} has no parquet files for the RTH hours"
     )
     assert not db.exists() and not (tmp_path / "gold").exists()
 
