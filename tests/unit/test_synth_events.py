@@ -1,0 +1,197 @@
+"""Planted events: levels, touch bars and labels recomputed from the written trades with plain numpy
+(SPEC §5-6 rules, SPY frame = ES / 10), planted book walls/vacuums, planted gamma walls, scenarios."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from breakbounce import calendar
+from breakbounce.synth.scenario import ScenarioError, validate_scenario
+
+from .test_synth_data import DATE, distinct_rows, generated, np_cols, tables, truth
+
+NS = 10**9
+
+
+def _tape(root, date=DATE):
+    tr = truth(root, date)
+    t = distinct_rows(tables(root, date)["trades"])
+    sym = t.column("symbol").to_numpy(zero_copy_only=False)
+    c = np_cols(t.filter(sym == tr["front_symbol"]), ["ts_event_ns", "seq", "price"])
+    return c["ts_event_ns"], c["price"]  # already in (ts, seq) order
+
+
+def _bar(ts, px, t0):
+    m = (ts >= t0) & (ts < t0 + 60 * NS)
+    p = px[m]
+    return p[0], p.max(), p.min(), p[-1]
+
+
+def _outcome(ts, px, level, direction, t1, thr=20.0):
+    m = (ts >= t1) & (ts <= t1 + 480 * NS)
+    p, t = px[m], ts[m]
+    up = direction == "UP"
+    brk = np.flatnonzero(p >= level + thr if up else p <= level - thr)
+    bnc = np.flatnonzero(p <= level - thr if up else p >= level + thr)
+    tb = t[brk[0]] if len(brk) else None
+    tc = t[bnc[0]] if len(bnc) else None
+    if tb is None and tc is None:
+        return "CHOP"
+    if tc is None or (tb is not None and tb < tc):
+        return "BREAK"
+    return "BOUNCE"
+
+
+def _touches(o, h, lo, c, level):
+    return lo - 1.0 - 1e-9 <= level <= h + 1.0 + 1e-9 and abs(c - level) <= 2.5 + 1e-9
+
+
+def _check_events(root, date=DATE):
+    tr = truth(root, date)
+    s = calendar.session(date)
+    ts, px = _tape(root, date)
+    pm = (ts >= s.pm_open_ns) & (ts < s.rth_open_ns)
+    orw = (ts >= s.rth_open_ns) & (ts < s.or_close_ns)
+    levels = {"PM_HIGH": px[pm].max(), "PM_LOW": px[pm].min(), "OR_HIGH": px[orw].max(), "OR_LOW": px[orw].min()}
+    assert tr["realised"]["pm_high_es"] == levels["PM_HIGH"] and tr["realised"]["or_low_es"] == levels["OR_LOW"]
+    for ev in tr["events"]:
+        L = ev["level_price_es"]
+        assert levels[ev["level_kind"]] == L  # the level is exactly the planted price
+        assert ev["level_price_spy"] == pytest.approx(L / 10.0)
+        t0 = ev["t0_ns"]
+        o, h, lo, c = _bar(ts, px, t0)
+        assert _touches(o, h, lo, c, L)
+        assert ("UP" if c < L else "DOWN") == ev["direction"]
+        # the touch is exact (a print at the level) and it is the first touch since the level exists
+        assert (h == L) if ev["direction"] == "UP" else (lo == L)
+        start = s.rth_open_ns if ev["level_kind"].startswith("PM") else s.or_close_ns
+        for b0 in range(start, t0, 60 * NS):
+            if ((ts >= b0) & (ts < b0 + 60 * NS)).any():
+                assert not _touches(*_bar(ts, px, b0), L), b0
+        for w, name in ((120, "2min"), (240, "4min"), (480, "8min")):
+            assert _outcome(ts, px, L, ev["direction"], t0 + w * NS) == ev["expected_outcome"], name
+            assert ev["expected_outcome_by_window"][name] == ev["expected_outcome"]
+        # margins: >= 25 points of reaction by T0 + 5 min, then >= 21 points away through T0 + 20 min
+        sign = -1 if (ev["direction"] == "UP") == (ev["expected_outcome"] == "BOUNCE") else 1
+        rel = sign * (px - L)  # positive = the reaction's direction
+        m5 = (ts >= t0 + 60 * NS) & (ts < t0 + 300 * NS)
+        assert rel[m5].max() >= 25
+        hold = (ts >= t0 + 300 * NS) & (ts <= t0 + 1200 * NS)
+        assert rel[hold].min() > 21
+        after = (ts >= t0 + 60 * NS) & (ts <= t0 + 1200 * NS)
+        assert rel[after].min() > -15
+        assert ev["max_excursion_es"] >= 25 if ev["expected_outcome"] == "BOUNCE" else ev["max_penetration_es"] >= 25
+    return tr
+
+
+def test_default_scenario_pm_high_bounce_and_or_low_break():
+    tr = _check_events(generated())
+    kinds = {(e["level_kind"], e["t0_et"], e["direction"], e["expected_outcome"]) for e in tr["events"]}
+    assert kinds == {("PM_HIGH", "10:05", "UP", "BOUNCE"), ("OR_LOW", "11:20", "DOWN", "BREAK")}
+    assert tr["skipped_events"] == []
+
+
+def test_book_plants_visible_in_sizes():
+    root = generated()
+    tr = truth(root)
+    t = tables(root)["mbp10"]
+    sym = t.column("symbol").to_numpy(zero_copy_only=False)
+    b = np_cols(t.filter(sym == tr["front_symbol"]),
+                ["ts_event_ns"] + [f"{s}_{k}_{i}" for s in ("bid", "ask") for k in ("px", "sz") for i in range(1, 11)])
+    assert {(p["side"], p["kind"]) for p in tr["book_plants"]} == {("ask", "wall"), ("bid", "vacuum")}
+    for p in tr["book_plants"]:
+        px = np.stack([b[f"{p['side']}_px_{i}"] for i in range(1, 11)], axis=1)
+        sz = np.stack([b[f"{p['side']}_sz_{i}"] for i in range(1, 11)], axis=1)
+        win = (b["ts_event_ns"] >= p["start_ns"] + 30 * NS) & (b["ts_event_ns"] < p["end_ns"])
+        zone = (px >= p["price_lo_es"]) & (px <= p["price_hi_es"])
+        lvl = np.broadcast_to(np.arange(10), px.shape)
+        ins = zone & win[:, None] & (lvl < 5)
+        outs = ~zone & win[:, None] & (lvl < 5)
+        assert ins.sum() > 100
+        ratio = np.median(sz[ins]) / np.median(sz[outs])
+        if p["kind"] == "wall":
+            assert ratio > 3.0, ratio
+        else:
+            assert ratio < 0.4, ratio
+        # and it is gone afterwards
+        later = (b["ts_event_ns"] >= p["end_ns"] + 300 * NS) & (b["ts_event_ns"] < p["end_ns"] + 3600 * NS)
+        ins2 = zone & later[:, None] & (lvl < 5)
+        if ins2.sum() > 100:
+            r2 = np.median(sz[ins2]) / np.median(sz[~zone & later[:, None] & (lvl < 5)])
+            assert 0.4 < r2 < 3.0
+
+
+def test_gamma_wall_strikes_have_the_largest_customer_net_buying():
+    root = generated()
+    tr = truth(root)
+    o = np_cols(distinct_rows(tables(root)["options"]), ["strike", "right", "size", "aggressor"])
+    known = o["aggressor"] != 0
+    net = {}
+    for k, r, s, a in zip(o["strike"][known], o["right"][known], o["size"][known], o["aggressor"][known]):
+        net[(k, r)] = net.get((k, r), 0) + int(a) * int(s)
+    walls = {(w["strike"], w["right"]) for w in tr["gamma_walls"]}
+    assert {r for _, r in walls} == {"C", "P"}
+    top = sorted(net, key=lambda k: -net[k])[: len(walls)]
+    assert set(top) == walls
+    for w in tr["gamma_walls"]:
+        assert w["mapped_strike_spy_frame"] == pytest.approx(w["strike"] + tr["mean_basis_spy"], abs=1e-3)
+        assert w["customer_net_buy_contracts"] > 0
+        # near the planted level it belongs to (SPY strike ~ level / (ES per SPY))
+    pm = next(e for e in tr["events"] if e["level_kind"] == "PM_HIGH")
+    call = next(w for w in tr["gamma_walls"] if w["right"] == "C")
+    assert abs(call["mapped_strike_spy_frame"] - pm["level_price_spy"]) < 1.0
+
+
+MIRROR = {
+    "events": [
+        {"id": "pm_low_bounce", "level": "PM_LOW", "outcome": "BOUNCE", "at": "10:15"},
+        {"id": "or_high_break", "level": "OR_HIGH", "outcome": "BREAK", "at": "12:00"},
+    ],
+    "gamma_walls": {"walls": [{"near": "PM_LOW", "right": "P"}]},
+}
+
+
+def test_custom_scenario_mirrored_levels():
+    root = generated(date="2025-12-11", tag="mirror", scenario_json=json.dumps(MIRROR))
+    tr = _check_events(root, "2025-12-11")
+    kinds = {(e["level_kind"], e["t0_et"], e["direction"], e["expected_outcome"]) for e in tr["events"]}
+    assert kinds == {("PM_LOW", "10:15", "DOWN", "BOUNCE"), ("OR_HIGH", "12:00", "UP", "BREAK")}
+    assert [(w["right"]) for w in tr["gamma_walls"]] == ["P"]
+    assert {(p["side"], p["kind"]) for p in tr["book_plants"]} == {("bid", "wall"), ("ask", "vacuum")}
+
+
+def test_early_close_session_halts_and_late_events_are_skipped():
+    sc = {"events": [
+        {"id": "pm_high_bounce", "level": "PM_HIGH", "outcome": "BOUNCE", "at": "10:05"},
+        {"id": "late_or_low", "level": "OR_LOW", "outcome": "BREAK", "at": "12:50"},
+    ]}
+    date = "2025-11-28"  # day after Thanksgiving: RTH closes 13:00 ET, ES halts 13:15 ET
+    root = generated(date=date, tag="early", scenario_json=json.dumps(sc))
+    tr = _check_events(root, date)
+    assert [e["id"] for e in tr["events"]] == ["pm_high_bounce"]
+    assert [e["id"] for e in tr["skipped_events"]] == ["late_or_low"]
+    s = calendar.session(date)
+    assert s.is_early_close
+    ts, _ = _tape(root, date)
+    assert ts.max() < s.rth_close_ns + 15 * 60 * NS
+    o = tables(root, date)["options"].column("ts_event_ns").to_numpy()
+    assert o.min() >= s.rth_open_ns and o.max() < s.rth_close_ns + 15 * 60 * NS
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"events": [{"level": "VWAP", "at": "10:05"}]},
+        {"events": [{"level": "PM_HIGH", "at": "09:40"}]},
+        {"events": [{"level": "PM_HIGH", "at": "10:05"}, {"level": "OR_HIGH", "at": "11:20"}]},
+        {"events": [{"level": "PM_HIGH", "at": "10:05"}, {"level": "OR_LOW", "at": "10:20"}]},
+        {"events": [{"level": "PM_HIGH", "outcome": "CHOP", "at": "10:05"}]},
+        {"unknown": 1},
+    ],
+)
+def test_bad_scenarios_are_rejected(bad):
+    with pytest.raises(ScenarioError):
+        validate_scenario(bad)
