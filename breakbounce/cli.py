@@ -15,18 +15,15 @@ from breakbounce.errors import UserError  # noqa: F401  (re-exported: subcommand
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
     from breakbounce import runner
+    from breakbounce.ingest import cli as ingest_cli
+    from breakbounce.synth import cli as synth_cli
 
     parser = argparse.ArgumentParser(prog="breakbounce", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     runner.add_parsers(sub)
-    for mod in ("breakbounce.synth.cli", "breakbounce.ingest.cli"):
-        try:  # TEMP while these modules are being written
-            importlib.import_module(mod).add_parser(sub)
-        except ImportError:
-            pass
+    synth_cli.add_parser(sub)
+    ingest_cli.add_parser(sub)
     return parser
 
 
