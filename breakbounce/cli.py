@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     from breakbounce.ingest import cli as ingest_cli
     from breakbounce.synth import cli as synth_cli
 
-    parser = argparse.ArgumentParser(prog="breakbounce", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="breakbounce", description="Leak-free, labeled level-touch training data from ES and SPY 0DTE market data.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     runner.add_parsers(sub)
     synth_cli.add_parser(sub)
