@@ -1,0 +1,343 @@
+"""Fuel physics (SPEC §7.3) end to end on hand-built Bronze: dealer gamma, gamma_exposure and
+fuel_effect, the parity strike basis, CALL_WALL / PUT_WALL, dealer-flow velocity, and a date
+without options. Expected values are computed here independently with python_udfs.black_scholes
+from the planted prints (the models compute them in SQL through the UDFs, with ASOF joins and
+running sums).
+
+Session D1 (ES constant at 6000.00 = $600.00 SPY frame, so every bar touches VWAP and the session
+high/low at $600):
+* 10:00-10:04:30 parity pairs at strikes 597/598/599, call and put 10 s apart, with
+  C - P + K = 598.00: the planted basis is 600.00 - 598.00 = $2.00. Every print of a contract has
+  the same price and Bronze aggressor 0, so the tick rule leaves them at 0 (no dealer position).
+* 10:10:00 customers buy 1000 calls K=598 at $1.00 (aggressor +1): dealer -1000 calls, mapped
+  strike 598 + 2 = $600 (CALL_WALL, and inside ±$2 of every $600 level).
+* 10:20:00 customers sell 200 puts K=590 at $0.10 (aggressor -1): dealer +200 puts, mapped $592
+  (PUT_WALL; outside ±$2 of the $600 levels).
+Session D2: the same tape, no option file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from breakbounce import bronze, calendar
+from python_udfs import black_scholes as bs
+
+from .conftest import PROJECT_DIR, run_breakbounce
+
+NS = 1_000_000_000
+MIN = 60 * NS
+RATE = 0.045
+D1, D2 = "2025-12-16", "2025-12-17"
+FUEL_COLUMNS = ("gamma_exposure", "fuel_effect", "option_basis", "gamma_flow_velocity", "gamma_flow_impulse",
+                "gamma_flow_accel_1m", "gamma_flow_accel_3m", "dealer_pressure", "dealer_pressure_accel")
+
+
+# --- builders (also used by test_fuel_pit.py) ------------------------------------------------------
+
+def et(date: str, clock: str) -> int:
+    """UTC ns of an ET clock time (HH:MM[:SS]) during the session ``date`` (offset from the seed's 09:30)."""
+    s = calendar.session(date)
+    hh, mm, *rest = (int(x) for x in clock.split(":"))
+    return s.rth_open_ns + ((hh * 60 + mm) - 570) * MIN + (rest[0] if rest else 0) * NS
+
+
+def es_table(ts, price, seq0: int = 0, contract: str = "ESH6") -> pa.Table:
+    ts = np.asarray(ts, dtype=np.int64)
+    n = len(ts)
+    return pa.table(
+        {
+            "ts_event_ns": pa.array(ts),
+            "ts_recv_ns": pa.array(ts + 1000),
+            "source": ["test"] * n,
+            "symbol": [contract] * n,
+            "price": pa.array(np.asarray(price, dtype=np.float64)),
+            "size": pa.array(np.ones(n, dtype=np.int64)),
+            "aggressor": pa.array(np.where(np.arange(n) % 2 == 0, 1, -1).astype(np.int64)),
+            "exchange": ["CME"] * n,
+            "conditions": pa.nulls(n, pa.list_(pa.int16())),
+            "seq": pa.array(seq0 + np.arange(n, dtype=np.int64)),
+        },
+        schema=bronze.FUTURES_TRADES_SCHEMA,
+    )
+
+
+def option_table(date: str, rows: list[tuple]) -> pa.Table:
+    """rows: (ts_ns, strike, right, price, size, aggressor); seq = row position."""
+    n = len(rows)
+    ts, strike, right, price, size, aggr = (list(c) for c in zip(*rows)) if rows else ([],) * 6
+    return pa.table(
+        {
+            "ts_event_ns": pa.array(ts, pa.int64()),
+            "ts_recv_ns": pa.array(ts, pa.int64()),
+            "source": ["test"] * n,
+            "underlying": ["SPY"] * n,
+            "option_symbol": [bronze.option_symbol(date, r, k) for r, k in zip(right, strike)],
+            "exp_date": [date] * n,
+            "strike": pa.array(strike, pa.float64()),
+            "right": right,
+            "price": pa.array(price, pa.float64()),
+            "size": pa.array(size, pa.int64()),
+            "opt_bid": pa.nulls(n, pa.float64()),
+            "opt_ask": pa.nulls(n, pa.float64()),
+            "seq": pa.array(range(n), pa.int64()),
+            "aggressor": pa.array(aggr, pa.int64()),
+        },
+        schema=bronze.OPTION_TRADES_SCHEMA,
+    )
+
+
+def flat_tape(date: str, price: float = 6000.0, rth_step_s: int = 10) -> pa.Table:
+    """A constant-price ES tape: one print per minute overnight and pre-market, every ``rth_step_s`` in RTH."""
+    s = calendar.session(date)
+    ts = np.concatenate([
+        np.arange(s.globex_open_ns + 30 * NS, s.rth_open_ns, MIN),
+        np.arange(s.rth_open_ns, s.rth_close_ns, rth_step_s * NS),
+        np.arange(s.rth_close_ns, s.globex_close_ns - MIN, MIN),
+    ])
+    return es_table(ts, np.full(len(ts), price))
+
+
+def years_to_close(date: str, ts_ns: int) -> float:
+    return float(bs.trading_years_to_close(ts_ns, calendar.session(date).rth_close_ns))
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def run_date(root: Path, work: Path, date: str) -> tuple[Path, subprocess.CompletedProcess]:
+    """``breakbounce run`` of the fuel models and everything upstream of them (with their dbt tests)."""
+    work.mkdir(parents=True, exist_ok=True)
+    proc = run_breakbounce("run", "--date", date, "--bronze", str(root), "--gold", str(work / "gold"),
+                           "--db", str(work / "w.duckdb"), "--target-path", str(work / "dbt"),
+                           "--select", "+int_physics__fuel")
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
+    return work / "w.duckdb", proc
+
+
+# --- the hand-built session ----------------------------------------------------------------------
+
+BASIS = 2.0
+SPY_SPOT = 598.0  # real SPY = 600.00 SPY frame - basis
+CALL = dict(strike=598.0, price=1.00, size=1000, clock="10:10:00")
+PUT = dict(strike=590.0, price=0.10, size=200, clock="10:20:00")
+
+
+def hand_built_options(date: str) -> list[tuple]:
+    rows = []
+    for i in range(10):  # pairs every 30 s from 10:00:00 to 10:04:30, put 10 s after the call
+        t = et(date, "10:00:00") + i * 30 * NS
+        for k, c, p in ((597.0, 1.60, 0.60), (598.0, 1.10, 1.10), (599.0, 0.70, 1.70)):
+            assert abs((c - p + k) - SPY_SPOT) < 1e-12
+            rows.append((t, k, "C", c, 5, 0))
+            rows.append((t + 10 * NS, k, "P", p, 5, 0))
+    rows.append((et(date, CALL["clock"]), CALL["strike"], "C", CALL["price"], CALL["size"], 1))
+    rows.append((et(date, PUT["clock"]), PUT["strike"], "P", PUT["price"], PUT["size"], -1))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def hand_built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bronze-fuel")
+    for d in (D1, D2):
+        bronze.write_table(flat_tape(d), root, bronze.FUTURES_TRADES, "tape.parquet")
+    bronze.write_table(option_table(D1, hand_built_options(D1)), root, bronze.OPTION_TRADES, "opts.parquet",
+                       trading_date=D1)
+    work = tmp_path_factory.mktemp("run-fuel")
+    db1, _ = run_date(root, work / "d1", D1)
+    db2, proc2 = run_date(root, work / "d2", D2)
+    return db1, db2, proc2
+
+
+def expected_call_flow_gamma(t_ns: int) -> tuple[float, float]:
+    """(iv of the call purchase, BS gamma per share of K=598 at t) with the real SPY spot $598."""
+    t_print = et(D1, CALL["clock"])
+    iv = float(bs.implied_vol_raw(CALL["price"], SPY_SPOT, CALL["strike"], years_to_close(D1, t_print), RATE, True))
+    assert math.isfinite(iv) and 0.01 < iv < 1.0
+    return iv, float(bs.bs_gamma(SPY_SPOT, CALL["strike"], years_to_close(D1, t_ns), iv, RATE))
+
+
+def test_parity_basis_recovered(hand_built):
+    db, _, _ = hand_built
+    rows = dict(query(db, "select asof_ns, option_basis from intermediate.int_options__basis_by_minute"))
+    assert rows[et(D1, "10:00:00")] == 0.0  # no pair completed before 10:00
+    assert rows[et(D1, "10:01:00")] == pytest.approx(BASIS, abs=0.01)
+    assert rows[et(D1, "10:30:00")] == pytest.approx(BASIS, abs=0.01)  # carried forward after the window
+    est = dict(query(db, "select asof_ns, basis_estimate from intermediate.int_options__basis_by_minute"))
+    assert est[et(D1, "10:14:00")] == pytest.approx(BASIS, abs=1e-9)  # last pair 10:04:40 + 10 min
+    assert est[et(D1, "10:15:00")] is None
+    # per event, at t_dec
+    ev = query(db, "select option_basis, available_ts_ns from intermediate.int_physics__fuel "
+                   "where available_ts_ns > ? ", [et(D1, "10:05:00")])
+    assert ev and all(abs(b - BASIS) <= 0.01 for b, _ in ev)
+
+
+def test_gamma_exposure_and_fuel_effect(hand_built):
+    db, _, _ = hand_built
+    rows = query(db, """
+        select f.available_ts_ns, e.level_price, f.gamma_exposure, f.fuel_effect
+        from intermediate.int_physics__fuel f join intermediate.int_touches__detected e using (event_id)
+        order by 1""")
+    after = [r for r in rows if r[0] > et(D1, "10:10:00")]
+    assert len(after) > 10
+    for t_dec, level, gex, effect in after:
+        assert abs(level - 600.0) <= 0.25
+        _, gamma = expected_call_flow_gamma(t_dec)
+        expected = -CALL["size"] * 100 * gamma  # the K=590 puts map to $592: out of range
+        assert gex == pytest.approx(expected, rel=1e-9, abs=1e-5)
+        assert effect == ("AMPLIFY" if expected < -10_000 else "DAMPEN" if expected > 10_000 else "NEUTRAL")
+    assert any(r[3] == "AMPLIFY" for r in after)
+    # options seen but no open position near the level yet: 0 and NEUTRAL
+    mid = [r for r in rows if et(D1, "10:00:00") < r[0] <= et(D1, "10:10:00")]
+    assert mid and all(r[2] == 0.0 and r[3] == "NEUTRAL" for r in mid)
+
+
+def test_dealer_gamma_table(hand_built):
+    db, _, _ = hand_built
+    rows = query(db, """
+        select asof_ns, strike, option_right, dealer_position, mapped_strike, dealer_gamma
+        from intermediate.int_options__dealer_gamma order by asof_ns, strike""")
+    calls = [r for r in rows if r[2] == "C"]
+    puts = [r for r in rows if r[2] == "P"]
+    assert calls[0][0] == et(D1, "10:11:00") and puts[0][0] == et(D1, "10:21:00")
+    assert {r[1] for r in calls} == {598.0} and {r[1] for r in puts} == {590.0}  # pair prints: no position
+    assert all(r[3] == -1000 for r in calls) and all(r[3] == 200 for r in puts)
+    for asof, _, _, _, mapped, dg in calls:
+        assert mapped == pytest.approx(600.0, abs=0.01)
+        if asof < calendar.session(D1).rth_close_ns:
+            assert dg == pytest.approx(-1000 * 100 * expected_call_flow_gamma(asof)[1], rel=1e-9)
+    assert all(r[5] > 0 for r in puts if r[0] < calendar.session(D1).rth_close_ns)
+
+
+def test_walls(hand_built):
+    db, _, _ = hand_built
+    walls = {a: (c, p) for a, c, p in query(db, "select asof_ns, call_wall, put_wall from intermediate.int_levels__option_walls")}
+    s = calendar.session(D1)
+    assert len(walls) == (s.rth_close_ns - s.rth_open_ns) // MIN + 1  # every minute mark, open and close
+    for asof, (c, p) in walls.items():
+        if asof <= et(D1, "10:10:00"):
+            assert c is None and p is None  # before the first print with a position (and before any print)
+        elif asof < s.rth_close_ns:
+            assert c == pytest.approx(CALL["strike"] + BASIS, abs=0.01)
+            assert (p is None) if asof <= et(D1, "10:20:00") else p == pytest.approx(PUT["strike"] + BASIS, abs=0.01)
+    assert walls[s.rth_close_ns] == (None, None)  # zero gamma at the close
+    # the walls enter the level union at T0: CALL_WALL touches at $600
+    kinds = query(db, "select min(ts_ns), count(*) from intermediate.int_touches__detected where level_kind = 10")
+    assert kinds[0][1] > 0 and kinds[0][0] >= et(D1, "10:11:00")
+
+
+def test_dealer_flow_velocity(hand_built):
+    db, _, _ = hand_built
+    rows = {r[0]: r[1:] for r in query(db, """
+        select available_ts_ns, gamma_flow_velocity, gamma_flow_impulse, gamma_flow_accel_1m, gamma_flow_accel_3m,
+               dealer_pressure, dealer_pressure_accel
+        from intermediate.int_physics__fuel""")}
+    t_print = et(D1, CALL["clock"])
+    _, gamma_at_print = expected_call_flow_gamma(t_print)
+    flow = -1 * CALL["size"] * 100 * gamma_at_print  # customer buy: dealer flow negative
+
+    def expect(t_dec: int) -> tuple:
+        def f(a_min: int, b_min: int) -> float:  # F over [t_dec - a, t_dec - b)
+            return flow if t_dec - a_min * MIN <= t_print < t_dec - b_min * MIN else 0.0
+        vel = f(5, 0) / 5
+        base = f(20, 0) / 20
+        imp = (vel - base) / abs(base) if abs(base) > 1e-6 else 0.0
+        a1 = f(1, 0) - f(2, 1)
+        a3 = (f(3, 0) - f(6, 3)) / 3
+        return vel, imp, a1, a3, math.tanh(-vel / 50_000), math.tanh(-a1 / 50_000)
+
+    checked = 0
+    for clock in ("10:11", "10:12", "10:13", "10:14", "10:15", "10:16", "10:17", "10:20", "10:29", "10:31", "10:40"):
+        t_dec = et(D1, clock + ":00")
+        if t_dec not in rows:
+            continue
+        checked += 1
+        for got, want in zip(rows[t_dec], expect(t_dec)):
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-6), clock
+    assert checked >= 8
+    assert rows[et(D1, "10:11:00")][1] == pytest.approx(-3.0)  # impulse: (f/5 - f/20) / |f/20|
+
+
+def test_no_option_prints_yet_gives_null(hand_built):
+    db, _, _ = hand_built
+    rows = query(db, f"select {', '.join(FUEL_COLUMNS)} from intermediate.int_physics__fuel "
+                     "where available_ts_ns <= ?", [et(D1, "10:00:00")])
+    assert rows and all(v is None for r in rows for v in r)
+
+
+def test_date_without_options(hand_built):
+    _, db, proc = hand_built
+    assert "no Bronze option trades" in proc.stderr + proc.stdout
+    rows = query(db, f"select {', '.join(FUEL_COLUMNS)} from intermediate.int_physics__fuel")
+    n_events = query(db, "select count(*) from intermediate.int_touches__detected")[0][0]
+    assert n_events > 0 and len(rows) == n_events
+    assert all(v is None for r in rows for v in r)
+    walls = query(db, "select count(*), count(call_wall), count(put_wall) from intermediate.int_levels__option_walls")
+    assert walls[0][0] > 0 and walls[0][1:] == (0, 0)
+
+
+# --- the synthetic generator's planted walls and basis ----------------------------------------------
+
+def _generator_available() -> bool:
+    proc = subprocess.run([sys.executable, "-m", "breakbounce", "generate", "--help"], capture_output=True,
+                          text=True, cwd=PROJECT_DIR)
+    return proc.returncode == 0
+
+
+@pytest.mark.skipif(not _generator_available(), reason="breakbounce generate is not available")
+def test_synthetic_walls_and_basis(tmp_path_factory):
+    """The generator plants customer buying at one call and one put strike (truth.json gamma_walls) and a
+    known ES/10 - SPY basis (mean_basis_spy).
+
+    * Walls are "largest |dealer gamma| within ±$15 of spot", so a planted strike can only win while spot is
+      near it (gamma decays away from the money) and the tick-rule aggressor of the other 30 % of prints
+      builds spurious positions elsewhere: check that, over the minute marks with spot within $5 of the
+      planted mapped strike, the planted strike is the wall at >= 30 % of them and among the two most
+      frequent walls.
+    * Basis: the generator prices options by Black-Scholes with r on *trading-year* time, so its parity
+      has a carry term K(1 - e^{-rT}) of ~$0.05 on average over the day that C - P + K (SPEC §7.3, no
+      carry term) attributes to spot: the estimate sits ~5 cents below the truth; allow 8 cents.
+    """
+    from collections import Counter
+
+    out = tmp_path_factory.mktemp("synth")
+    date = D1
+    gen = run_breakbounce("generate", "--start-date", date, "--end-date", date, "--out", str(out / "bronze"),
+                          "--seed", "11", "--scale", "test")
+    assert gen.returncode == 0, gen.stderr[-2000:]
+    truth = json.loads((out / "bronze" / "_truth" / f"date={date}" / "truth.json").read_text())
+    if not truth.get("gamma_walls"):
+        pytest.skip("the generator plants no gamma walls")
+    db, _ = run_date(out / "bronze", out / "work", date)
+    marks = query(db, """
+        select b.spot, b.option_basis, w.call_wall, w.put_wall
+        from intermediate.int_levels__option_walls as w
+        join intermediate.int_options__basis_by_minute as b using (asof_ns)""")
+    for wall in truth["gamma_walls"]:
+        col = 2 if wall["right"] == "C" else 3
+        near = [m for m in marks if m[col] is not None and abs(m[0] - wall["mapped_strike_spy_frame"]) <= 5.0]
+        assert len(near) >= 30, wall
+        real = Counter(round(m[col] - m[1]) for m in near)  # wall level back to the real strike
+        top = [k for k, _ in real.most_common(2)]
+        assert wall["strike"] in top, (wall, real.most_common(4))
+        assert real[wall["strike"]] / len(near) >= 0.3, (wall, real.most_common(4))
+        mapped = [m[col] for m in near if round(m[col] - m[1]) == wall["strike"]]
+        # mapped with the estimated basis: the generator's carry term (below) puts it up to ~$0.12 low early in the day
+        assert max(abs(v - wall["mapped_strike_spy_frame"]) for v in mapped) <= 0.15
+    basis = query(db, "select avg(option_basis) from intermediate.int_options__basis_by_minute where n_pairs > 0")[0][0]
+    assert basis == pytest.approx(truth["mean_basis_spy"], abs=0.08)
