@@ -9,7 +9,8 @@ with source as (
 ),
 
 deduplicated as (
-    -- exact duplicates: identical in every Bronze column
+    -- exact duplicates: identical in every column staging uses (source, exchange and conditions are
+    -- not used, so rows differing only there are copies of one print as far as any model can tell)
     select
         ts_event_ns::bigint as ts_event_ns,
         ts_recv_ns::bigint as ts_recv_ns,
@@ -20,11 +21,17 @@ deduplicated as (
         aggressor::tinyint as aggressor,
         count(*) as n_copies
     from source
-    group by ts_event_ns, ts_recv_ns, source, symbol, price, size, aggressor, exchange, conditions, seq
+    group by ts_event_ns, ts_recv_ns, seq, symbol, price, size, aggressor
 ),
 
-sessions as (
-    select session_date, globex_open_ns, globex_close_ns, rth_open_ns, rth_close_ns
+session_hours as (
+    -- Globex sessions are whole UTC hours (18:00 -> 17:00 ET), so an hash join on the hour assigns
+    -- each print to its session without sorting millions of rows
+    select
+        session_date,
+        rth_open_ns,
+        rth_close_ns,
+        unnest(range(globex_open_ns // 3600000000000, globex_close_ns // 3600000000000)) as hour_key
     from {{ run_calendar() }}
 ),
 
@@ -34,9 +41,8 @@ in_session as (
         t.*,
         t.ts_event_ns >= s.rth_open_ns and t.ts_event_ns < s.rth_close_ns as is_rth
     from deduplicated as t
-    asof join sessions as s
-        on t.ts_event_ns >= s.globex_open_ns
-    where t.ts_event_ns < s.globex_close_ns
+    inner join session_hours as s
+        on t.ts_event_ns // 3600000000000 = s.hour_key
 ),
 
 contract_volume as (
@@ -75,4 +81,4 @@ select
     t.n_copies
 from in_session as t
 inner join front_month as f using (session_date)
-order by t.session_date, t.ts_event_ns, t.seq
+-- no ORDER BY: sorting millions of prints costs a second and every consumer orders explicitly
