@@ -14,6 +14,21 @@ relative_volume as (
     select event_id, session_date, rel_vol_ratio from {{ ref('int_touches__relative_volume') }}
 ),
 
+tape as (
+    -- ES tape in [T0, t_dec): volumes near the level, imbalance, OLS velocity, sweeps
+    select * from {{ ref('int_physics__tape') }}
+),
+
+barrier as (
+    -- MBP-10 zone depth dynamics in [t_dec - 240 s, t_dec) (NULL when the date has no MBP-10)
+    select * from {{ ref('int_physics__barrier') }}
+),
+
+fuel as (
+    -- dealer gamma from 0DTE option prints before t_dec (NULL when no print precedes t_dec)
+    select * from {{ ref('int_physics__fuel') }}
+),
+
 labels as (
     -- every label column, per window and the un-suffixed primary copy
     select * from {{ ref('int_labels__by_event') }}
@@ -24,6 +39,9 @@ joined as (
     select
         e.*,
         r.rel_vol_ratio,
+        t.* exclude (event_id, session_date),
+        b.* exclude (event_id, session_date),
+        f.* exclude (event_id, session_date, available_ts_ns),
         l.* exclude (event_id, session_date),
         case
             when e.session_date = {{ run_date() }}
@@ -36,6 +54,9 @@ joined as (
         end as is_run_date
     from events as e
     left join relative_volume as r using (event_id)
+    left join tape as t using (event_id)
+    left join barrier as b using (event_id)
+    left join fuel as f using (event_id)
     left join labels as l using (event_id)
 )
 
@@ -55,6 +76,25 @@ select
     spot,
     atr,
     rel_vol_ratio,
+    barrier_state::varchar as barrier_state,
+    barrier_delta_liq::double as barrier_delta_liq,
+    barrier_replenishment_ratio::double as barrier_replenishment_ratio,
+    depth_in_zone::bigint as depth_in_zone,
+    wall_ratio::double as wall_ratio,
+    tape_imbalance::double as tape_imbalance,
+    tape_buy_vol::bigint as tape_buy_vol,
+    tape_sell_vol::bigint as tape_sell_vol,
+    tape_velocity::double as tape_velocity,
+    sweep_detected::boolean as sweep_detected,
+    fuel_effect::varchar as fuel_effect,
+    gamma_exposure::double as gamma_exposure,
+    option_basis::double as option_basis,
+    gamma_flow_velocity::double as gamma_flow_velocity,
+    gamma_flow_impulse::double as gamma_flow_impulse,
+    gamma_flow_accel_1m::double as gamma_flow_accel_1m,
+    gamma_flow_accel_3m::double as gamma_flow_accel_3m,
+    dealer_pressure::double as dealer_pressure,
+    dealer_pressure_accel::double as dealer_pressure_accel,
     {%- for w in label_windows() %}
     {%- for col, typ in label_value_columns() %}
     {{ col }}{{ label_suffix(w) }}::{{ typ }} as {{ col }}{{ label_suffix(w) }},

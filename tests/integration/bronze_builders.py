@@ -587,13 +587,15 @@ OVERNIGHT_ONLY_DATE = "2025-12-17"
 
 
 def random_runs(tmp_path_factory) -> dict:
-    """Bronze of ``random_day`` plus a session (2025-12-17) with overnight prints only (no RTH bar, so
-    zero events), and the full build of 2025-12-16 into a Gold root shared by the Gold-file tests."""
+    """Bronze of ``random_day`` plus a session (2025-12-17) with overnight prints and a few prints after
+    15:45 only (it has Bronze, but no bar early enough for a label window, so zero events), and the
+    full build of 2025-12-16 into a Gold root shared by the Gold-file tests."""
 
     def make(base: Path) -> dict:
         tape, d, priors = random_day()
         late = Tape()
         late.every(et(OVERNIGHT_ONLY_DATE, "18:30"), et(OVERNIGHT_ONLY_DATE, "02:00"), 10 * MIN, lambda i: 6000.0)
+        late.every(et(OVERNIGHT_ONLY_DATE, "15:50"), et(OVERNIGHT_ONLY_DATE, "15:58"), MIN, lambda i: 6000.0)
         tape.write(base / "bronze")
         late.write(base / "bronze", "late.parquet")
         full = build(d, base / "bronze", base / "gold", base / "full")
