@@ -41,47 +41,38 @@ es_staged_front as (
     where session_date = {{ run_date() }} and is_front_month
 ),
 
-mbp_raw as (
+mbp_flags as (
+    -- one narrow pass over the planned MBP-10 files; a record's identity is hashed (64-bit: a
+    -- collision among a day's few million records has probability ~1e-6) instead of sorted
     select
-        count(*) as n_read,
-        count(*) filter (
-            where symbol not in (
-                select contract from es_staged_front
-            )
-        ) as n_other,
-        count(*) filter (
-            where symbol in (select contract from es_staged_front)
-                and (ts_event_ns < (select rth_open_ns - 3600000000000 from session)
-                    or ts_event_ns >= (select rth_close_ns from session))
-        ) as n_outside
-    from {{ source('bronze', 'es_mbp10') }}
+        m.symbol in (select contract from es_staged_front) as is_front,
+        m.ts_event_ns >= s.rth_open_ns - 3600000000000 and m.ts_event_ns < s.rth_close_ns as in_window,
+        {{ book_level_present('ask', 1, 'm') }} and {{ book_level_present('bid', 1, 'm') }}
+            and m.ask_px_1 <= m.bid_px_1 as is_crossed,
+        hash(m.symbol, m.ts_event_ns, m.ts_recv_ns, m.seq) as record_key
+    from {{ source('bronze', 'es_mbp10') }} as m
+    cross join session as s
 ),
 
-mbp_kept as (
-    -- front month, in window, one copy per record, before the crossed-book filter
+mbp_counts as (
     select
-        count(*) as n_unique,
-        count(*) filter (where ask_px_1 <= bid_px_1) as n_crossed
-    from (
-        select
-            ask_px_1,
-            bid_px_1
-        from {{ source('bronze', 'es_mbp10') }}
-        where symbol in (select contract from es_staged_front)
-            and ts_event_ns >= (select rth_open_ns - 3600000000000 from session)
-            and ts_event_ns < (select rth_close_ns from session)
-        qualify row_number() over (partition by symbol, ts_event_ns, ts_recv_ns, seq) = 1
-    )
+        count(*) as n_read,
+        count(*) filter (where not is_front) as n_other,
+        count(*) filter (where is_front and not in_window) as n_outside,
+        count(*) filter (where is_front and in_window) as n_kept_copies,
+        count(distinct record_key) filter (where is_front and in_window) as n_unique,
+        count(distinct record_key) filter (where is_front and in_window and is_crossed) as n_crossed
+    from mbp_flags
 ),
 
 mbp as (
     select 'es_mbp10' as table_name, {{ run_date() }} as session_date, reason, rows
     from (
-        select 'read' as reason, n_read as rows from mbp_raw
-        union all select 'other_contract', n_other from mbp_raw
-        union all select 'outside_window', n_outside from mbp_raw
-        union all select 'exact_duplicate', (select n_read - n_other - n_outside from mbp_raw) - n_unique from mbp_kept
-        union all select 'crossed_book', n_crossed from mbp_kept
+        select 'read' as reason, n_read as rows from mbp_counts
+        union all select 'other_contract', n_other from mbp_counts
+        union all select 'outside_window', n_outside from mbp_counts
+        union all select 'exact_duplicate', n_kept_copies - n_unique from mbp_counts
+        union all select 'crossed_book', n_crossed from mbp_counts
     )
 ),
 
@@ -90,7 +81,10 @@ opt_read as (
 ),
 
 opt_unique as (
-    select count(*) as n, count(*) filter (where exp_date::date = {{ run_date() }}) as n_zero_dte
+    select
+        count(*) as n,
+        count(*) filter (where exp_date::date = {{ run_date() }}) as n_zero_dte,
+        count(*) filter (where exp_date::date = {{ run_date() }} and aggressor = 0) as n_tick_rule
     from (select distinct * from {{ source('bronze', 'spy_option_trades') }})
 ),
 
@@ -100,9 +94,7 @@ opt as (
         select 'read' as reason, n as rows from opt_read
         union all select 'exact_duplicate', (select n from opt_read) - n from opt_unique
         union all select 'not_zero_dte', n - n_zero_dte from opt_unique
-        union all
-        select 'tick_rule_aggressor', count(*) filter (where bronze_aggressor = 0)
-        from {{ ref('stg_bronze__spy_option_trades') }}
+        union all select 'tick_rule_aggressor', n_tick_rule from opt_unique
     )
 )
 
