@@ -64,7 +64,9 @@ def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
 
 class Plugin(BasePlugin):
     def initialize(self, config: dict[str, Any]) -> None:
-        self.date = str(config.get("date") or "").strip() or None
+        # `--vars '{date: D}'` wins; the CLI passes BB_DATE instead, which keeps the rendered profile
+        # identical across dates so dbt can reuse its parse (vars changes force a full re-parse)
+        self.date = str(config.get("date") or os.environ.get("BB_DATE") or "").strip() or None
         self.bronze_root = os.path.abspath(str(config.get("bronze_root") or "data/bronze"))
         self.gold_root = os.path.abspath(str(config.get("gold_root") or "data/gold"))
         self.sma_warmup = int(config.get("sma_warmup_sessions") or 3)

@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import queue
 import subprocess
 import sys
 import time
@@ -72,7 +73,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _add_paths(b)
     b.add_argument("--workers", type=_positive_int, default=1, help="dates built at once (default 1)")
     b.add_argument("--dry-run", action="store_true", help="list what would be built, build nothing")
-    b.add_argument("--work-dir", default=str(PROJECT_DIR / "target" / "backfill"), help="per-date DuckDB files and dbt targets")
+    b.add_argument("--work-dir", default=str(PROJECT_DIR / "target" / "backfill"), help="per-worker DuckDB files, dbt targets and per-date logs")
     b.set_defaults(func=cmd_backfill)
 
 
@@ -86,8 +87,9 @@ def _dbt_env(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
-def dbt_build_args(date: str, select: str | None = None, target_path: str | None = None) -> list[str]:
-    cmd = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--vars", f"{{date: '{date}'}}"]
+def dbt_build_args(select: str | None = None, target_path: str | None = None) -> list[str]:
+    """``dbt build`` for the date in $BB_DATE (not --vars: unchanged vars let dbt reuse its parse)."""
+    cmd = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     if select:
         # only tests whose every parent is selected: a subset must not test tables it did not rebuild
         cmd += ["--select", select, "--indirect-selection", "cautious"]
@@ -105,11 +107,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
     os.environ.update(_dbt_env(args))
+    os.environ["BB_DATE"] = args.date
     from dbt.cli.main import dbtRunner
 
     print(f"breakbounce run {args.date}: building (warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr)
     with contextlib.redirect_stdout(sys.stderr):
-        result = dbtRunner().invoke(dbt_build_args(args.date, args.select, args.target_path))
+        result = dbtRunner().invoke(dbt_build_args(args.select, args.target_path))
     if not result.success:
         failed = []
         for r in getattr(result.result, "results", None) or []:
@@ -182,9 +185,19 @@ def backfill_dates(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     return todo, skipped
 
 
-def _run_one(date: str, args: argparse.Namespace) -> tuple[str, int, float, str]:
-    work = Path(args.work_dir) / date
+def _run_one(date: str, args: argparse.Namespace, slots: "queue.Queue[int]") -> tuple[str, int, float, str]:
+    # each worker slot keeps its own warehouse and dbt target across dates: two dates never share a
+    # DuckDB file at the same time, and a slot's later dates reuse dbt's parse
+    slot = slots.get()
+    try:
+        return _run_in_slot(date, args, Path(args.work_dir) / f"worker-{slot}")
+    finally:
+        slots.put(slot)
+
+
+def _run_in_slot(date: str, args: argparse.Namespace, work: Path) -> tuple[str, int, float, str]:
     work.mkdir(parents=True, exist_ok=True)
+    log = work / f"run-{date}.log"
     cmd = [
         sys.executable, "-m", "breakbounce", "run", "--date", date,
         "--bronze", args.bronze, "--gold", args.gold,
@@ -193,12 +206,12 @@ def _run_one(date: str, args: argparse.Namespace) -> tuple[str, int, float, str]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
-    (work / "run.log").write_text(proc.stderr + proc.stdout)
+    log.write_text(proc.stderr + proc.stdout)
     if proc.returncode == 0:
         detail = next((l.strip() for l in proc.stdout.splitlines() if l.strip().startswith("gold:")), "built")
     else:
         errors = [l for l in proc.stderr.splitlines() if "error" in l.lower()]
-        detail = (errors[-1] if errors else f"exit {proc.returncode}").strip() + f" (log: {work / 'run.log'})"
+        detail = (errors[-1] if errors else f"exit {proc.returncode}").strip() + f" (log: {log})"
     return date, proc.returncode, elapsed, detail
 
 
@@ -216,8 +229,11 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if not todo:
         raise UserError("no dates with Bronze to build in the requested range")
     results: list[tuple[str, int, float, str]] = []
+    slots: queue.Queue[int] = queue.Queue()
+    for i in range(args.workers):
+        slots.put(i)
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        pending: set[Future] = {pool.submit(_run_one, d, args) for d in todo}
+        pending: set[Future] = {pool.submit(_run_one, d, args, slots) for d in todo}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
