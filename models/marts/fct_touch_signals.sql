@@ -29,6 +29,11 @@ fuel as (
     select * from {{ ref('int_physics__fuel') }}
 ),
 
+context as (
+    -- context, mean reversion, confluence, pressures, approach, transforms, attempts at t_dec
+    select * exclude (close_volatility, gamma_n_contracts) from {{ ref('int_context__features') }}
+),
+
 labels as (
     -- every label column, per window and the un-suffixed primary copy
     select * from {{ ref('int_labels__by_event') }}
@@ -42,11 +47,13 @@ joined as (
         t.* exclude (event_id, session_date),
         b.* exclude (event_id, session_date),
         f.* exclude (event_id, session_date, available_ts_ns),
+        c.* exclude (event_id, session_date, available_ts_ns),
         l.* exclude (event_id, session_date),
         case
             when e.session_date = {{ run_date() }}
                 and r.session_date = e.session_date
                 and l.session_date = e.session_date
+                and c.session_date = e.session_date
                 then true
             else error('breakbounce: fct_touch_signals read an upstream row of session '
                 || coalesce(e.session_date::varchar, '?') || ' in the run for ' || {{ run_date() }}::varchar
@@ -57,6 +64,7 @@ joined as (
     left join tape as t using (event_id)
     left join barrier as b using (event_id)
     left join fuel as f using (event_id)
+    left join context as c using (event_id)
     left join labels as l using (event_id)
 )
 
@@ -95,6 +103,70 @@ select
     gamma_flow_accel_3m::double as gamma_flow_accel_3m,
     dealer_pressure::double as dealer_pressure,
     dealer_pressure_accel::double as dealer_pressure_accel,
+    is_first_15m::boolean as is_first_15m,
+    dist_to_pm_high::double as dist_to_pm_high,
+    dist_to_pm_low::double as dist_to_pm_low,
+    sma_200::double as sma_200,
+    sma_400::double as sma_400,
+    dist_to_sma_200::double as dist_to_sma_200,
+    dist_to_sma_400::double as dist_to_sma_400,
+    sma_200_slope::double as sma_200_slope,
+    sma_400_slope::double as sma_400_slope,
+    sma_200_slope_5bar::double as sma_200_slope_5bar,
+    sma_400_slope_5bar::double as sma_400_slope_5bar,
+    sma_spread::double as sma_spread,
+    mean_reversion_pressure_200::double as mean_reversion_pressure_200,
+    mean_reversion_pressure_400::double as mean_reversion_pressure_400,
+    mean_reversion_velocity_200::double as mean_reversion_velocity_200,
+    mean_reversion_velocity_400::double as mean_reversion_velocity_400,
+    confluence_count::integer as confluence_count,
+    confluence_weighted_score::double as confluence_weighted_score,
+    confluence_min_distance::double as confluence_min_distance,
+    confluence_pressure::double as confluence_pressure,
+    confluence_alignment::tinyint as confluence_alignment,
+    liquidity_pressure::double as liquidity_pressure,
+    tape_pressure::double as tape_pressure,
+    gamma_pressure::double as gamma_pressure,
+    gamma_pressure_accel::double as gamma_pressure_accel,
+    reversion_pressure::double as reversion_pressure,
+    net_break_pressure::double as net_break_pressure,
+    gamma_bucket::varchar as gamma_bucket,
+    approach_velocity::double as approach_velocity,
+    approach_bars::integer as approach_bars,
+    approach_distance::double as approach_distance,
+    prior_touches::integer as prior_touches,
+    bars_since_open::integer as bars_since_open,
+    wall_ratio_nonzero::tinyint as wall_ratio_nonzero,
+    wall_ratio_log::double as wall_ratio_log,
+    barrier_delta_liq_nonzero::tinyint as barrier_delta_liq_nonzero,
+    barrier_delta_liq_log::double as barrier_delta_liq_log,
+    distance_signed::double as distance_signed,
+    distance_atr::double as distance_atr,
+    distance_pct::double as distance_pct,
+    distance_signed_atr::double as distance_signed_atr,
+    distance_signed_pct::double as distance_signed_pct,
+    dist_to_pm_high_atr::double as dist_to_pm_high_atr,
+    dist_to_pm_high_pct::double as dist_to_pm_high_pct,
+    dist_to_pm_low_atr::double as dist_to_pm_low_atr,
+    dist_to_pm_low_pct::double as dist_to_pm_low_pct,
+    dist_to_sma_200_atr::double as dist_to_sma_200_atr,
+    dist_to_sma_200_pct::double as dist_to_sma_200_pct,
+    dist_to_sma_400_atr::double as dist_to_sma_400_atr,
+    dist_to_sma_400_pct::double as dist_to_sma_400_pct,
+    confluence_min_distance_atr::double as confluence_min_distance_atr,
+    confluence_min_distance_pct::double as confluence_min_distance_pct,
+    approach_distance_atr::double as approach_distance_atr,
+    approach_distance_pct::double as approach_distance_pct,
+    level_price_pct::double as level_price_pct,
+    attempt_index::bigint as attempt_index,
+    attempt_cluster_id::bigint as attempt_cluster_id,
+    barrier_replenishment_trend::double as barrier_replenishment_trend,
+    barrier_delta_liq_trend::double as barrier_delta_liq_trend,
+    tape_velocity_trend::double as tape_velocity_trend,
+    tape_imbalance_trend::double as tape_imbalance_trend,
+    confluence_level::tinyint as confluence_level,
+    gex_alignment::tinyint as gex_alignment,
+    breakout_state::tinyint as breakout_state,
     {%- for w in label_windows() %}
     {%- for col, typ in label_value_columns() %}
     {{ col }}{{ label_suffix(w) }}::{{ typ }} as {{ col }}{{ label_suffix(w) }},
