@@ -6,7 +6,7 @@
   holding another date. Every table is therefore stamped with the run date it was built for (a
   DuckDB table comment, set by `stamp_run_date` as a post-hook), and before any model runs,
   `assert_upstream_built_for_run` checks the stamp of every table it depends on, directly or
-  through views. A stale upstream stops the run with a one-line instruction instead.
+  through views or ephemeral models. A stale upstream stops the run with a one-line instruction.
   Views need no stamp: they read the current run's files through getvariable() every time.
 -#}
 
@@ -30,7 +30,7 @@
             {%- for uid in ns.frontier -%}
                 {%- set node = graph.nodes.get(uid) -%}
                 {%- if node is not none and node.resource_type == 'model' -%}
-                    {%- if node.config.materialized == 'view' -%}
+                    {%- if node.config.materialized in ('view', 'ephemeral') -%}
                         {%- do next_frontier.extend(node.depends_on.nodes) -%}
                     {%- elif node not in ns.tables -%}
                         {%- do ns.tables.append(node) -%}

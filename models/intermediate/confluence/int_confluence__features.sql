@@ -13,9 +13,6 @@
 -- Decision: macro confluence_decision (macros/features/confluence_level.sql), also exercised on
 -- hand-built rows by tests/integration/test_confluence_level.py.
 {%- set minute_ns = 60000000000 %}
--- upstream tables reached only through the ephemeral models (for the run-date guard):
--- depends_on: {{ ref('int_bars__es_1min') }}
--- depends_on: {{ ref('int_bars__es_2min') }}
 
 with session as (
     select session_date, rth_open_ns, or_close_ns

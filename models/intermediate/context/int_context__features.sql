@@ -21,9 +21,6 @@
 --                        open dealer position at t_dec (gamma_exposure is then 0 or NULL)
 -- dir = direction_sign (+1 UP, -1 DOWN); clip(x) = min(max(x, -1), 1).
 
--- upstream tables reached only through the ephemeral models (for the run-date guard):
--- depends_on: {{ ref('int_bars__es_1min') }}
--- depends_on: {{ ref('int_bars__es_2min') }}
 
 with events as (
     select

@@ -84,29 +84,9 @@ running as (
     window before_mark as (order by asof_ns rows between unbounded preceding and 1 preceding)
 ),
 
-sma_bars as (
-    -- 2-min bars of the run date and its SMA warmup sessions (warmup first), as one sequence:
-    -- bar count and exact running sum of the closes up to each bar
-    select
-        bar_start_ns + 120000000000 as closed_ns,
-        row_number() over upto_bar as n_bars,
-        sum(close_e9::hugeint) over upto_bar as cum_close_e9
-    from {{ ref('int_bars__es_2min') }}
-    window upto_bar as (order by bar_start_ns rows between unbounded preceding and current row)
-),
-
 sma_series as (
-    -- SMA_200 / SMA_400 after each 2-min bar closes: mean of the last 200 / 400 closes, NULL if fewer
-    select
-        closed_ns,
-        case when n_bars >= 200
-            then (cum_close_e9 - coalesce(lag(cum_close_e9, 200) over by_close, 0)) / 200
-        end as sma_200_e9,
-        case when n_bars >= 400
-            then (cum_close_e9 - coalesce(lag(cum_close_e9, 400) over by_close, 0)) / 400
-        end as sma_400_e9
-    from sma_bars
-    window by_close as (order by closed_ns)
+    -- SMA_200 / SMA_400 after each 2-min bar closes (1e-9 ES points), NULL while too few bars
+    select * from {{ ref('int_levels__sma_by_close') }}
 ),
 
 levels_e9 as (
