@@ -7,7 +7,15 @@ Each record is the top-10 book after one book event. Record kinds:
   every other record inherits the touch of the last touch-defining record before it;
 * size updates: random adds/cancels/modifies at depth k (P ∝ e^{-k/3}) with a fresh size from the
   depth profile D(side, price, t) (the bulk of the records), absolute-price sets (planted walls /
-  vacuums switching on and off), and depletions of the touch queue by non-sweeping trade prints.
+  vacuums switching on, stepping every 5 s while a wall builds / a vacuum is pulled, and off), and
+  depletions of the touch queue by non-sweeping trade prints.
+
+D(side, price, t) = regime base x phase of day x a flat depth growth (1 %/level) x a persistent
+per-price factor x a slow per-side depth factor (OU, 5 min) x a small per-update noise (3 %): a queue
+changes by a few orders at a time, so the barrier's adds and cancels (SPEC 7.2) come mostly from the
+touch moving and from planted builds / pulls, not from redrawing whole queues. Planted queues are
+uniform over their price range and follow their ramp exactly (no per-update noise); random updates that
+would re-join a vacuum while it is pulled go to the other side of the book instead.
 
 Sizes are remembered per (side, absolute tick), so a wall stays at its price while the touch moves:
 the displayed size of (side, tick) at record r is the last set there up to r minus the depletions
@@ -33,12 +41,31 @@ from breakbounce.synth.trades import TradeEvents, cluster_times, unique_parity
 UPD_NONE, UPD_REL, UPD_ABS, UPD_DEP = 0, 1, 2, 3
 BID, ASK = 0, 1
 MEMORY_NS = 120 * NS
+TICK_SIGMA = 0.08  # log-sd of the persistent per-price size factor
+LEVEL_GROWTH = 1.01  # queues grow ~1 % per level away from the touch
+SLOW_SIGMA = 0.3  # stationary log-sd of a side's slow depth factor
+SLOW_TAU_NS = 300 * NS  # its correlation time
+SLOW_KNOT_NS = 30 * NS
+SET_SIGMA = 0.03  # log-sd of a queue's refreshed size around its profile (queues change by a few orders at a time)
+RAMP_STEP_NS = 5 * NS  # a planted wall / vacuum steps its queues every 5 s while it builds / is pulled
+PLANT_LEVEL_FAC = LEVEL_GROWTH**4.5  # planted queues are uniform across depth (the mean depth factor)
+
 SUB_BITS = 12
 NCOL = 2 * BOOK_DEPTH
 _LEVEL_P = np.exp(-np.arange(BOOK_DEPTH) / 3.0)
 _LEVEL_P /= _LEVEL_P.sum()
 # 15 random bits -> depth level with P(k) ∝ e^{-k/3}
 _LEVEL_TABLE = np.searchsorted(np.cumsum(_LEVEL_P), (np.arange(1 << 15) + 0.5) / (1 << 15)).astype(np.int8)
+
+
+def plant_multiplier(p: dict, ts) -> np.ndarray:
+    """Size multiplier of a plant at ``ts``: 1 at start_ns, growing (wall) / shrinking (vacuum) geometrically
+    to ``multiplier`` at full_ns, then held until end_ns. Uniform over the plant's price range (a tapered
+    wall would make every one-tick shift of the visible book swap unequal queues in and out of the zone)."""
+    start = p["start_ns"]
+    full = p.get("full_ns", start)
+    w = np.clip((np.asarray(ts, dtype=np.float64) - start) / max(full - start, 1), 0.0, 1.0)
+    return float(p["multiplier"]) ** w
 
 
 @dataclass
@@ -109,10 +136,22 @@ class BookBuilder:
         self.front, self.back = front, back
         self.rng, self.dup_rng = rng, dup_rng
         self.stats = BookStats()
+        self.plant_noise = [rng.lognormal(0.0, 0.08, p["hi_tick"] - p["lo_tick"] + 1) for p in plants]
+        # the resting depth of each side drifts over minutes (an OU log factor per side on a 30 s grid)
+        n_knots = int((clock.t_end - clock.t0) // SLOW_KNOT_NS) + 2
+        phi = float(np.exp(-SLOW_KNOT_NS / SLOW_TAU_NS))
+        z = rng.standard_normal((n_knots, 2)) * (SLOW_SIGMA * np.sqrt(1.0 - phi * phi))
+        z[0] = z[0] / np.sqrt(1.0 - phi * phi)
+        slow = np.empty_like(z)
+        acc = np.zeros(2)
+        for i, zi in enumerate(z):  # ~2,800 knots: cheap
+            acc = phi * acc + zi
+            slow[i] = acc
+        self.slow = slow
         self._assemble()
 
     # ------------------------------------------------------------------------------------------
-    def size_profile(self, side, tick, level, ts, sigma=0.35):
+    def size_profile(self, side, tick, level, ts, sigma=SET_SIGMA):
         """Fresh displayed size D(side, tick, t) at book depth ``level`` (integers >= 1)."""
         c = self.clock
         ph = np.where(
@@ -120,14 +159,32 @@ class BookBuilder:
         )
         base = self.regime.book_base * ph * self.level_fac[np.clip(level, 0, BOOK_DEPTH - 1)]
         base *= self.tick_fac[np.clip(tick - self.tmin, 0, len(self.tick_fac) - 1)]
-        for p in self.plants:
-            sd = BID if p["side"] == "bid" else ASK
-            hit = (side == sd) & (tick >= p["lo_tick"]) & (tick <= p["hi_tick"])
-            hit &= (ts >= p["start_ns"]) & (ts < p["end_ns"])
-            if hit.any():
-                base = np.where(hit, base * p["multiplier"], base)
+        base *= np.exp(self._side_factor(side, ts))
         z = base * self.rng.lognormal(0.0, sigma, np.shape(base))
+        for p, noise in zip(self.plants, self.plant_noise):
+            hit = self._in_plant(p, side, tick, ts)
+            if hit.any():
+                # a planted wall / vacuum is a smooth, uniform queue profile (no per-update noise): its
+                # size only follows the build / pull ramp, so its adds and cancels are the ramp itself
+                sf = np.exp(self._side_factor(side, np.full(np.shape(ts), p["start_ns"])))
+                pb = self.regime.book_base * ph * sf * PLANT_LEVEL_FAC * plant_multiplier(p, ts)
+                pb = pb * noise[np.clip(tick - p["lo_tick"], 0, len(noise) - 1)]
+                z = np.where(hit, pb, z)
         return np.maximum(np.rint(z), 1).astype(np.int64)
+
+    def _side_factor(self, side, ts):
+        """The slow log-depth factor of one book side at ``ts`` (linear between 30 s knots)."""
+        k = (np.asarray(ts, dtype=np.float64) - self.clock.t0) / SLOW_KNOT_NS
+        i = np.clip(k.astype(np.int64), 0, self.slow.shape[0] - 2)
+        f = np.clip(k - i, 0.0, 1.0)
+        sd = np.asarray(side, dtype=np.int64)
+        return self.slow[i, sd] * (1.0 - f) + self.slow[i + 1, sd] * f
+
+    @staticmethod
+    def _in_plant(p, side, tick, ts):
+        sd = BID if p["side"] == "bid" else ASK
+        return (side == sd) & (tick >= p["lo_tick"]) & (tick <= p["hi_tick"]) & (ts >= p["start_ns"]) & (
+            ts < p["end_ns"])
 
     # ------------------------------------------------------------------------------------------
     def _assemble(self) -> None:
@@ -181,10 +238,13 @@ class BookBuilder:
         P.add(len(ga), w2, tdef=True, bt=gbid, at=gbid + 1, upd=UPD_ABS, side=wside,
               uval=np.where(wside == BID, gbid, gbid + 1))
         # 5. planted walls / vacuums switch on and off as absolute-price sets
+        #    (plus a set per tick every few seconds while the wall builds / the vacuum is pulled)
         for p in self.plants:
             ticks = np.arange(p["lo_tick"], p["hi_tick"] + 1, dtype=np.int64)
             sd = BID if p["side"] == "bid" else ASK
-            for t_sw in (p["start_ns"], p["end_ns"]):
+            full = p.get("full_ns", p["start_ns"])
+            steps = list(range(int(p["start_ns"]), int(full), RAMP_STEP_NS)) + [int(full), int(p["end_ns"])]
+            for t_sw in sorted(set(steps)):
                 P.add(len(ticks), int(t_sw) | 1, upd=UPD_ABS, side=sd, uval=ticks)
         R = P.concat()
         key = ((R["ts"] - c.t0) << SUB_BITS) | np.minimum(R["sub"], (1 << SUB_BITS) - 1)
@@ -224,8 +284,8 @@ class BookBuilder:
         self.tmin, self.TR = lo_t, hi_t - lo_t + 1
         tk = np.arange(lo_t, hi_t + 1)
         rnd = np.where((tk % 100 == 0) | (tk % 40 == 0), 3.0, np.where(tk % 20 == 0, 2.0, 1.0))
-        self.tick_fac = rng.lognormal(0.0, 0.25, self.TR) * rnd
-        self.level_fac = 1.07 ** np.arange(BOOK_DEPTH)
+        self.tick_fac = rng.lognormal(0.0, TICK_SIGMA, self.TR) * rnd
+        self.level_fac = LEVEL_GROWTH ** np.arange(BOOK_DEPTH)
 
         # carried state between hours
         self.mem_val = np.full(2 * self.TR, -1, dtype=np.int64)  # last set value per (side, tick)
@@ -331,6 +391,15 @@ class BookBuilder:
         lvl_a = _LEVEL_TABLE[ar >> 1]
         tick[pos_a] = np.where(side[pos_a] == BID, bt[pos_a] - lvl_a, at[pos_a] + lvl_a)
         tick[pos_o] = o["uval"][so]
+        # nobody re-joins a vacuum while it is pulled: random updates there go to the other side instead
+        for p in self.plants:
+            if p["kind"] != "vacuum":
+                continue
+            flip = self._in_plant(p, side[pos_a], tick[pos_a], a_ts)
+            if flip.any():
+                fi = pos_a[flip]
+                side[fi] = 1 - side[fi]
+                tick[fi] = np.where(side[fi] == BID, bt[fi] - lvl_a[flip], at[fi] + lvl_a[flip])
         level = np.where(side == BID, bt - tick, tick - at)
         is_set = (upd == UPD_REL) | (upd == UPD_ABS)
         visible_set = is_set & (level >= 0) & (level < BOOK_DEPTH)

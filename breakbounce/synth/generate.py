@@ -269,6 +269,7 @@ def _truth(date, seed, scale, clock, con, regime, plan, checks, levels_es, path,
             "price_lo_es": p["lo_tick"] * P.TICK,
             "price_hi_es": p["hi_tick"] * P.TICK,
             "start_ns": p["start_ns"],
+            "full_ns": p["full_ns"],
             "end_ns": p["end_ns"],
             "multiplier": p["multiplier"],
         }

@@ -37,14 +37,14 @@ DEFAULT_SCENARIO: dict = {
             "level": "PM_HIGH",
             "outcome": "BOUNCE",
             "at": "10:05",
-            "book": {"kind": "wall", "multiplier": 6.0, "minutes": 20, "zone_pts": 2.0},
+            "book": {"kind": "wall", "multiplier": 10.0, "minutes": 1.25, "build_s": 65, "zone_pts": 2.0},
         },
         {
             "id": "or_low_break",
             "level": "OR_LOW",
             "outcome": "BREAK",
             "at": "11:20",
-            "book": {"kind": "vacuum", "multiplier": 0.2, "minutes": 10, "zone_pts": 2.0},
+            "book": {"kind": "vacuum", "multiplier": 0.02, "minutes": 3.99, "build_s": 2, "zone_pts": 2.0},
         },
     ],
     # customers buy 0DTE at these strikes (dealers short gamma there); "near" = the SPY strike
@@ -107,14 +107,19 @@ def validate_scenario(raw: dict) -> dict:
                 raise ScenarioError(f"event 'at' must be on a minute boundary, got {at!r}")
             book = {
                 "kind": "wall" if outcome == "BOUNCE" else "vacuum",
-                "multiplier": 6.0 if outcome == "BOUNCE" else 0.2,
-                "minutes": 20 if outcome == "BOUNCE" else 10,
+                "multiplier": 10.0 if outcome == "BOUNCE" else 0.02,
+                "minutes": 1.25 if outcome == "BOUNCE" else 3.99,
                 "zone_pts": 2.0,
             }
             book.update(ev.get("book") or {})
+            if "build_s" not in book:
+                default_build = 65.0 if book["kind"] == "wall" else 2.0
+                book["build_s"] = min(default_build, 60.0 * float(book["minutes"]))
             if book["kind"] not in ("wall", "vacuum") or not 0 < float(book["multiplier"]) <= 20:
                 raise ScenarioError(f"bad book plant {book}")
             if not 0 < float(book["minutes"]) <= 60 or not 0 < float(book["zone_pts"]) <= 5:
+                raise ScenarioError(f"bad book plant {book}")
+            if not 0 <= float(book["build_s"]) <= 60 * float(book["minutes"]):
                 raise ScenarioError(f"bad book plant {book}")
             out.append(
                 {"id": str(ev.get("id", f"{level.lower()}_{outcome.lower()}")), "level": level,
@@ -277,7 +282,13 @@ def build_plan(clock: Clock, scenario: dict, mid_es: float, rng: np.random.Gener
         if mirror:
             side = "bid" if side == "ask" else "ask"
             lo_t, hi_t = 2 * H - hi_t, 2 * H - lo_t
+        # the plant starts `minutes` before the decision time t_dec = T0 + 60 s, builds (wall) / is pulled
+        # (vacuum) over its first `build_s` seconds, then holds until t_dec. Defaults (barrier window
+        # [t_dec - 240 s, t_dec), SPEC 7.2): the vacuum is pulled within 2 s just after the window opens (the
+        # window sees normal depth cancelled, then few adds), the wall builds 10x over [t_dec - 75 s,
+        # t_dec - 10 s] (late, so that the window's one-tick book shifts mostly swap normal-size queues)
         start = T0 + 60 * NS - int(float(ev["book"]["minutes"]) * 60 * NS)
+        full = start + int(float(ev["book"]["build_s"]) * NS)
         plan.plants.append(
             {
                 "id": f"{ev['id']}_{ev['book']['kind']}",
@@ -287,6 +298,7 @@ def build_plan(clock: Clock, scenario: dict, mid_es: float, rng: np.random.Gener
                 "lo_tick": int(round(lo_t)),
                 "hi_tick": int(round(hi_t)),
                 "start_ns": int(start),
+                "full_ns": int(full),
                 "end_ns": int(T0 + 60 * NS),
                 "multiplier": float(ev["book"]["multiplier"]),
             }
