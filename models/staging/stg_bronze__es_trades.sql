@@ -1,11 +1,23 @@
--- ES trades of the run's sessions: typed, exact duplicates removed, each print assigned to the Globex
--- session (18:00 ET D-1 -> 17:00 ET D) it belongs to, and the session's front month flagged.
+-- ES trades of the run date's Globex session (18:00 ET D-1 -> 17:00 ET D): typed, exact duplicates
+-- removed, and the session's front month flagged. Only the run date needs print-level detail: the
+-- warmup sessions are only used through their minute bars, which int_bars__es_warmup_minutes builds
+-- straight from Bronze with the same duplicate, session and front-month rules.
 -- Materialized as a table (not a view like the other staging models) because every downstream
 -- consumer of the tape (bars, levels, labels, tape physics) would otherwise re-read and re-dedup Bronze.
 {{ config(materialized='table') }}
 
-with source as (
-    select * from {{ source('bronze', 'es_trades') }}
+with run_session as (
+    select globex_open_ns, globex_close_ns
+    from {{ ref('trading_calendar') }}
+    where session_date = {{ run_date() }}
+),
+
+source as (
+    -- the run date's Globex window only (the planned files also hold the warmup sessions)
+    select b.*
+    from {{ source('bronze', 'es_trades') }} as b
+    inner join (select min(globex_open_ns) as from_ns, min(globex_close_ns) as to_ns from run_session) as w
+        on b.ts_event_ns >= w.from_ns and b.ts_event_ns < w.to_ns
 ),
 
 deduplicated as (
@@ -32,7 +44,8 @@ session_hours as (
         rth_open_ns,
         rth_close_ns,
         unnest(range(globex_open_ns // 3600000000000, globex_close_ns // 3600000000000)) as hour_key
-    from {{ run_calendar() }}
+    from {{ ref('trading_calendar') }}
+    where session_date = {{ run_date() }}
 ),
 
 in_session as (

@@ -1,9 +1,15 @@
 -- 1-minute bars (SPY frame) of the run date's Globex day and of every warmup session, with the
 -- 14-bar ATR through each bar (SPEC §4). Volume-only warmup sessions were read for RTH only, so
--- their bars cover RTH only.
+-- their bars cover RTH only. The warmup sessions' bars come from int_bars__es_warmup_minutes (built
+-- straight from Bronze with staging's rules), the run date's from stg_bronze__es_trades.
 
 with bars as (
-    {{ ohlcv_bars(60, 'session_date in ' ~ run_sessions('volume') ~ ' or session_date in ' ~ run_sessions('sma')) }}
+    -- the run date from its prints; the warmup sessions from their pre-aggregated minutes
+    {{ ohlcv_bars(60, 'session_date = ' ~ run_date()) }}
+    union all
+    select session_date, bar_start_ns, open_e9, high_e9, low_e9, close_e9, volume, trade_count
+    from {{ ref('int_bars__es_warmup_minutes') }}
+    where is_front_month
 ),
 
 true_range as (

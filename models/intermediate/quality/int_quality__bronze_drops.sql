@@ -1,7 +1,7 @@
 -- What staging dropped from Bronze for this run, and why: one row per (table, session, reason).
 -- `rows` counts Bronze rows; `read` rows are what the planned files held. Reasons:
 --   exact_duplicate        identical copies of a record (all columns; MBP-10: same contract,
---                          ts_event_ns, ts_recv_ns and seq)
+--                          ts_event_ns, ts_recv_ns and seq, counted exactly)
 --   outside_session        ES prints in the planned hour files but outside every Globex session
 --                          window of the run (18:00 ET D-1 -> 17:00 ET D)
 --   other_contract         not the session's front month (largest RTH volume)
@@ -16,17 +16,33 @@ with es_read as (
 ),
 
 es_staged as (
-    select session_date, is_front_month, n_copies from {{ ref('stg_bronze__es_trades') }}
+    -- per session: distinct prints kept, distinct prints of other contracts, Bronze copies; the run
+    -- date from staging, the warmup sessions from their minute aggregates (same rules)
+    select
+        session_date,
+        count(*) as n_prints,
+        count(*) filter (where not is_front_month) as n_other,
+        sum(n_copies) as n_copies
+    from {{ ref('stg_bronze__es_trades') }}
+    group by session_date
+    union all
+    select
+        session_date,
+        sum(trade_count),
+        coalesce(sum(trade_count) filter (where not is_front_month), 0),
+        sum(n_copies)
+    from {{ ref('int_bars__es_warmup_minutes') }}
+    group by session_date
 ),
 
 es as (
     select 'es_trades' as table_name, null::date as session_date, 'read' as reason, n as rows from es_read
     union all
-    select 'es_trades', session_date, 'exact_duplicate', sum(n_copies - 1)
-    from es_staged group by session_date
+    select 'es_trades', session_date, 'exact_duplicate', n_copies - n_prints
+    from es_staged
     union all
-    select 'es_trades', session_date, 'other_contract', count(*) filter (where not is_front_month)
-    from es_staged group by session_date
+    select 'es_trades', session_date, 'other_contract', n_other
+    from es_staged
     union all
     select 'es_trades', null, 'outside_session', (select n from es_read) - sum(n_copies)
     from es_staged
@@ -42,16 +58,31 @@ es_staged_front as (
 ),
 
 mbp_flags as (
-    -- one narrow pass over the planned MBP-10 files; a record's identity is hashed (64-bit: a
-    -- collision among a day's few million records has probability ~1e-6) instead of sorted
+    -- one narrow pass over the planned MBP-10 files
     select
         m.symbol in (select contract from es_staged_front) as is_front,
         m.ts_event_ns >= s.rth_open_ns - 3600000000000 and m.ts_event_ns < s.rth_close_ns as in_window,
         {{ book_level_present('ask', 1, 'm') }} and {{ book_level_present('bid', 1, 'm') }}
             and m.ask_px_1 <= m.bid_px_1 as is_crossed,
-        hash(m.symbol, m.ts_event_ns, m.ts_recv_ns, m.seq) as record_key
+        m.ts_event_ns,
+        m.ts_recv_ns,
+        m.seq
     from {{ source('bronze', 'es_mbp10') }} as m
     cross join session as s
+),
+
+kept_records as (
+    -- distinct records among the kept rows, exactly: the kept rows are one contract (the front
+    -- month), so (ts_event_ns, ts_recv_ns, seq) is the record's identity; grouping on these three
+    -- integers is cheaper than hashing them and has no collisions
+    select count(*) as n
+    from (select distinct ts_event_ns, ts_recv_ns, seq from mbp_flags where is_front and in_window)
+),
+
+crossed_records as (
+    -- a record counts as crossed when any of its copies is (crossed rows are few)
+    select count(*) as n
+    from (select distinct ts_event_ns, ts_recv_ns, seq from mbp_flags where is_front and in_window and is_crossed)
 ),
 
 mbp_counts as (
@@ -60,8 +91,8 @@ mbp_counts as (
         count(*) filter (where not is_front) as n_other,
         count(*) filter (where is_front and not in_window) as n_outside,
         count(*) filter (where is_front and in_window) as n_kept_copies,
-        count(distinct record_key) filter (where is_front and in_window) as n_unique,
-        count(distinct record_key) filter (where is_front and in_window and is_crossed) as n_crossed
+        (select n from kept_records) as n_unique,
+        (select n from crossed_records) as n_crossed
     from mbp_flags
 ),
 
