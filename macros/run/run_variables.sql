@@ -14,13 +14,3 @@
 {% macro run_sessions(kind='volume') -%}
     (select unnest(getvariable('bb_{{ kind }}_sessions')))
 {%- endmacro %}
-
-{#- The calendar rows of the run's sessions (the run date and every warmup session). -#}
-{% macro run_calendar() -%}
-    (
-        select *
-        from {{ ref('trading_calendar') }}
-        where session_date in {{ run_sessions('volume') }}
-            or session_date in {{ run_sessions('sma') }}
-    )
-{%- endmacro %}

@@ -37,15 +37,8 @@ deduplicated as (
 ),
 
 session_hours as (
-    -- Globex sessions are whole UTC hours (18:00 -> 17:00 ET), so an hash join on the hour assigns
-    -- each print to its session without sorting millions of rows
-    select
-        session_date,
-        rth_open_ns,
-        rth_close_ns,
-        unnest(range(globex_open_ns // 3600000000000, globex_close_ns // 3600000000000)) as hour_key
-    from {{ ref('trading_calendar') }}
-    where session_date = {{ run_date() }}
+    -- the run date's Globex hours (whole UTC hours): prints join to their session by hour
+    select * from {{ session_hours('session_date = ' ~ run_date()) }}
 ),
 
 in_session as (

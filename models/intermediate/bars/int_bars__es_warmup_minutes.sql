@@ -12,13 +12,9 @@ with source as (
 ),
 
 session_hours as (
-    select
-        session_date,
-        rth_open_ns,
-        rth_close_ns,
-        unnest(range(globex_open_ns // 3600000000000, globex_close_ns // 3600000000000)) as hour_key
-    from {{ run_calendar() }}
-    where session_date <> {{ run_date() }}
+    -- the warmup sessions' Globex hours (whole UTC hours): prints join to their session by hour
+    select * from {{ session_hours('(session_date in ' ~ run_sessions('volume') ~ ' or session_date in '
+        ~ run_sessions('sma') ~ ') and session_date <> ' ~ run_date()) }}
 ),
 
 deduplicated as (
