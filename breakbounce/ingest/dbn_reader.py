@@ -98,6 +98,23 @@ class StreamMapping:
     end_ts: int
 
 
+def _decoded_chunks(path, stream, decoder) -> Iterator[list]:
+    """Read ``stream`` in READ_SIZE chunks and yield each chunk's decoded records; a broken zstd frame
+    or undecodable DBN becomes an IngestError naming ``path``."""
+    while True:
+        try:
+            chunk = stream.read(READ_SIZE)
+        except (OSError, pa.ArrowException) as exc:
+            raise IngestError(f"{path}: corrupt or truncated zstd data ({_one_line(exc)})") from None
+        if not chunk:
+            return
+        try:
+            records = decoder.write_and_decode(chunk)
+        except Exception as exc:  # DBNError, or ValueError/RuntimeError from the Rust side
+            raise IngestError(f"{path}: corrupt DBN data ({_one_line(exc)})") from None
+        yield records
+
+
 @dataclass
 class DbnStream:
     """Iterates a DBN file as numpy batches of one record type; see the module docstring."""
@@ -126,17 +143,7 @@ class DbnStream:
             if fmt == "dbn.zst":
                 stream = pa.CompressedInputStream(stream, "zstd")
             decoder = dbn.DBNDecoder(upgrade_policy=dbn.VersionUpgradePolicy.UPGRADE_TO_V3)
-            while True:
-                try:
-                    chunk = stream.read(READ_SIZE)
-                except (OSError, pa.ArrowException) as exc:
-                    raise IngestError(f"{self.path}: corrupt or truncated zstd data ({_one_line(exc)})") from None
-                if not chunk:
-                    break
-                try:
-                    records = decoder.write_and_decode(chunk)
-                except Exception as exc:  # DBNError, or ValueError/RuntimeError from the Rust side
-                    raise IngestError(f"{self.path}: corrupt DBN data ({_one_line(exc)})") from None
+            for records in _decoded_chunks(self.path, stream, decoder):
                 wanted = self._split(records)
                 if not wanted:
                     continue
@@ -216,17 +223,7 @@ def decode_all(path: str | os.PathLike) -> tuple[dbn.Metadata, Iterator]:
 
     def gen(fh, stream, decoder):
         with fh:
-            while True:
-                try:
-                    chunk = stream.read(READ_SIZE)
-                except (OSError, pa.ArrowException) as exc:
-                    raise IngestError(f"{path}: corrupt or truncated zstd data ({_one_line(exc)})") from None
-                if not chunk:
-                    break
-                try:
-                    records = decoder.write_and_decode(chunk)
-                except Exception as exc:
-                    raise IngestError(f"{path}: corrupt DBN data ({_one_line(exc)})") from None
+            for records in _decoded_chunks(path, stream, decoder):
                 yield from records
             if decoder.buffer():
                 raise IngestError(f"{path}: truncated DBN file ({len(decoder.buffer())} trailing bytes)")
