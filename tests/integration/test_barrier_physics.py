@@ -28,6 +28,7 @@ from python_udfs import tape as oracle_tape
 
 from .bronze_builders import truncate_bronze
 from .conftest import RunResult, run_breakbounce
+from .tape_builder import trades_table
 
 DATE = "2025-12-16"
 NS = 1_000_000_000
@@ -219,22 +220,7 @@ def build_session(root: Path) -> dict:
     book.add(et("09:35") + 50 * MS, None, 6838.25, flat, flat, 900_030)
 
     # ---- write --------------------------------------------------------------------------------
-    n = len(tr["ts"])
-    trades = pa.table(
-        {
-            "ts_event_ns": pa.array(tr["ts"], pa.int64()),
-            "ts_recv_ns": pa.array([t + 1000 for t in tr["ts"]], pa.int64()),
-            "source": ["test"] * n,
-            "symbol": tr["symbol"],
-            "price": pa.array(tr["price"], pa.float64()),
-            "size": pa.array(tr["size"], pa.int64()),
-            "aggressor": pa.array(tr["aggressor"], pa.int64()),
-            "exchange": ["CME"] * n,
-            "conditions": pa.nulls(n, pa.list_(pa.int16())),
-            "seq": pa.array(tr["seq"], pa.int64()),
-        },
-        schema=bronze.FUTURES_TRADES_SCHEMA,
-    )
+    trades = trades_table(tr["ts"], tr["price"], tr["size"], tr["seq"], symbol=tr["symbol"], aggressor=tr["aggressor"])
     bronze.write_table(trades, root, bronze.FUTURES_TRADES, "trades.parquet")
     for name, table in book.tables().items():
         bronze.write_table(table, root, bronze.FUTURES_MBP10, f"{name}.parquet")

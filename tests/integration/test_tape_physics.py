@@ -14,13 +14,13 @@ burst of same-side prints inside the bar:
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from breakbounce import bronze, calendar
 from python_udfs import tape as oracle_tape
 
 from .conftest import RunResult, run_breakbounce
+from .tape_builder import trades_table
 
 DATE = "2025-12-16"
 NS = 1_000_000_000
@@ -69,22 +69,7 @@ def build_tape(root) -> dict[str, np.ndarray]:
     for bar, (burst, _) in BURSTS.items():
         for off, price, size, side in burst:
             trade(et(bar) + 22 * NS + off, price, size, side)
-    n = len(tr["ts"])
-    table = pa.table(
-        {
-            "ts_event_ns": pa.array(tr["ts"], pa.int64()),
-            "ts_recv_ns": pa.array([t + 1000 for t in tr["ts"]], pa.int64()),
-            "source": ["test"] * n,
-            "symbol": ["ESH6"] * n,
-            "price": pa.array(tr["price"], pa.float64()),
-            "size": pa.array(tr["size"], pa.int64()),
-            "aggressor": pa.array(tr["aggressor"], pa.int64()),
-            "exchange": ["CME"] * n,
-            "conditions": pa.nulls(n, pa.list_(pa.int16())),
-            "seq": pa.array(tr["seq"], pa.int64()),
-        },
-        schema=bronze.FUTURES_TRADES_SCHEMA,
-    )
+    table = trades_table(tr["ts"], tr["price"], tr["size"], tr["seq"], symbol="ESH6", aggressor=tr["aggressor"])
     bronze.write_table(table, root, bronze.FUTURES_TRADES, "trades.parquet")
     out = {k: np.array(v) for k, v in tr.items()}
     o = np.lexsort((out["seq"], out["ts"]))
