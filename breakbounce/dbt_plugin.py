@@ -34,6 +34,9 @@ def _sql_list(values: list[str], cast: str) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + f"'::{cast}" for v in values) + "]"
 
 
+_FINGERPRINT_TYPE = "struct(session_date date, bronze_fingerprint varchar)"
+
+
 def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
     """The ``set variable bb_* = ...`` statements that hand ``plan`` to a DuckDB connection."""
     empty = {s.name: _empty_file(s) for s in bronze.TABLES.values()}
@@ -46,6 +49,7 @@ def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
             "bb_mbp10_files": _sql_list([empty["futures_mbp10"]], "varchar"),
             "bb_option_files": _sql_list([empty["option_trades"]], "varchar"),
             "bb_gold_file": "null::varchar",
+            "bb_warmup_fingerprints": f"[]::{_FINGERPRINT_TYPE}[]",
         }
     else:
         values = {
@@ -56,6 +60,10 @@ def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
             "bb_mbp10_files": _sql_list(plan.mbp10_files or [empty["futures_mbp10"]], "varchar"),
             "bb_option_files": _sql_list(plan.option_files or [empty["option_trades"]], "varchar"),
             "bb_gold_file": "'" + gold.gold_file(gold_root, plan.date).replace("'", "''") + "'",
+            "bb_warmup_fingerprints": "["
+            + ", ".join(f"{{'session_date': '{d}'::date, 'bronze_fingerprint': '{fp}'}}"
+                        for d, fp in sorted(plan.warmup_fingerprints.items()))
+            + f"]::{_FINGERPRINT_TYPE}[]",
         }
     values["bb_has_mbp10"] = "true" if plan is not None and plan.mbp10_files else "false"
     values["bb_has_options"] = "true" if plan is not None and plan.option_files else "false"

@@ -11,6 +11,7 @@ Rule for prior sessions (SPEC §1): earlier calendar sessions that have Bronze, 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,9 @@ class RunPlan:
     mbp10_files: list[str]
     option_files: list[str]
     warnings: list[str] = field(default_factory=list)
+    #: per warmup session: a fingerprint of exactly the ES trades files read for it (path, size,
+    #: mtime); int_bars__es_session_minutes reuses a session's cached minute bars only while it matches
+    warmup_fingerprints: dict[str, str] = field(default_factory=dict)
 
     @property
     def prior_sessions(self) -> list[str]:
@@ -94,6 +98,19 @@ def _hour_files(root: Path, spec: bronze.BronzeTable, start_ns: int, end_ns: int
     return files
 
 
+def files_fingerprint(files: list[str]) -> str:
+    """A digest of a file set: each file's absolute path, size and modification time (ns).
+
+    Bronze is only ever replaced by an atomic rename of a new file, so any rewrite, addition or
+    removal of a file changes the digest; identical content re-written also does (a harmless rebuild).
+    """
+    h = hashlib.sha256()
+    for f in sorted(files):
+        st = os.stat(f)
+        h.update(f"{os.path.abspath(f)}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:32]
+
+
 def plan_run(
     date: str,
     bronze_root: str | os.PathLike,
@@ -115,17 +132,22 @@ def plan_run(
     cal = calendar.load_calendar()
 
     es_files: list[str] = []
+    fingerprints: dict[str, str] = {}
     for d in dict.fromkeys(sma_sessions + volume_sessions):
         s = cal[d]
         if d in sma_sessions:  # whole Globex day: bars, SMAs, front-month choice
-            es_files += _hour_files(root, bronze.FUTURES_TRADES, s.globex_open_ns, s.globex_close_ns)
+            files = _hour_files(root, bronze.FUTURES_TRADES, s.globex_open_ns, s.globex_close_ns)
         else:  # volume warmup only needs the RTH clock span
-            es_files += _hour_files(root, bronze.FUTURES_TRADES, s.rth_open_ns, s.rth_open_ns + RTH_SPAN_NS)
+            files = _hour_files(root, bronze.FUTURES_TRADES, s.rth_open_ns, s.rth_open_ns + RTH_SPAN_NS)
+        es_files += files
+        if d != date:
+            fingerprints[d] = files_fingerprint(files)
     es_files = sorted(set(es_files))
 
     mbp_files = _hour_files(root, bronze.FUTURES_MBP10, sess.rth_open_ns - MBP10_LEAD_NS, sess.rth_close_ns)
     opt_files = _parquet_files(bronze.OPTION_TRADES.date_dir(root, date))
-    plan = RunPlan(date, root, sess, sma_sessions, volume_sessions, es_files, mbp_files, opt_files)
+    plan = RunPlan(date, root, sess, sma_sessions, volume_sessions, es_files, mbp_files, opt_files,
+                   warmup_fingerprints=fingerprints)
     if not mbp_files:
         plan.warnings.append(f"no Bronze MBP-10 for {date} under {bronze.FUTURES_MBP10.date_dir(root, date).parent}: barrier features will be NULL")
     if not opt_files:

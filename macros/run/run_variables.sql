@@ -14,3 +14,9 @@
 {% macro run_sessions(kind='volume') -%}
     (select unnest(getvariable('bb_{{ kind }}_sessions')))
 {%- endmacro %}
+
+{#- The run's warmup sessions (every run session but the run date), one row per session with the
+    fingerprint of the ES trades files planned for it: (session_date, bronze_fingerprint). -#}
+{% macro warmup_fingerprints() -%}
+    (select unnest(getvariable('bb_warmup_fingerprints'), recursive := true))
+{%- endmacro %}

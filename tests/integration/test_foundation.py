@@ -243,3 +243,49 @@ def test_plain_dbt_build_without_bronze_names_the_path(lake, tmp_path):
                           capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode != 0
     assert "no Bronze ES trades for 2025-12-18" in proc.stdout + proc.stderr
+
+
+def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path):
+    """int_bars__es_session_minutes keeps warmup sessions across runs, keyed by Bronze fingerprint."""
+    root, _ = lake
+    lake2 = tmp_path / "bronze"
+    shutil.copytree(root, lake2)
+    work = tmp_path / "w"
+    db = work / "w.duckdb"
+    common = ["--bronze", str(lake2), "--gold", str(work / "gold"), "--db", str(db), "--target-path", str(work / "dbt")]
+    proc = run_breakbounce("run", "--date", D3, *common)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cached = _query(db, "select session_date::varchar, count(distinct bronze_fingerprint) "
+                        "from intermediate.int_bars__es_session_minutes group by 1 order by 1")
+    assert cached == [(D1, 1), (D2, 1)]
+
+    # mark D2's cached minutes (rename the back month, which no bar or count reads by name): a rerun
+    # with unchanged Bronze must reuse them, not rebuild them
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    con.execute("update intermediate.int_bars__es_session_minutes set contract = 'MARKED' "
+                "where session_date = ? and not is_front_month", [D2])
+    con.close()
+    # D1 changes: one more print in a new file in its RTH
+    extra = trades_table([et_ns(D1, "11:00:00")], [6200.0], [11], [900_001])
+    write_trades(lake2, extra, "part-z.parquet")
+
+    proc = run_breakbounce("run", "--date", D3, *common)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _query(db, "select count(*) > 0, count(*) filter (where contract <> 'MARKED') "
+                      "from intermediate.int_bars__es_session_minutes where session_date = ? and not is_front_month",
+                  [D2]) == [(True, 0)]
+    # D1 was rebuilt from the new file set: its minute bars equal a fresh warehouse's, extra print included
+    fresh = tmp_path / "fresh"
+    proc = run_breakbounce("run", "--date", D3, "--bronze", str(lake2), "--gold", str(fresh / "gold"),
+                           "--db", str(fresh / "w.duckdb"), "--target-path", str(fresh / "dbt"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    bars_sql = ("select bar_start_ns, open_e9, high_e9, low_e9, close_e9, volume, trade_count "
+                "from intermediate.int_bars__es_1min where session_date = ? order by bar_start_ns")
+    reused, rebuilt = _query(db, bars_sql, [D1]), _query(fresh / "w.duckdb", bars_sql, [D1])
+    assert reused == rebuilt
+    minute = et_ns(D1, "11:00:00") // 60_000_000_000 * 60_000_000_000
+    assert any(r[0] == minute and r[2] == 6200 * 10**9 for r in rebuilt)
+    assert _query(db, "select count(distinct bronze_fingerprint) from intermediate.int_bars__es_session_minutes "
+                      "where session_date = ?", [D1]) == [(1,)]

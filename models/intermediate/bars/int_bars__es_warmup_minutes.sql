@@ -1,79 +1,20 @@
--- The warmup sessions' ES trades (every run session except the run date), aggregated straight from
--- Bronze to one row per (session, contract, 1-minute bucket). The warmup sessions are only used
--- through their bars (int_bars__es_1min, int_bars__es_2min) and their drop counts
--- (int_quality__bronze_drops), so their 4-5 million prints are never materialized.
--- Same rules as stg_bronze__es_trades: exact duplicates (identical in every column staging uses)
--- collapsed, each print assigned to the Globex session (18:00 ET D-1 -> 17:00 ET D) containing it,
--- front month = largest RTH volume over distinct prints (ties: whole-session volume, then name).
--- A 2-minute bucket is two whole 1-minute buckets, so coarser bars are exact roll-ups of these rows.
-
-with source as (
-    select * from {{ source('bronze', 'es_trades') }}
-),
-
-session_hours as (
-    -- the warmup sessions' Globex hours (whole UTC hours): prints join to their session by hour
-    select * from {{ session_hours('(session_date in ' ~ run_sessions('volume') ~ ' or session_date in '
-        ~ run_sessions('sma') ~ ') and session_date <> ' ~ run_date()) }}
-),
-
-deduplicated as (
-    select
-        ts_event_ns::bigint as ts_event_ns,
-        seq::bigint as seq,
-        symbol as contract,
-        price::double as price,
-        size::bigint as size,
-        count(*) as n_copies
-    from source
-    where ts_event_ns::bigint // 3600000000000 in (select hour_key from session_hours)
-    group by ts_event_ns, ts_recv_ns, seq, symbol, price, size, aggressor
-),
-
-minutes as (
-    select
-        s.session_date,
-        t.contract,
-        (t.ts_event_ns // 60000000000) * 60000000000 as bar_start_ns,
-        arg_min(round(t.price * 1e9)::bigint, {'ts': t.ts_event_ns, 'seq': t.seq}) as open_e9,
-        max(round(t.price * 1e9)::bigint) as high_e9,
-        min(round(t.price * 1e9)::bigint) as low_e9,
-        arg_max(round(t.price * 1e9)::bigint, {'ts': t.ts_event_ns, 'seq': t.seq}) as close_e9,
-        sum(t.size)::bigint as volume,
-        sum(t.size) filter (where t.ts_event_ns >= s.rth_open_ns and t.ts_event_ns < s.rth_close_ns)::bigint
-            as rth_volume,
-        count(*)::bigint as trade_count,
-        sum(t.n_copies)::bigint as n_copies
-    from deduplicated as t
-    inner join session_hours as s
-        on t.ts_event_ns // 3600000000000 = s.hour_key
-    group by all
-),
-
-front_month as (
-    select
-        session_date,
-        arg_max(contract, (coalesce(rth_volume, 0), volume, contract)) as front_contract
-    from (
-        select session_date, contract, sum(rth_volume) as rth_volume, sum(volume) as volume
-        from minutes
-        group by session_date, contract
-    )
-    group by session_date
-)
+-- This run's warmup sessions' minute bars per contract (every run session but the run date): the
+-- entries of the int_bars__es_session_minutes cache that match the sessions and Bronze fingerprints
+-- the plugin planned for this run. The warmup bars of int_bars__es_1min / int_bars__es_2min and
+-- the warmup rows of int_quality__bronze_drops come from here.
 
 select
-    m.session_date,
-    m.contract,
-    m.contract = f.front_contract as is_front_month,
-    m.bar_start_ns,
-    m.open_e9,
-    m.high_e9,
-    m.low_e9,
-    m.close_e9,
-    m.volume,
-    m.trade_count,
-    m.n_copies
-from minutes as m
-inner join front_month as f using (session_date)
-order by m.session_date, m.contract, m.bar_start_ns
+    c.session_date,
+    c.contract,
+    c.is_front_month,
+    c.bar_start_ns,
+    c.open_e9,
+    c.high_e9,
+    c.low_e9,
+    c.close_e9,
+    c.volume,
+    c.trade_count,
+    c.n_copies
+from {{ ref('int_bars__es_session_minutes') }} as c
+inner join {{ warmup_fingerprints() }} as w
+    on c.session_date = w.session_date and c.bronze_fingerprint = w.bronze_fingerprint

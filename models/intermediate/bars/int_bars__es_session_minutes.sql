@@ -1,0 +1,98 @@
+-- A cache of the warmup sessions' ES trades aggregated straight from Bronze to one row per
+-- (session, contract, 1-minute bucket), kept across runs in this warehouse: every run needs the
+-- minute bars of its 7 prior sessions (4-5 million prints), and consecutive dates share 6 of them.
+-- Incremental, delete+insert by session: a run (re)builds only those of its warmup sessions whose
+-- Bronze fingerprint (path, size and mtime of exactly the files planned for the session, see
+-- breakbounce/plan.py) is not cached yet, so rewritten, added or removed Bronze files rebuild the
+-- session, and a session read over a different file set (whole Globex day as an SMA session, RTH
+-- span only as a volume-only session) is a different entry. `dbt build --full-refresh` empties it.
+-- Consumers read this run's sessions through int_bars__es_warmup_minutes.
+-- Same rules as stg_bronze__es_trades: exact duplicates (identical in every column staging uses)
+-- collapsed, each print assigned to the Globex session (18:00 ET D-1 -> 17:00 ET D) containing it,
+-- front month = largest RTH volume over distinct prints (ties: whole-session volume, then name).
+-- A 2-minute bucket is two whole 1-minute buckets, so coarser bars are exact roll-ups of these rows.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='session_date') }}
+
+with source as (
+    select * from {{ source('bronze', 'es_trades') }}
+),
+
+to_build as (
+    -- this run's warmup sessions whose fingerprint is not cached yet
+    select w.session_date, w.bronze_fingerprint
+    from {{ warmup_fingerprints() }} as w
+    {%- if is_incremental() %}
+    where not exists (
+        select 1 from {{ this }} as c
+        where c.session_date = w.session_date and c.bronze_fingerprint = w.bronze_fingerprint
+    )
+    {%- endif %}
+),
+
+session_hours as (
+    -- the Globex hours (whole UTC hours) of the sessions to build: prints join to their session by hour
+    select * from {{ session_hours('session_date in (select session_date from to_build)') }}
+),
+
+deduplicated as (
+    select
+        ts_event_ns::bigint as ts_event_ns,
+        seq::bigint as seq,
+        symbol as contract,
+        price::double as price,
+        size::bigint as size,
+        count(*) as n_copies
+    from source
+    where ts_event_ns::bigint // 3600000000000 in (select hour_key from session_hours)
+    group by ts_event_ns, ts_recv_ns, seq, symbol, price, size, aggressor
+),
+
+minutes as (
+    select
+        s.session_date,
+        t.contract,
+        (t.ts_event_ns // 60000000000) * 60000000000 as bar_start_ns,
+        arg_min(round(t.price * 1e9)::bigint, {'ts': t.ts_event_ns, 'seq': t.seq}) as open_e9,
+        max(round(t.price * 1e9)::bigint) as high_e9,
+        min(round(t.price * 1e9)::bigint) as low_e9,
+        arg_max(round(t.price * 1e9)::bigint, {'ts': t.ts_event_ns, 'seq': t.seq}) as close_e9,
+        sum(t.size)::bigint as volume,
+        sum(t.size) filter (where t.ts_event_ns >= s.rth_open_ns and t.ts_event_ns < s.rth_close_ns)::bigint
+            as rth_volume,
+        count(*)::bigint as trade_count,
+        sum(t.n_copies)::bigint as n_copies
+    from deduplicated as t
+    inner join session_hours as s
+        on t.ts_event_ns // 3600000000000 = s.hour_key
+    group by all
+),
+
+front_month as (
+    select
+        session_date,
+        arg_max(contract, (coalesce(rth_volume, 0), volume, contract)) as front_contract
+    from (
+        select session_date, contract, sum(rth_volume) as rth_volume, sum(volume) as volume
+        from minutes
+        group by session_date, contract
+    )
+    group by session_date
+)
+
+select
+    m.session_date,
+    b.bronze_fingerprint,
+    m.contract,
+    m.contract = f.front_contract as is_front_month,
+    m.bar_start_ns,
+    m.open_e9,
+    m.high_e9,
+    m.low_e9,
+    m.close_e9,
+    m.volume,
+    m.trade_count,
+    m.n_copies
+from minutes as m
+inner join front_month as f using (session_date)
+inner join to_build as b using (session_date)
+order by m.session_date, m.contract, m.bar_start_ns
