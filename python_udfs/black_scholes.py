@@ -300,17 +300,358 @@ def bs_vega(spot, strike, t_years, vol, rate) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _otm_price_vega(s, k, t, v, r, sgn):
-    """Price and vega of the option whose side is given by sgn (+1 call, −1 put); flat arrays, v > 0, t > 0."""
+# Starting guess of the implied-vol iteration. In normalised terms θ = |ln(S / K e^{−rT})|, β = (OTM price) /
+# √(S·K e^{−rT}) and s = σ√T, the Black price of an option is close to the Bachelier price β = s·h(θ/s) with
+# h(u) = φ(u) − u·Φ(−u), up to a relative s²/24 · (u²·h(u)/φ(u) − 1) (expansion in s at fixed u = θ/s).
+# :func:`_iv_guess` inverts the Bachelier relation with two polynomial fits in y = β/θ = h(u)/u (relative error
+# of s below 6e-5 for u ≤ 12), then applies that second-order correction:
+#   near the money, u ≤ 1 (y ≥ 1/_IVG_W1 − 1/2): ln h(u) = P_near(t), t = 2w/_IVG_W1 − 1, w = 1/(y + 1/2);
+#     s = β / h(u)
+#   out of the money, 1 ≤ u ≤ 12: ln u = P_far(t), t = (2ℓ − _IVG_L1 − _IVG_L2)/(_IVG_L2 − _IVG_L1),
+#     ℓ = ln(−ln y); s = θ / u
+# On 0DTE prints the guess is within ~1e-4 of the implied vol, so the iteration below needs 2 price evaluations.
+# Coefficients (ascending powers of t) from _fit_iv_guess_coefficients().
+_IVG_W1 = 1.7143382104926979
+_IVG_L1 = 0.9103213608627206
+_IVG_L2 = 4.386939636028728
+_IVG_NEAR = (
+    -1.4149683423056088,
+    -0.6113856313652458,
+    -0.1856533881071198,
+    -0.10355326976582754,
+    -0.0570150093734885,
+    -0.055748496637508575,
+    -0.03651717149885416,
+    0.022824076506637543,
+    0.01669142707497036,
+    -0.03519398772855967,
+    -0.024543226011923897,
+)
+_IVG_FAR = (
+    1.4324125588574086,
+    1.2107028083085056,
+    -0.22882294334862888,
+    0.07771262199234051,
+    0.012064058891830156,
+    -0.041988881746925534,
+    0.03547088173075316,
+    -0.010675356334069247,
+    -0.007392982513686357,
+    0.006704846086487634,
+    -0.0012804202389453886,
+)
+
+
+def _fit_iv_guess_coefficients(degree: int = 10):
+    """Re-derive (_IVG_W1, _IVG_L1, _IVG_L2, _IVG_NEAR, _IVG_FAR) (provenance and test helper; not used at run time).
+
+    Chebyshev interpolation (first-kind nodes) of ln h(u) in w on u ∈ [0, 1] and of ln u in ℓ on u ∈ [1, 12],
+    u found by bisection; h(u) = φ(u) − u·Φ(−u) from ``math.erfc``. Returns monomial coefficients in t.
+    """
+    from numpy.polynomial import chebyshev
+
+    def h(u: float) -> float:
+        return math.exp(-0.5 * u * u) * _INV_SQRT_2PI - 0.5 * u * math.erfc(u * _INV_SQRT2)
+
+    def w_of(u: float) -> float:
+        return 0.0 if u == 0.0 else 1.0 / (h(u) / u + 0.5)
+
+    def l_of(u: float) -> float:
+        return math.log(-math.log(h(u) / u))
+
+    def invert(fn, v: float, lo: float, hi: float) -> float:  # fn increasing on [lo, hi]
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if fn(mid) < v else (lo, mid)
+        return 0.5 * (lo + hi)
+
+    nodes = np.cos(np.pi * (np.arange(degree + 1) + 0.5) / (degree + 1))
+    w1, l1, l2 = w_of(1.0), l_of(1.0), l_of(12.0)
+    u_near = [invert(w_of, 0.5 * (t + 1.0) * w1, 0.0, 1.5) for t in nodes]
+    u_far = [invert(l_of, l1 + 0.5 * (t + 1.0) * (l2 - l1), 0.5, 18.0) for t in nodes]
+    near = chebyshev.chebfit(nodes, [math.log(h(u)) for u in u_near], degree)
+    far = chebyshev.chebfit(nodes, [math.log(u) for u in u_far], degree)
+    return w1, l1, l2, chebyshev.cheb2poly(near), chebyshev.cheb2poly(far)
+
+
+def _poly(t: np.ndarray, coefs) -> np.ndarray:
+    acc = np.multiply(t, coefs[-1])
+    acc += coefs[-2]
+    for coef in coefs[-3::-1]:
+        acc *= t
+        acc += coef
+    return acc
+
+
+def _iv_guess(theta: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Approximate s = σ√T from θ ≥ 0 and β > 0 (see the comment above _IVG_W1), positive and finite for valid
+    inputs. Only a starting point: the results of the safeguarded iteration do not depend on its accuracy."""
+    y = beta / theta  # +inf at the money
+    # Near the money: s = β / h(u), ln h(u) = P_near(t).
+    t = np.add(y, 0.5)
+    np.divide(2.0 / _IVG_W1, t, out=t)
+    t -= 1.0
+    near = _poly(t, _IVG_NEAR)
+    np.negative(near, out=near)
+    np.exp(near, out=near)
+    near *= beta
+    # Out of the money: s = θ / u, ln u = P_far(t).
+    t = np.log(y)
+    np.negative(t, out=t)
+    np.log(t, out=t)
+    t *= 2.0 / (_IVG_L2 - _IVG_L1)
+    t -= (_IVG_L2 + _IVG_L1) / (_IVG_L2 - _IVG_L1)
+    np.clip(t, -1.0, 1.0, out=t)
+    far = _poly(t, _IVG_FAR)
+    np.negative(far, out=far)
+    np.exp(far, out=far)
+    far *= theta
+    s = np.where(y >= 1.0 / _IVG_W1 - 0.5, near, far)
+    # Second-order (Black vs Bachelier) correction: s·(1 − s²/24·(u²·h(u)/φ(u) − 1)), h(u) = β/s, u = θ/s;
+    # limited to a factor in [0.5, 2] (fmax/fmin also turn a NaN from an underflowing φ into a bound).
+    u = theta / s
+    u *= u
+    corr = np.multiply(u, -0.5)
+    np.exp(corr, out=corr)  # √(2π)·φ(u)
+    np.divide(u, corr, out=corr)
+    corr *= beta / s * math.sqrt(2.0 * math.pi)
+    corr -= 1.0
+    corr *= s * s * (-1.0 / 24.0)
+    corr += 1.0
+    np.fmax(corr, 0.5, out=corr)
+    np.fmin(corr, 2.0, out=corr)
+    s *= corr
+    return s
+
+
+# The solver works on blocks of rows so that its working set stays in the CPU cache (every element is solved
+# independently, so the block size does not change any result).
+_IV_BLOCK = 8192
+
+# |z| beyond which exp(−z²/2) underflows to exactly 0 (z²/2 > 746 > 745.14), so that ndtr(z) is exactly 0 for z < 0.
+_NDTR_ZERO_BELOW = -38.7
+
+
+_HALF_ERFCX_POLY = tuple(0.5 * c for c in _ERFCX_POLY)  # halving is exact
+
+
+def _half_erfc_and_exp(x: np.ndarray):
+    """(erfc(x) / 2, exp(−x²)) for x ≥ 0: the polynomial and operation order of :func:`_erfc_nonneg`, with the
+    factor 1/2 folded into the coefficients (an exact scaling, short of subnormal results)."""
+    e = np.multiply(x, x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    xc = np.minimum(x, _ERFCX_X_MAX)
+    t = xc - _ERFCX_SHIFT
+    xc += _ERFCX_SHIFT
+    t /= xc
+    acc = np.multiply(t, _HALF_ERFCX_POLY[-1])
+    for coef in _HALF_ERFCX_POLY[-2:0:-1]:
+        acc += coef
+        acc *= t
+    acc += _HALF_ERFCX_POLY[0]
+    acc *= e
+    return acc, e
+
+
+def _otm_price_exact(vol: float, s, k, t, r, otm_call) -> np.ndarray:
+    """Price at a scalar vol of the out-of-the-money option (call where ``otm_call``, else put), floored at 0.
+
+    The arithmetic that decides solvability at the bracket ends; kept bit for bit: d1 from log(S/K), ndtr of
+    ±d1 and ±d2, the price against K e^{−rT}.
+    """
+    sgn = np.where(otm_call, 1.0, -1.0)
     sqrt_t = np.sqrt(t)
-    vs = v * sqrt_t
-    d1 = (np.log(s / k) + (r + 0.5 * v * v) * t) / vs
+    vs = vol * sqrt_t
+    d1 = (np.log(s / k) + (r + 0.5 * vol * vol) * t) / vs
     d2 = d1 - vs
-    n = ndtr(np.concatenate([sgn * d1, sgn * d2]))
-    m = d1.size
-    price = sgn * (s * n[:m] - k * np.exp(-r * t) * n[m:])
-    vega = s * norm_pdf(d1) * sqrt_t
-    return np.maximum(price, 0.0), vega, d1 * d2 / v
+    n = ndtr(np.stack([sgn * d1, sgn * d2]))
+    return np.maximum(sgn * (s * n[0] - k * np.exp(-r * t) * n[1]), 0.0)
+
+
+def _iv_block(px, s, k, t, r, c, out, tol, max_iter, vol_lo, vol_hi) -> None:
+    """implied_vol_raw of one block of flat arrays, written into ``out`` (pre-filled with NaN)."""
+    n = s.size
+    kd = k * np.exp(-r * t)
+    # The OTM (or at-the-forward) side and its price (= time value of the given option), by put-call parity.
+    # Branch-free forms throughout: calls/puts and the OTM side are unpredictable masks (np.where is slow on them).
+    fwd_gap = s - kd
+    put = ~c
+    # Intrinsic value: max(S − K e^{−rT}, 0) for calls; for puts max(K e^{−rT} − S, 0), which is exactly
+    # max(S − K e^{−rT}, 0) − (S − K e^{−rT}).
+    intrinsic = np.maximum(fwd_gap, 0.0)
+    intrinsic -= np.multiply(fwd_gap, put)
+    tv = px - intrinsic
+    roundoff = 16.0 * np.finfo(np.float64).eps * (np.abs(px) + s + kd)
+    # Solvable inputs: S, K, T > 0 and the price strictly between the bounds. Non-finite inputs fail these tests
+    # too (a NaN or +inf price, spot, strike or rate makes tv or the round-off allowance NaN/inf; T = +inf gives
+    # K e^{−rT} ∈ {0, NaN, inf}, which leaves no price strictly inside the bounds).
+    ok = (s > 0) & (k > 0) & (t > 0) & (tv > roundoff)
+    ok &= ((px < s) & c) | ((px < kd) & put)
+    if not ok.any():
+        return
+    otm_call = fwd_gap <= 0.0  # S <= K e^{−rT}
+    sqrt_t = np.sqrt(t)
+    log_sk = np.log(s / k)
+    rt = r * t
+    lnm = log_sk + rt  # ln(S / K e^{−rT})
+
+    # Prices at the bracket ends decide whether a solution exists inside [vol_lo, vol_hi]:
+    #   too low  tv < p_lo (1 − 1e-12)   too high  tv > p_hi (1 + 1e-12)   (no solution)
+    #   at_lo    tv ≤ p_lo               at_hi     tv ≥ p_hi                 (the bracket end is the solution)
+    # Both prices are computed exactly only where they can matter; elsewhere their outcome is certain.
+    slack = 1e-12
+    no_sol = np.zeros(n, dtype=bool)
+    at_lo = np.zeros(n, dtype=bool)
+    at_hi = np.zeros(n, dtype=bool)
+    # Low end. Where both ±d1, ±d2 at vol_lo are below _NDTR_ZERO_BELOW the exact p_lo is 0 (and tv > 0).
+    sgn = 1.0 - 2.0 * (fwd_gap > 0.0)  # +1 for an OTM call, −1 for an OTM put (as in _otm_price_exact)
+    vs = vol_lo * sqrt_t
+    d1 = (log_sk + (r + 0.5 * vol_lo * vol_lo) * t) / vs
+    z_max = np.maximum(sgn * d1, sgn * (d1 - vs))
+    idx = np.flatnonzero(ok & (z_max >= _NDTR_ZERO_BELOW))
+    if idx.size:
+        p_lo = _otm_price_exact(vol_lo, s[idx], k[idx], t[idx], r[idx], otm_call[idx])
+        tv_i = tv[idx]
+        low = tv_i < p_lo * (1.0 - slack)
+        no_sol[idx] = low
+        at_lo[idx] = ~low & (tv_i <= p_lo)
+    # High end. Vega = S √T φ(d1(σ)) is unimodal in σ (d1 = ln(S / K e^{−rT}) / w + w / 2, w = σ√T), so
+    #   p_hi ≥ p(vol_hi) − p(vol_mid) ≥ (vol_hi − vol_mid) · S √T · min(φ(d1(vol_mid)), φ(d1(vol_hi))).
+    # Where this lower bound exceeds tv by more than the rounding errors, tv < p_hi (neither too high nor at the
+    # bracket end) is certain and the exact p_hi is not needed. Rounding, where 1 + |ln(S/K)| + |rT| ≤ 1e5·w_mid
+    # and w_hi ≤ 1e3: the computed bound is within a relative 2e-9 of the true one, and the exact p_hi within
+    # 1e-10·(S + K e^{−rT}) of the true price (ndtr's absolute error ≤ 1e-14, plus the rounding of ±d1, ±d2,
+    # ≲ 4e-16·(1 + |ln(S/K)| + |rT|) / w_hi + 4e-16·w_hi, times φ ≤ 0.4); both are allowed for many times over.
+    vol_mid = 0.5 * (vol_lo + vol_hi)
+    w_mid = vol_mid * sqrt_t
+    w_hi = vol_hi * sqrt_t
+    d_max = lnm / w_mid
+    d_max += 0.5 * w_mid
+    np.abs(d_max, out=d_max)
+    d_hi = lnm / w_hi
+    d_hi += 0.5 * w_hi
+    np.abs(d_hi, out=d_hi)
+    np.maximum(d_max, d_hi, out=d_max)  # max |d1| at the two ends: φ is the smaller one there
+    d_max *= d_max
+    d_max *= -0.5
+    bound = np.exp(d_max, out=d_max)
+    bound *= s * sqrt_t
+    bound *= (vol_hi - vol_mid) * _INV_SQRT_2PI * (1.0 - 1e-6)
+    needed = 1e-8 * (s + kd)
+    needed += tv * (1.0 + 2.0 * slack)
+    sure = bound > needed
+    sure &= w_hi <= 1e3
+    cond = np.abs(log_sk)
+    cond += np.abs(rt)
+    cond += 1.0
+    sure &= cond <= 1e5 * w_mid
+    idx = np.flatnonzero(ok & ~sure)
+    if idx.size:
+        p_hi = _otm_price_exact(vol_hi, s[idx], k[idx], t[idx], r[idx], otm_call[idx])
+        tv_i = tv[idx]
+        high = tv_i > p_hi * (1.0 + slack)
+        no_sol[idx] |= high
+        at_hi[idx] = ~high & (tv_i >= p_hi)
+    at_lo &= ~no_sol
+    at_hi &= ~no_sol
+    sigma = out  # the result (pre-filled with NaN)
+    sigma[at_lo] = vol_lo
+    sigma[at_hi] = vol_hi
+    run = ok & ~no_sol & ~at_lo & ~at_hi
+
+    # Iteration state, one row per quantity (compressed together as elements converge): x (iterate), lo, hi
+    # (bracket), √T, a = −|ln(S / K e^{−rT})|, A, B (the OTM price is A·Φ(a/w + w/2) − B·Φ(a/w − w/2) with
+    # w = σ√T), A·√T/√(2π) (vega = that × exp(−(a/w + w/2)²/2)), log(target), position in the block.
+    st = np.empty((10, n))
+    x, lo, hi, sqt, aa, a_, b_, av, ln_tv, pos = st
+    # Start: see _iv_guess (θ = |ln(S / K e^{−rT})|, β = tv / √(A·B)); clipped into the bracket.
+    np.abs(lnm, out=aa)
+    np.minimum(s, kd, out=a_)  # S for an OTM call, K e^{−rT} for an OTM put
+    np.maximum(s, kd, out=b_)
+    beta = np.multiply(a_, b_)
+    np.sqrt(beta, out=beta)
+    np.divide(tv, beta, out=beta)
+    guess = _iv_guess(aa, beta)
+    guess /= sqrt_t
+    np.fmax(guess, vol_lo * 1.01, out=guess)
+    np.fmin(guess, vol_hi * 0.99, out=x)
+    lo.fill(vol_lo)
+    hi.fill(vol_hi)
+    sqt[:] = sqrt_t
+    np.negative(aa, out=aa)
+    np.multiply(a_, sqrt_t, out=av)
+    av *= _INV_SQRT_2PI
+    np.log(tv, out=ln_tv)
+    pos[:] = np.arange(n)
+    if not run.all():
+        st = st.take(np.flatnonzero(run), axis=1)
+
+    for _ in range(max_iter):
+        m = st.shape[1]
+        if m == 0:
+            break
+        x, lo, hi, sqt, aa, a_, b_, av, ln_tv, pos = st
+        # OTM price, vega and d1·d2/σ at x: z = (a/w + w/2, a/w − w/2) = ±(d1, d2), the second always < 0.
+        w = x * sqt
+        z = np.empty((2, m))
+        zp, zm = z
+        np.divide(aa, w, out=zp)
+        w *= 0.5
+        np.subtract(zp, w, out=zm)
+        zp += w
+        xz = np.abs(z)
+        xz *= _INV_SQRT2
+        half, e = _half_erfc_and_exp(xz)  # Φ(−|z|), exp(−z²/2)
+        price = np.copysign(half[0], zp)  # Φ(zp) = 1 − Φ(−zp) for zp ≥ 0 (zp is never −0)
+        price = np.subtract(zp >= 0, price, out=price)
+        price *= a_
+        price -= np.multiply(b_, half[1], out=half[1])
+        np.maximum(price, 0.0, out=price)
+        vega = np.multiply(av, e[0], out=e[0])
+        vv = np.multiply(zp, zm, out=zm)
+        vv /= x  # volga / vega = d1·d2 / σ
+        # Halley step on f = log(price) − log(target) (Newton where Halley is unstable), as the correction dx
+        # to add to x, computed from g = −f = log(target) − log(price).
+        g = np.log(price)
+        np.subtract(ln_tv, g, out=g)
+        g1 = np.divide(vega, price, out=vega)  # f'
+        dx = g / g1  # Newton: −f / f'
+        den = np.subtract(vv, g1, out=vv)  # f'' / f' = d1·d2/σ − f'
+        den *= dx
+        den *= 0.5
+        den += 1.0  # Halley: dx / (1 − f·f'' / (2 f'²))
+        dx = np.where(den > 0.5, dx / den, dx)
+        # Bracket: x becomes hi where f > 0 (g < 0), lo where f < 0 (lo <= x <= hi; u = ±inf with the sign of g).
+        u = np.copysign(np.inf, g)
+        np.maximum(np.minimum(x, u), lo, out=lo)
+        np.minimum(np.maximum(x, u, out=u), hi, out=hi)
+        # A step below tol is convergence (even if it rounds onto the bracket edge); any other step that
+        # is not finite or leaves the open bracket is replaced by bisection. f == 0 is convergence at x.
+        raw = np.add(x, dx, out=price)
+        small = np.abs(dx) <= tol
+        use = (raw > lo) & (raw < hi)
+        use |= small
+        np.maximum(raw, lo, out=raw)
+        np.minimum(raw, hi, out=raw)
+        exact = g == 0
+        exact_any = exact.any()
+        if exact_any:
+            x_exact = x[exact]
+        np.add(lo, hi, out=x)
+        x *= 0.5
+        np.copyto(x, raw, where=use)
+        done = np.subtract(hi, lo, out=g) <= tol
+        done |= small
+        if exact_any:
+            x[exact] = x_exact
+            done |= exact
+        if done.any():
+            ended = np.flatnonzero(done)
+            sigma[pos[ended].astype(np.intp)] = x[ended]
+            st = st.take(np.flatnonzero(~done), axis=1)
+    else:  # max_iter exhausted: keep the latest iterate (always inside the bracket)
+        sigma[st[9].astype(np.intp)] = st[0]
 
 
 @_quiet
@@ -332,11 +673,13 @@ def implied_vol_raw(
 
     Method: the price is first turned into the equivalent out-of-the-money price by put-call parity
     (an ITM call's time value C − (S − K e^{−rT}) is the OTM put's price at the same vol). Prices at the
-    bracket ends decide solvability. From a Corrado-Miller starting guess, a vectorised safeguarded iteration
-    solves log(price(σ)) = log(target): Halley steps (Newton where Halley is unstable) using vega and volga,
-    inside a bisection bracket that shrinks every iteration; a step that leaves the bracket is replaced by
-    bisection. Convergence: step or bracket width ≤ ``tol`` (absolute, in vol units); typically 2-3 iterations.
-    Every element is solved independently (results do not depend on how rows are batched).
+    bracket ends decide solvability (computed exactly wherever the outcome is not certain from a bound).
+    From a starting guess that inverts the Bachelier approximation of the price (see :func:`_iv_guess`), a
+    vectorised safeguarded iteration solves log(price(σ)) = log(target): Halley steps (Newton where Halley is
+    unstable) using vega and volga, inside a bisection bracket that shrinks every iteration; a step that leaves
+    the bracket is replaced by bisection. Convergence: step or bracket width ≤ ``tol`` (absolute, in vol units);
+    typically 2 price evaluations. Every element is solved independently (the rows are processed in blocks of
+    :data:`_IV_BLOCK`, and converged elements are dropped; results do not depend on how rows are batched).
 
     NaN (no solution) where: any input non-finite; spot, strike or t_years ≤ 0; the price is at or below the
     no-arbitrage lower bound (intrinsic value against the discounted strike, within round-off) or at/above the
@@ -345,104 +688,11 @@ def implied_vol_raw(
     px, s, k, t, r = (np.asarray(a, dtype=np.float64) for a in (price, spot, strike, t_years, rate))
     px, s, k, t, r, c = np.broadcast_arrays(px, s, k, t, r, np.asarray(is_call, dtype=bool))
     shape = s.shape
-    px, s, k, t, r, c = (np.ascontiguousarray(a).ravel() for a in (px, s, k, t, r, c))
-    out = np.full(s.shape, np.nan)
-
-    ok = np.isfinite(px) & np.isfinite(s) & np.isfinite(k) & np.isfinite(t) & np.isfinite(r)
-    ok &= (s > 0) & (k > 0) & (t > 0)
-    idx = np.flatnonzero(ok)
-    if idx.size == 0:
-        return out.reshape(shape)
-    s_, k_, t_, r_, c_, p_ = s[idx], k[idx], t[idx], r[idx], c[idx], px[idx]
-    kd = k_ * np.exp(-r_ * t_)
-    # Side of the out-of-the-money (or at-the-forward) option and its price (= time value of the given option).
-    otm_call = s_ <= kd
-    sgn = np.where(otm_call, 1.0, -1.0)
-    intrinsic = np.where(c_, np.maximum(s_ - kd, 0.0), np.maximum(kd - s_, 0.0))
-    tv = p_ - intrinsic
-    upper = np.where(c_, s_, kd)
-    roundoff = 16.0 * np.finfo(np.float64).eps * (np.abs(p_) + s_ + kd)
-    in_bounds = (tv > roundoff) & (p_ < upper)
-
-    sel = np.flatnonzero(in_bounds)
-    if sel.size == 0:
-        return out.reshape(shape)
-    s_, k_, t_, r_, sgn, tv = s_[sel], k_[sel], t_[sel], r_[sel], sgn[sel], tv[sel]
-    target_idx = idx[sel]
-    m = sel.size
-
-    # Prices at the bracket ends decide whether a solution exists inside [vol_lo, vol_hi].
-    both, _, _ = _otm_price_vega(
-        np.tile(s_, 2), np.tile(k_, 2), np.tile(t_, 2),
-        np.concatenate([np.full(m, vol_lo), np.full(m, vol_hi)]), np.tile(r_, 2), np.tile(sgn, 2),
-    )
-    p_lo, p_hi = both[:m], both[m:]
-    slack = 1e-12
-    too_low = tv < p_lo * (1.0 - slack)
-    too_high = tv > p_hi * (1.0 + slack)
-    at_lo = ~too_low & (tv <= p_lo)
-    at_hi = ~too_high & (tv >= p_hi)
-    solvable = ~(too_low | too_high)
-
-    sigma = np.full(m, np.nan)
-    sigma[at_lo & solvable] = vol_lo
-    sigma[at_hi & solvable] = vol_hi
-    run = solvable & ~at_lo & ~at_hi
-
-    ri = np.flatnonzero(run)
-    if ri.size:
-        S, K, T, R, G, TV = s_[ri], k_[ri], t_[ri], r_[ri], sgn[ri], tv[ri]
-        ln_tv = np.log(TV)
-        a = np.full(ri.size, vol_lo)
-        b = np.full(ri.size, vol_hi)
-        # Start: the Corrado-Miller closed-form approximation (accurate near the money), computed from the
-        # equivalent call price; where it is not usable, the Brenner-Subrahmanyam ATM estimate. Clipped.
-        kd_r = K * np.exp(-R * T)
-        call_px = np.where(G > 0, TV, TV + S - kd_r)
-        half_gap = call_px - 0.5 * (S - kd_r)
-        with np.errstate(invalid="ignore"):
-            radicand = half_gap * half_gap - (S - kd_r) ** 2 / math.pi
-            guess = (
-                math.sqrt(2.0 * math.pi) / ((S + kd_r) * np.sqrt(T))
-                * (half_gap + np.sqrt(np.maximum(radicand, 0.0)))
-            )
-        fallback_guess = TV * math.sqrt(2.0 * math.pi) / (S * np.sqrt(T))
-        guess = np.where(np.isfinite(guess) & (guess > 0), guess, fallback_guess)
-        x = np.clip(guess, vol_lo * 1.01, vol_hi * 0.99)
-        sol = np.empty(ri.size)
-        live = np.arange(ri.size)
-        for _ in range(max_iter):
-            if live.size == 0:
-                break
-            xs = x[live]
-            pr, vg, vv = _otm_price_vega(S[live], K[live], T[live], xs, R[live], G[live])
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                f = np.log(pr) - ln_tv[live]
-                g1 = vg / pr  # d log(price) / d vol
-                g2 = g1 * vv - g1 * g1  # d² log(price) / d vol²  (volga = vega · d1 · d2 / vol)
-                newton = f / g1
-                denom = 1.0 - 0.5 * newton * g2 / g1
-                step = np.where(denom > 0.5, newton / denom, newton)  # Halley, Newton where unstable
-            high = f > 0
-            a_l = np.where(high, a[live], xs)
-            b_l = np.where(high, xs, b[live])
-            raw_next = xs - step
-            # A step below tol is convergence (even if it rounds onto the bracket edge); any other step that
-            # is not finite or leaves the open bracket is replaced by bisection.
-            small = np.isfinite(step) & (np.abs(step) <= tol)
-            inside = np.isfinite(raw_next) & (raw_next > a_l) & (raw_next < b_l)
-            nxt = np.where(inside, raw_next, 0.5 * (a_l + b_l))
-            nxt = np.where(small, np.clip(raw_next, a_l, b_l), nxt)
-            nxt = np.where(f == 0, xs, nxt)
-            done = (f == 0) | small | (b_l - a_l <= tol)
-            a[live], b[live], x[live] = a_l, b_l, nxt
-            sol[live[done]] = nxt[done]
-            live = live[~done]
-        if live.size:  # max_iter exhausted: keep the latest iterate (always inside the bracket)
-            sol[live] = x[live]
-        sigma[ri] = sol
-
-    out[target_idx] = sigma
+    px, s, k, t, r, c = (a.reshape(-1) for a in (px, s, k, t, r, c))
+    out = np.full(s.size, np.nan)
+    for i in range(0, s.size, _IV_BLOCK):
+        j = i + _IV_BLOCK
+        _iv_block(px[i:j], s[i:j], k[i:j], t[i:j], r[i:j], c[i:j], out[i:j], tol, max_iter, vol_lo, vol_hi)
     return out.reshape(shape)
 
 

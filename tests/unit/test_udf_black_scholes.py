@@ -258,6 +258,79 @@ def test_implied_vol_vectorised_mixed_and_solved_flag():
     np.testing.assert_array_equal(bs.implied_vol_solved(price, 100.0, 100.0, 1.0, 0.05, is_call), [True, False, False, True])
 
 
+def test_implied_vol_guess_coefficients_are_reproducible():
+    w1, l1, l2, near, far = bs._fit_iv_guess_coefficients()
+    assert (w1, l1, l2) == pytest.approx((bs._IVG_W1, bs._IVG_L1, bs._IVG_L2), rel=1e-12)
+    np.testing.assert_allclose(near, np.array(bs._IVG_NEAR), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(far, np.array(bs._IVG_FAR), rtol=1e-8, atol=1e-12)
+
+
+def test_implied_vol_guess_is_close_for_short_dated_options():
+    # the starting guess (not a result): within 2e-4 of the implied vol for σ√T ≤ 0.05, u = θ / σ√T up to 8
+    u = np.concatenate([[0.0], np.geomspace(1e-6, 8.0, 400)])
+    uu, ss = np.meshgrid(u, np.geomspace(1e-5, 0.05, 30), indexing="ij")
+    theta = uu * ss  # |ln(S / K e^{-rT})|
+    price = bs.bs_price(1.0, np.exp(-theta), 1.0, ss, 0.0, False)  # OTM put, K < S = 1, T = 1: β = price / √K
+    beta = price / np.sqrt(np.exp(-theta))
+    usable = price > 1e-300
+    with np.errstate(all="ignore"):  # as inside implied_vol_raw (θ = 0 gives y = inf)
+        guess = bs._iv_guess(theta[usable], beta[usable])
+    assert usable.mean() > 0.95
+    assert np.max(np.abs(guess / ss[usable] - 1.0)) < 2e-4
+
+
+def test_implied_vol_does_not_depend_on_batching():
+    rng = np.random.default_rng(11)
+    n = 3 * bs._IV_BLOCK + 123  # several blocks, converged elements dropped at different times in each
+    spot = S0 + rng.normal(0.0, 2.0, n)
+    strike = np.round(spot + rng.normal(0.0, 8.0, n))
+    t = rng.uniform(1.0, 6.5 * 3600.0, n) / bs.TRADING_SECONDS_PER_YEAR
+    is_call = rng.random(n) < 0.5
+    price = np.round(bs.bs_price(spot, strike, t, rng.uniform(0.05, 1.5, n), R, is_call), 2)
+    full = bs.implied_vol_raw(price, spot, strike, t, R, is_call)
+    perm = rng.permutation(n)
+    permuted = bs.implied_vol_raw(price[perm], spot[perm], strike[perm], t[perm], R, is_call[perm])
+    np.testing.assert_array_equal(permuted, full[perm])
+    pieces = [bs.implied_vol_raw(price[i : i + 700], spot[i : i + 700], strike[i : i + 700], t[i : i + 700], R,
+                                 is_call[i : i + 700]) for i in range(0, n, 700)]
+    np.testing.assert_array_equal(np.concatenate(pieces), full)
+    one = [bs.implied_vol_raw(price[i], spot[i], strike[i], t[i], R, is_call[i]) for i in range(0, n, 997)]
+    np.testing.assert_array_equal(one, full[::997])
+
+
+def test_implied_vol_bracket_end_decisions_match_the_exact_rule():
+    # Prices a few ulps around the prices at the bracket ends, from 1 ns to 10 years before expiry: NaN / bracket
+    # end exactly where the exact end prices say so (the solver skips them only where the outcome is certain).
+    rng = np.random.default_rng(5)
+    n = 6000
+    spot = S0 * np.exp(rng.normal(0.0, 0.002, n))
+    strike = np.round(S0 * np.exp(rng.normal(0.0, 0.03, n)))
+    t = np.exp(rng.uniform(np.log(1e-9 / bs.TRADING_SECONDS_PER_YEAR), np.log(10.0), n))
+    near_fwd = rng.random(n) < 0.3  # strikes within a few σ√T of the forward at σ = IV_LOWER: p_lo > 0
+    strike[near_fwd] = (spot * np.exp(R * t + rng.normal(0.0, 3.0 * bs.IV_LOWER * np.sqrt(t))))[near_fwd]
+    is_call = rng.random(n) < 0.5
+    end = np.where(rng.random(n) < 0.5, bs.IV_LOWER, bs.IV_UPPER)
+    price = bs.bs_price(spot, strike, t, end, R, is_call)
+    price += rng.integers(-4, 5, n) * np.spacing(price)
+    iv = bs.implied_vol_raw(price, spot, strike, t, R, is_call)
+
+    kd = strike * np.exp(-R * t)
+    intrinsic = np.where(is_call, np.maximum(spot - kd, 0.0), np.maximum(kd - spot, 0.0))
+    tv = price - intrinsic
+    ok = (tv > 16.0 * np.finfo(float).eps * (np.abs(price) + spot + kd)) & (price < np.where(is_call, spot, kd))
+    otm_call = spot <= kd
+    p_lo = bs._otm_price_exact(bs.IV_LOWER, spot, strike, t, R, otm_call)
+    p_hi = bs._otm_price_exact(bs.IV_UPPER, spot, strike, t, R, otm_call)
+    too_low, too_high = tv < p_lo * (1.0 - 1e-12), tv > p_hi * (1.0 + 1e-12)
+    expected_nan = ~ok | too_low | too_high
+    assert 0.05 < expected_nan.mean() < 0.95
+    np.testing.assert_array_equal(np.isnan(iv), expected_nan)
+    at_hi = ~expected_nan & (tv >= p_hi)
+    at_lo = ~expected_nan & (tv <= p_lo) & ~at_hi
+    assert at_hi.any() and at_lo.any() and (ok & too_low).any() and (ok & too_high).any()
+    assert np.all(iv[at_hi] == bs.IV_UPPER) and np.all(iv[at_lo] == bs.IV_LOWER)
+
+
 # ------------------------------------------------------------------------------------------- time convention
 
 
