@@ -180,3 +180,37 @@ def test_dbt_test_fails_on_damaged_models(generated_day, tmp_path):
         ("symbol_is_spy", 1, ids[4], None),
     ]
     assert violated["int_touches__relative_volume_row_rules"] == [("null_exactly_when:rel_vol_ratio", 1, rel, None)]
+
+
+def test_unique_key_and_same_rows_as_rules(tmp_path):
+    """unique_key and same_rows_as count what unique_key_combination / same_rows_as would find."""
+    model = "(select * from (values (1, 'A'), (1, 'A'), (2, 'B'), (3, 'C'), (3, 'D')) as t(id, kind))"
+    other = "(select * from (values (1), (2), (2), (4), (5)) as t(oid))"
+    calls = [
+        # ours per id: 1->2, 2->1, 3->2; theirs (x2, oid <> 5): 1->2, 2->4, 4->2 => ids 2, 3, 4 differ
+        "{{ test_row_rules(model=\"" + model + "\", unique_key=['id', 'kind'], same_rows_as={'column': 'id', "
+        "'compare_model': \"" + other + "\", 'compare_column': 'oid', 'multiplier': 2, 'compare_where': 'oid <> 5'}) }}",
+        "{{ test_unique_key_combination(model=\"" + model + "\", columns=['id', 'kind']) }}",
+        "{{ test_same_rows_as(model=\"" + model + "\", column_name='id', compare_model=\"" + other + "\", "
+        "compare_column='oid', multiplier=2, compare_where='oid <> 5') }}",
+        # clean: unique on id alone fails (1 and 3 repeat), on (id, kind) for distinct rows passes
+        "{{ test_row_rules(model=\"(select distinct * from " + model + ")\", unique_key=['id', 'kind']) }}",
+    ]
+    env = {**os.environ, "BB_DUCKDB_PATH": str(tmp_path / "compile.duckdb")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dbt.cli.main", "--quiet", "compile", "--inline", f"\n{SPLIT}\n".join(calls),
+         "--output", "json", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
+        capture_output=True, text=True, env=env, cwd=PROJECT_DIR,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    queries = json.loads(proc.stdout[proc.stdout.index("{"):])["compiled"].split(SPLIT)
+    con = duckdb.connect()
+    rows = con.execute(queries[0]).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("unique_key:(id, kind)", 1), ("same_rows_as:id", 3)]
+    assert "1" in rows[0][2] and "A" in rows[0][2] and rows[0][3] == "2"  # the duplicated key, 2 copies
+    assert rows[1][2] == "2"  # smallest differing id
+    # the single-rule tests find the same: one duplicated key, three differing ids
+    assert len(con.execute(queries[1]).fetchall()) == 1
+    assert sorted(r[0] for r in con.execute(queries[2]).fetchall()) == [2, 3, 4]
+    assert con.execute(queries[3]).fetchall() == []
