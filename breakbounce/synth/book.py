@@ -49,6 +49,7 @@ SLOW_KNOT_NS = 30 * NS
 SET_SIGMA = 0.03  # log-sd of a queue's refreshed size around its profile (queues change by a few orders at a time)
 RAMP_STEP_NS = 5 * NS  # a planted wall / vacuum steps its queues every 5 s while it builds / is pulled
 PLANT_LEVEL_FAC = LEVEL_GROWTH**4.5  # planted queues are uniform across depth (the mean depth factor)
+PLANT_NOISE_SIGMA = 0.02  # log-sd of a planted wall's per-tick size factor
 
 SUB_BITS = 12
 NCOL = 2 * BOOK_DEPTH
@@ -136,7 +137,12 @@ class BookBuilder:
         self.front, self.back = front, back
         self.rng, self.dup_rng = rng, dup_rng
         self.stats = BookStats()
-        self.plant_noise = [rng.lognormal(0.0, 0.08, p["hi_tick"] - p["lo_tick"] + 1) for p in plants]
+        # a planted queue's size is the same on every tick of the plant up to a little noise for a wall
+        # (none for a vacuum): a one-tick move of the touch inside the plant swaps equal queues
+        self.plant_noise = [
+            rng.lognormal(0.0, PLANT_NOISE_SIGMA, p["hi_tick"] - p["lo_tick"] + 1) ** (p["kind"] == "wall")
+            for p in plants
+        ]
         # the resting depth of each side drifts over minutes (an OU log factor per side on a 30 s grid)
         n_knots = int((clock.t_end - clock.t0) // SLOW_KNOT_NS) + 2
         phi = float(np.exp(-SLOW_KNOT_NS / SLOW_TAU_NS))
@@ -182,9 +188,11 @@ class BookBuilder:
 
     @staticmethod
     def _in_plant(p, side, tick, ts):
+        """Whether (side, tick, ts) is a planted queue: from ``uniform_from_ns`` (uniform queues at 1x until
+        ``start_ns``; = ``start_ns`` when absent) to ``end_ns``."""
         sd = BID if p["side"] == "bid" else ASK
-        return (side == sd) & (tick >= p["lo_tick"]) & (tick <= p["hi_tick"]) & (ts >= p["start_ns"]) & (
-            ts < p["end_ns"])
+        t_on = p.get("uniform_from_ns", p["start_ns"])
+        return (side == sd) & (tick >= p["lo_tick"]) & (tick <= p["hi_tick"]) & (ts >= t_on) & (ts < p["end_ns"])
 
     # ------------------------------------------------------------------------------------------
     def _assemble(self) -> None:
@@ -244,6 +252,7 @@ class BookBuilder:
             sd = BID if p["side"] == "bid" else ASK
             full = p.get("full_ns", p["start_ns"])
             steps = list(range(int(p["start_ns"]), int(full), RAMP_STEP_NS)) + [int(full), int(p["end_ns"])]
+            steps.append(int(p.get("uniform_from_ns", p["start_ns"])))
             for t_sw in sorted(set(steps)):
                 P.add(len(ticks), int(t_sw) | 1, upd=UPD_ABS, side=sd, uval=ticks)
         R = P.concat()
@@ -395,7 +404,7 @@ class BookBuilder:
         for p in self.plants:
             if p["kind"] != "vacuum":
                 continue
-            flip = self._in_plant(p, side[pos_a], tick[pos_a], a_ts)
+            flip = self._in_plant(p, side[pos_a], tick[pos_a], a_ts) & (a_ts >= p["start_ns"])
             if flip.any():
                 fi = pos_a[flip]
                 side[fi] = 1 - side[fi]

@@ -11,6 +11,10 @@ around its level for a support level: bid b -> 2L - 1 - b, price p -> 2L - p, bu
 Thresholds are derived from the pipeline's labeler (SPEC §5-6, SPY frame = ES / 10):
 touch = low - 1 <= L <= high + 1 and |close - L| <= 2.5 ES points; label thr2 = 20 ES points over
 [T0 + W, T0 + W + 480 s], W = 120/240/480 s. The plan keeps >= 1 point of margin everywhere.
+
+Around an event with a book plant the price is also held, through the barrier window (SPEC §7.2), where
+every visible level of the plant's side of the MBP-10 book lies inside the barrier zone, so the pipeline
+reads the plant (WALL / VACUUM) by construction (``_shape_around_plant``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,17 @@ INF = float("inf")
 PM_KINDS = ("PM_HIGH", "PM_LOW")
 OR_KINDS = ("OR_HIGH", "OR_LOW")
 RESISTANCE = {"PM_HIGH": True, "OR_HIGH": True, "PM_LOW": False, "OR_LOW": False}
+
+# what the pipeline's barrier sees (SPEC 7.2): the window [t_dec - 240 s, t_dec), t_dec = T0 + 60 s, and the
+# zone L +- $0.20 (SPY frame) = L +- 8 ES ticks, on a book of 10 visible levels per side
+BARRIER_WINDOW_NS = 240 * NS
+ZONE_TICKS = 8
+BOOK_LEVELS = 10
+NEAR_LO = ZONE_TICKS + 1  # bid >= lv - 9: the best ask is inside the zone
+NEAR_HI = BOOK_LEVELS - ZONE_TICKS  # bid <= lv - 2: the 10th ask is inside the zone
+APPROACH_HI = 6  # bid <= lv - 6 before the touch bar (trades <= lv - 5: no earlier touch)
+PAD_NS = 1 * NS
+MAX_PIN_NS = 15 * NS
 
 DEFAULT_SCENARIO: dict = {
     "events": [
@@ -273,7 +288,7 @@ def build_plan(clock: Clock, scenario: dict, mid_es: float, rng: np.random.Gener
         # default frame), composed with the global mirror
         local_mirror = res_frame_mirror
         ef = _EventFrame(fr, lv, local_mirror)
-        _event_template(ef, clock, def_start, T0, ev["outcome"], rng)
+        t_touch = _event_template(ef, clock, def_start, T0, ev["outcome"], rng)
         z = float(ev["book"]["zone_pts"]) / TICK
         # plant on the approaching side: ask for a resistance, bid for a support
         side_res = "ask"
@@ -285,10 +300,14 @@ def build_plan(clock: Clock, scenario: dict, mid_es: float, rng: np.random.Gener
         # the plant starts `minutes` before the decision time t_dec = T0 + 60 s, builds (wall) / is pulled
         # (vacuum) over its first `build_s` seconds, then holds until t_dec. Defaults (barrier window
         # [t_dec - 240 s, t_dec), SPEC 7.2): the vacuum is pulled within 2 s just after the window opens (the
-        # window sees normal depth cancelled, then few adds), the wall builds 10x over [t_dec - 75 s,
-        # t_dec - 10 s] (late, so that the window's one-tick book shifts mostly swap normal-size queues)
+        # window sees the zone's visible depth cancelled, then nothing re-joins), the wall builds 10x over
+        # [t_dec - 75 s, t_dec - 10 s]. From 1 s before the window opens (or the plant's start, if earlier)
+        # the plant's price range holds uniform queues (at 1x until the plant starts), and the price is held
+        # where the whole visible side of the book is inside the zone (_shape_around_plant).
         start = T0 + 60 * NS - int(float(ev["book"]["minutes"]) * 60 * NS)
         full = start + int(float(ev["book"]["build_s"]) * NS)
+        uniform_from = min(start, T0 + 60 * NS - BARRIER_WINDOW_NS - PAD_NS)
+        _shape_around_plant(ef, T0, t_touch, full, ev["book"]["kind"], rng)
         plan.plants.append(
             {
                 "id": f"{ev['id']}_{ev['book']['kind']}",
@@ -297,6 +316,7 @@ def build_plan(clock: Clock, scenario: dict, mid_es: float, rng: np.random.Gener
                 "kind": ev["book"]["kind"],
                 "lo_tick": int(round(lo_t)),
                 "hi_tick": int(round(hi_t)),
+                "uniform_from_ns": int(uniform_from),
                 "start_ns": int(start),
                 "full_ns": int(full),
                 "end_ns": int(T0 + 60 * NS),
@@ -331,8 +351,9 @@ class _EventFrame:
         self.o.force(t, -side if self.m else side)
 
 
-def _event_template(f: _EventFrame, clock: Clock, approach_start: int, T0: int, outcome: str, rng) -> None:
-    """One touch of level lv at bar T0 (approach from below), then a bounce back down or a break up."""
+def _event_template(f: _EventFrame, clock: Clock, approach_start: int, T0: int, outcome: str, rng) -> int:
+    """One touch of level lv at bar T0 (approach from below), then a bounce back down or a break up.
+    Returns the start of the 3 s plateau on which the touching print happens."""
     lv = f.lv
     s = NS
     f.trades_in(approach_start, T0, hi=lv - 5)  # no bar touches before T0 (high <= L - 1.25)
@@ -362,3 +383,37 @@ def _event_template(f: _EventFrame, clock: Clock, approach_start: int, T0: int, 
         f.trades_in(T0 + 280 * s, T0 + 1200 * s, lo=lv + 85)
         f.force(T0 + 281 * s, 0)
         f.anchor(T0 + 1200 * s - CELL_NS, lv + int(round(4 * rng.uniform(23.0, 27.0))))
+    return t1
+
+
+def _shape_around_plant(f: _EventFrame, T0: int, t_touch: int, full: int, kind: str, rng) -> None:
+    """Hold the price where the barrier window sees the plant's whole zone, so that by construction the
+    window shows the plant acting and little else moving liquidity in or out of the zone.
+
+    MBP-10 shows 10 levels per side and the zone has 17 ticks. In the resistance frame (the plant is on the
+    ask, the price approaches from below) a bid in [lv - 9, lv - 2] puts all 10 visible asks inside the
+    zone: the zone shows 10 queues, and a one-tick move of the touch swaps one zone queue for another
+    (of the same size: the plant's queues are uniform). Anywhere else near the level every one-tick move
+    carries a whole queue across the zone edge, which the barrier reads as liquidity added or cancelled
+    (of wall size once a wall stands), and below lv - 19 no visible ask is in the zone (nothing to pull).
+    So from 1 s before the window opens until t_dec the bid stays in [lv - 9, lv - 6] before the touch
+    bar (the approach cap: trades <= lv - 5) and in [lv - 9, lv - 2] in the touch bar, except on the
+    touching print's plateau (bid lv - 1). A vacuum pulled within 15 s of the window opening (the default)
+    is pulled with the bid pinned on one tick, so the window's first snapshot shows the 10 queues it pulls.
+    """
+    lv = f.lv
+    t_dec = T0 + 60 * NS
+    a = t_dec - BARRIER_WINDOW_NS - PAD_NS
+    k = lv - int(rng.integers(APPROACH_HI, NEAR_LO + 1))
+    f.anchor(a - CELL_NS, k)
+    b = full + PAD_NS
+    if kind == "vacuum" and b - a <= MAX_PIN_NS and b < T0 - 10 * NS:
+        f.trades_in(a, b, lo=k, hi=k + 1)
+        f.anchor(b - CELL_NS, k)
+        a = b
+    f.trades_in(a, T0, lo=lv - NEAR_LO, hi=lv - APPROACH_HI + 1)
+    # touch bar: around the plateau (cell_bands widens each band by the cell before it and the plateau's
+    # bands and anchors cover the cells of its ends: two cells of slack on either side)
+    t_end = t_touch + 3 * NS
+    f.trades_in(T0, t_touch - 2 * CELL_NS, lo=lv - NEAR_LO, hi=lv - NEAR_HI + 1)
+    f.trades_in(t_end + 2 * CELL_NS, t_dec, lo=lv - NEAR_LO, hi=lv - NEAR_HI + 1)
