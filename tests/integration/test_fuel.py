@@ -341,3 +341,24 @@ def test_synthetic_walls_and_basis(tmp_path_factory):
         assert max(abs(v - wall["mapped_strike_spy_frame"]) for v in mapped) <= 0.15
     basis = query(db, "select avg(option_basis) from intermediate.int_options__basis_by_minute where n_pairs > 0")[0][0]
     assert basis == pytest.approx(truth["mean_basis_spy"], abs=0.08)
+
+
+def test_option_drop_counts(tmp_path):
+    """int_quality__bronze_drops counts option duplicates, other expiries and tick-rule sides exactly."""
+    root = tmp_path / "bronze"
+    bronze.write_table(flat_tape(D1), root, bronze.FUTURES_TRADES, "tape.parquet")
+    zero_dte = option_table(D1, hand_built_options(D1))  # 62 prints, 60 of them with aggressor 0
+    other = option_table(D2, [(et(D1, "10:30:00") + i * NS, 600.0, "C", 1.0, 1, 1) for i in range(4)])
+    bronze.write_table(pa.concat_tables([zero_dte, other]), root, bronze.OPTION_TRADES, "opts.parquet",
+                       trading_date=D1)
+    # a re-delivery: 3 zero-DTE prints (2 with aggressor 0) and 1 other-expiry print again
+    again = pa.concat_tables([zero_dte.slice(0, 2), zero_dte.slice(61, 1), other.slice(3, 1)])
+    bronze.write_table(again, root, bronze.OPTION_TRADES, "opts-again.parquet", trading_date=D1)
+    work = tmp_path / "w"
+    proc = run_breakbounce("run", "--date", D1, "--bronze", str(root), "--gold", str(work / "gold"),
+                           "--db", str(work / "w.duckdb"), "--target-path", str(work / "dbt"),
+                           "--select", "+int_quality__bronze_drops")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = dict(query(work / "w.duckdb", "select reason, rows from intermediate.int_quality__bronze_drops "
+                                        "where table_name = 'spy_option_trades'"))
+    assert got == {"read": 70, "exact_duplicate": 4, "not_zero_dte": 4, "tick_rule_aggressor": 60}

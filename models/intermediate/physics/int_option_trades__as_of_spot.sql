@@ -6,7 +6,7 @@
 -- Unordered (consumers order what they need).
 
 with option_trades as (
-    select session_date, ts_event_ns, seq, strike, option_right, price, size, aggressor
+    select session_date, ts_event_ns, seq, strike, option_right, price, size, aggressor, bronze_aggressor
     from {{ ref('stg_bronze__spy_option_trades') }}
 ),
 
@@ -24,6 +24,7 @@ select
     t.price,
     t.size,
     t.aggressor,
+    t.bronze_aggressor,
     {{ e9_to_spy('es.price_e9') }} as spot
 from option_trades as t
 asof left join es_last_per_ts as es

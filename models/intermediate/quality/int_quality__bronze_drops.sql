@@ -111,12 +111,33 @@ opt_read as (
     select count(*) as n from {{ source('bronze', 'spy_option_trades') }}
 ),
 
+opt_staged as (
+    -- the run date's 0DTE prints, distinct (staging's dedup over every Bronze column), already
+    -- materialized by int_option_trades__as_of_spot: no second dedup of the whole option tape
+    select
+        count(*) as n_zero_dte,
+        count(*) filter (where bronze_aggressor = 0) as n_tick_rule
+    from {{ ref('int_option_trades__as_of_spot') }}
+),
+
+opt_other_expiries as (
+    -- distinct prints of every other expiry (or none), with the same key as staging's dedup
+    select count(*) as n
+    from (
+        select distinct ts_event_ns, ts_recv_ns, source, underlying, option_symbol, exp_date, strike,
+            "right", price, size, opt_bid, opt_ask, seq, aggressor
+        from {{ source('bronze', 'spy_option_trades') }}
+        where exp_date::date is distinct from {{ run_date() }}
+    )
+),
+
 opt_unique as (
     select
-        count(*) as n,
-        count(*) filter (where exp_date::date = {{ run_date() }}) as n_zero_dte,
-        count(*) filter (where exp_date::date = {{ run_date() }} and aggressor = 0) as n_tick_rule
-    from (select distinct * from {{ source('bronze', 'spy_option_trades') }})
+        s.n_zero_dte + o.n as n,
+        s.n_zero_dte,
+        s.n_tick_rule
+    from opt_staged as s
+    cross join opt_other_expiries as o
 ),
 
 opt as (
