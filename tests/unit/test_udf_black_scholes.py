@@ -50,8 +50,16 @@ def test_norm_pdf():
 
 
 def test_erfcx_coefficients_are_reproducible():
+    # Compare the polynomials, not their monomial coefficients: the degree-20 Chebyshev -> monomial
+    # conversion amplifies last-bit differences of the least-squares solve (which vary with the
+    # machine's BLAS kernels) to ~1e-9 in the high-order coefficients, while the values agree to ~1e-14.
     refit = bs._fit_erfcx_coefficients()
-    np.testing.assert_allclose(refit, np.array(bs._ERFCX_POLY), rtol=1e-8, atol=1e-15)
+    x = np.linspace(0.0, bs._ERFCX_X_MAX, 200001)
+    t = (x - bs._ERFCX_SHIFT) / (x + bs._ERFCX_SHIFT)
+    ours = np.polynomial.polynomial.polyval(t, np.array(bs._ERFCX_POLY))
+    again = np.polynomial.polynomial.polyval(t, refit)
+    assert np.max(np.abs(again / ours - 1.0)) < 2e-13
+    np.testing.assert_allclose(refit[:4], np.array(bs._ERFCX_POLY)[:4], rtol=1e-10)
 
 
 # ------------------------------------------------------------------------------------------- prices, greeks
