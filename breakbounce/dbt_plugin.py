@@ -9,66 +9,13 @@ rendered into a view's DDL, every model always reads the date of the current inv
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
-from breakbounce import bronze, gold
+from breakbounce import warehouse
 from breakbounce.plan import BronzeError, RunPlan, plan_run, validate_plan
-
-
-def _empty_file(spec: bronze.BronzeTable) -> str:
-    """A zero-row parquet file with the contract schema, read in place of an absent table."""
-    path = Path(tempfile.gettempdir()) / "breakbounce-empty" / f"{spec.name}-v1.parquet"
-    if not path.exists():
-        bronze.atomic_write_parquet(spec.schema.empty_table(), path)
-    return str(path)
-
-
-def _sql_list(values: list[str], cast: str) -> str:
-    if not values:
-        return f"[]::{cast}[]"
-    # one cast of the whole list: parsed on every dbt node's cursor, a cast per element costs ms
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + f"]::{cast}[]"
-
-
-_FINGERPRINT_TYPE = "struct(session_date date, bronze_fingerprint varchar)"
-
-
-def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
-    """The ``set variable bb_* = ...`` statements that hand ``plan`` to a DuckDB connection."""
-    empty = {s.name: _empty_file(s) for s in bronze.TABLES.values()}
-    if plan is None:
-        values = {
-            "bb_date": "null::date",
-            "bb_sma_sessions": "[]::date[]",
-            "bb_volume_sessions": "[]::date[]",
-            "bb_es_trades_files": _sql_list([empty["futures_trades"]], "varchar"),
-            "bb_mbp10_files": _sql_list([empty["futures_mbp10"]], "varchar"),
-            "bb_option_files": _sql_list([empty["option_trades"]], "varchar"),
-            "bb_gold_file": "null::varchar",
-            "bb_warmup_fingerprints": f"[]::{_FINGERPRINT_TYPE}[]",
-        }
-    else:
-        values = {
-            "bb_date": f"'{plan.date}'::date",
-            "bb_sma_sessions": _sql_list(plan.sma_sessions, "date"),
-            "bb_volume_sessions": _sql_list(plan.volume_sessions, "date"),
-            "bb_es_trades_files": _sql_list(plan.es_trade_files, "varchar"),
-            "bb_mbp10_files": _sql_list(plan.mbp10_files or [empty["futures_mbp10"]], "varchar"),
-            "bb_option_files": _sql_list(plan.option_files or [empty["option_trades"]], "varchar"),
-            "bb_gold_file": "'" + gold.gold_file(gold_root, plan.date).replace("'", "''") + "'",
-            "bb_warmup_fingerprints": "["
-            + ", ".join(f"{{'session_date': '{d}', 'bronze_fingerprint': '{fp}'}}"
-                        for d, fp in sorted(plan.warmup_fingerprints.items()))
-            + f"]::{_FINGERPRINT_TYPE}[]",
-        }
-    values["bb_has_mbp10"] = "true" if plan is not None and plan.mbp10_files else "false"
-    values["bb_has_options"] = "true" if plan is not None and plan.option_files else "false"
-    return [f"set variable {k} = {v}" for k, v in values.items()]
 
 
 class Plugin(BasePlugin):
@@ -100,7 +47,7 @@ class Plugin(BasePlugin):
 
     def _variable_statements(self) -> list[str]:
         if self._statements is None:
-            self._statements = variable_statements(self.plan(), self.gold_root)
+            self._statements = warehouse.variable_statements(self.plan(), self.gold_root)
         return self._statements
 
     def _configure(self, con) -> None:
@@ -109,10 +56,7 @@ class Plugin(BasePlugin):
 
     # -- dbt-duckdb hooks -------------------------------------------------------------------------
     def configure_connection(self, conn) -> None:
-        import python_udfs
-
-        python_udfs.register(conn)
-        gold.register_udfs(conn)
+        warehouse.configure_build_connection(conn)
         self._configure(conn)
 
     def configure_cursor(self, cursor) -> None:

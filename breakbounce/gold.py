@@ -88,3 +88,31 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
         con.create_function(
             name, fn, params, varchar, type="arrow", side_effects=True, null_handling="special"
         )
+
+
+def copy_sql(relation: str, columns: list[tuple[str, str]], tmp: str) -> str:
+    """The COPY writing ``relation`` to ``tmp`` as Gold: ordered by (ts_ns, level_kind), zstd, every
+    column OPTIONAL (a typed zero-row UNION ALL branch; see macros/gold/publish_gold.sql)."""
+    nullable = ", ".join(f'null::{dtype} as "{name}"' for name, dtype in columns)
+    return (
+        f"copy (select * from (select * from {relation} union all select {nullable} from range(0)) "
+        f"order by ts_ns, level_kind) to '{tmp.replace(chr(39), chr(39) * 2)}' (format parquet, compression zstd)"
+    )
+
+
+def publish_relation(con: duckdb.DuckDBPyConnection, relation: str, date: str, final: str) -> str:
+    """Publish ``relation`` (the Gold view) as the Gold file of ``date``, atomically.
+
+    The fast engine's version of the ``publish_gold`` post-hook, step for step: refuse rows of another
+    session, write a temp file beside ``final``, fsync and rename it over ``final``.
+    """
+    foreign, other = con.execute(
+        f"select count(*), min(session_date)::varchar from {relation} where session_date is distinct from ?::date",
+        [date],
+    ).fetchall()[0]
+    if foreign:
+        raise RuntimeError(f"refusing to publish Gold for {date}: {relation} holds {foreign} row(s) of session {other}")
+    tmp = prepare(final)
+    columns = [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
+    con.execute(copy_sql(relation, columns, tmp))
+    return publish(tmp, final)

@@ -62,7 +62,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", default=os.environ.get("BB_DUCKDB_PATH", str(PROJECT_DIR / "target" / "breakbounce.duckdb")),
                    help="DuckDB file holding the models (default: target/breakbounce.duckdb)")
     p.add_argument("--target-path", default=None, help="dbt target directory (default: the project's target/)")
-    p.add_argument("--select", default=None, help="dbt node selection (default: everything)")
+    p.add_argument("--select", default=None, help="dbt node selection (default: everything; implies --engine dbt)")
+    p.add_argument("--engine", choices=["fast", "dbt"], default=None,
+                   help="fast (default): run dbt's compiled graph directly, see breakbounce/engine.py; "
+                        "dbt: a real `dbt build` (the default with --select)")
     p.set_defaults(func=cmd_run)
 
     b = sub.add_parser("backfill", help="build many dates, each in its own process")
@@ -110,6 +113,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
     os.environ.update(_dbt_env(args))
     os.environ["BB_DATE"] = args.date
+    engine = args.engine or ("dbt" if args.select else "fast")
+    if engine == "fast":
+        if args.select:
+            raise UserError("--select needs --engine dbt (the fast engine always builds the whole graph)")
+        return _run_fast(args, plan, started)
     # dbt's anonymous usage events are network calls from every node; off unless the user opted in
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     from dbt.cli.main import dbtRunner
@@ -132,6 +140,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_fast(args: argparse.Namespace, plan, started: float) -> int:
+    import duckdb
+
+    from breakbounce import engine
+
+    target_path = args.target_path or str(PROJECT_DIR / "target")
+    try:
+        nodes = engine.load_graph(PROJECT_DIR, PROJECT_DIR / "target" / "fast_graph", args.db)
+    except engine.EngineError as exc:
+        raise UserError(str(exc), code=1) from None
+    engine.write_compiled(nodes, target_path)
+    for w in plan.warnings:
+        print(f"breakbounce warning: {w}", file=sys.stderr, flush=True)
+    print(f"breakbounce run {args.date}: building {sum(n.materialized != 'ephemeral' for n in nodes)} nodes "
+          f"(warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    try:
+        con = engine.open_warehouse(os.path.abspath(args.db), plan, os.path.abspath(args.gold))
+    except duckdb.Error as exc:
+        raise UserError(f"cannot open the warehouse {args.db}: {str(exc).splitlines()[0]}", code=1) from None
+    results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date))
+    engine.write_run_results(results, time.perf_counter() - t0, target_path)
+    failed = [r for r in results if r.status in ("error", "fail")]
+    skipped = sum(r.status == "skipped" for r in results)
+    # dbt's closing line, with its meaning: ERROR counts failed models and failed tests
+    print(f"Done. PASS={len(results) - len(failed) - skipped} ERROR={len(failed)} SKIP={skipped} "
+          f"TOTAL={len(results)} ({time.perf_counter() - t0:.2f}s)", file=sys.stderr, flush=True)
+    try:
+        if failed:
+            names = {n.uid: n.name for n in nodes}
+            detail = "; ".join(f"{names[r.unique_id]}: {r.message}" for r in failed)
+            print(f"breakbounce run {args.date}: error: {len(failed)} node(s) failed, {skipped} skipped: {detail}",
+                  file=sys.stderr)
+            return 1
+        elapsed = time.perf_counter() - started
+        print(summarize(args.date, os.path.abspath(args.db), os.path.abspath(args.gold), elapsed, con=con))
+    finally:
+        con.close()
+    return 0
+
+
 def _write_run_results(result, target_path: str) -> None:
     """target/run_results.json (per-node status and timing), as dbt would have written it."""
     write = getattr(result.result, "write", None)
@@ -140,13 +189,14 @@ def _write_run_results(result, target_path: str) -> None:
         write(os.path.join(target_path, "run_results.json"))
 
 
-def summarize(date: str, db_path: str, gold_root: str, elapsed: float) -> str:
-    """A few lines for stdout: where Gold is and what it holds."""
+def summarize(date: str, db_path: str, gold_root: str, elapsed: float, con=None) -> str:
+    """A few lines for stdout: where Gold is and what it holds (``con``: the build's open connection)."""
     import duckdb
 
     gold_path = gold.gold_file(gold_root, date)
     lines = [f"{date}: built in {elapsed:.1f}s; warehouse {db_path}"]
-    con = duckdb.connect(db_path)  # same config as dbt's still-open connection
+    own = con is None
+    con = con or duckdb.connect(db_path)  # same config as dbt's still-open connection
     try:
         bars = con.execute(
             "select count(*) from intermediate.int_bars__es_1min where session_date = ?", [date]
@@ -155,7 +205,8 @@ def summarize(date: str, db_path: str, gold_root: str, elapsed: float) -> str:
     except duckdb.Error:
         pass  # a subset run may not have built the bars
     finally:
-        con.close()
+        if own:
+            con.close()
     if os.path.exists(gold_path):
         con = duckdb.connect()
         rows = con.execute("select count(*) from read_parquet(?)", [gold_path]).fetchall()[0][0]

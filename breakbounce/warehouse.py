@@ -1,4 +1,10 @@
-"""Open the warehouse for ad-hoc SQL with the same run variables dbt had.
+"""DuckDB connections to the warehouse: how a build connection is set up, and ad-hoc access.
+
+Every connection that builds models (dbt's, through the plugin, and the fast engine's) gets the
+same settings, UDFs and run variables from :func:`configure_build_connection` and
+:func:`variable_statements`. No dbt import here: the fast engine must not pay for it.
+
+Ad-hoc SQL: open the warehouse with the same run variables dbt had.
 
 Tables (intermediate, marts) can be queried from any DuckDB client; the staging *views* read
 Bronze through ``getvariable('bb_...')``, so a plain client must first be told which date to read::
@@ -11,11 +17,85 @@ Bronze through ``getvariable('bb_...')``, so a plain client must first be told w
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import duckdb
 
-from breakbounce.dbt_plugin import variable_statements
-from breakbounce.plan import plan_run
+from breakbounce import bronze, gold
+from breakbounce.plan import RunPlan, plan_run
+
+
+def build_settings() -> dict[str, str]:
+    """DuckDB settings of every build connection (``BB_MEMORY_LIMIT`` caps the engine's memory)."""
+    return {
+        "memory_limit": os.environ.get("BB_MEMORY_LIMIT", "1500MB"),
+        # tables keep the order their SQL produced: Gold and the ordered models are deterministic
+        "preserve_insertion_order": "true",
+    }
+
+
+def configure_build_connection(con: duckdb.DuckDBPyConnection) -> None:
+    """Settings and UDFs (python_udfs and the Gold publishing functions) of a build connection."""
+    import python_udfs
+
+    for name, value in build_settings().items():
+        con.execute(f"set {name} = '{value}'")
+    python_udfs.register(con)
+    gold.register_udfs(con)
+
+
+def _empty_file(spec: bronze.BronzeTable) -> str:
+    """A zero-row parquet file with the contract schema, read in place of an absent table."""
+    path = Path(tempfile.gettempdir()) / "breakbounce-empty" / f"{spec.name}-v1.parquet"
+    if not path.exists():
+        bronze.atomic_write_parquet(spec.schema.empty_table(), path)
+    return str(path)
+
+
+def _sql_list(values: list[str], cast: str) -> str:
+    if not values:
+        return f"[]::{cast}[]"
+    # one cast of the whole list: parsed on every dbt node's cursor, a cast per element costs ms
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + f"]::{cast}[]"
+
+
+_FINGERPRINT_TYPE = "struct(session_date date, bronze_fingerprint varchar)"
+
+
+def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
+    """The ``set variable bb_* = ...`` statements that hand ``plan`` to a DuckDB connection."""
+    empty = {s.name: _empty_file(s) for s in bronze.TABLES.values()}
+    if plan is None:
+        values = {
+            "bb_date": "null::date",
+            "bb_sma_sessions": "[]::date[]",
+            "bb_volume_sessions": "[]::date[]",
+            "bb_es_trades_files": _sql_list([empty["futures_trades"]], "varchar"),
+            "bb_mbp10_files": _sql_list([empty["futures_mbp10"]], "varchar"),
+            "bb_option_files": _sql_list([empty["option_trades"]], "varchar"),
+            "bb_gold_file": "null::varchar",
+            "bb_warmup_fingerprints": f"[]::{_FINGERPRINT_TYPE}[]",
+        }
+    else:
+        values = {
+            "bb_date": f"'{plan.date}'::date",
+            "bb_sma_sessions": _sql_list(plan.sma_sessions, "date"),
+            "bb_volume_sessions": _sql_list(plan.volume_sessions, "date"),
+            "bb_es_trades_files": _sql_list(plan.es_trade_files, "varchar"),
+            "bb_mbp10_files": _sql_list(plan.mbp10_files or [empty["futures_mbp10"]], "varchar"),
+            "bb_option_files": _sql_list(plan.option_files or [empty["option_trades"]], "varchar"),
+            "bb_gold_file": "'" + gold.gold_file(gold_root, plan.date).replace("'", "''") + "'",
+            "bb_warmup_fingerprints": "["
+            + ", ".join(f"{{'session_date': '{d}', 'bronze_fingerprint': '{fp}'}}"
+                        for d, fp in sorted(plan.warmup_fingerprints.items()))
+            + f"]::{_FINGERPRINT_TYPE}[]",
+        }
+    values["bb_has_mbp10"] = "true" if plan is not None and plan.mbp10_files else "false"
+    values["bb_has_options"] = "true" if plan is not None and plan.option_files else "false"
+    return [f"set variable {k} = {v}" for k, v in values.items()]
+
+
 
 
 def connect(db_path: str = "target/breakbounce.duckdb", date: str | None = None,

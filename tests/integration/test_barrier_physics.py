@@ -381,7 +381,7 @@ class _ViewRun:
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         import duckdb
 
-        from breakbounce.dbt_plugin import variable_statements
+        from breakbounce.warehouse import variable_statements
         from breakbounce.plan import plan_run
 
         con = duckdb.connect(str(self.db), read_only=True)

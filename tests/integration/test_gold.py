@@ -53,7 +53,7 @@ def story(tmp_path_factory):
     other = base / "other-bronze"
     bb.truncate_bronze(rnd["bronze"], other, cut)
     obs["killed_status"] = bb.build_and_kill(full.date, other, gold_root, base / "killed",
-                                             marker="START sql view model marts.gold_touch_signals")
+                                             marker="publishing Gold")
     obs["after_kill_bytes"] = d_file.read_bytes()
     obs["other_gold"] = bb.cut_runs(tmp_path_factory, CUTS)[cut].gold_file.read_bytes()
 

@@ -137,7 +137,7 @@ def test_velocity_is_deterministic_across_threads(day):
     import duckdb
 
     import python_udfs
-    from breakbounce.dbt_plugin import variable_statements
+    from breakbounce.warehouse import variable_statements
     from breakbounce.plan import plan_run
 
     sql = next((day["work"] / "dbt" / "compiled").rglob("int_physics__tape.sql")).read_text()

@@ -11,7 +11,8 @@
 -- collapsed, each print assigned to the Globex session (18:00 ET D-1 -> 17:00 ET D) containing it,
 -- front month = largest RTH volume over distinct prints (ties: whole-session volume, then name).
 -- A 2-minute bucket is two whole 1-minute buckets, so coarser bars are exact roll-ups of these rows.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='session_date') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='session_date',
+          on_schema_change='fail') }}
 
 with source as (
     select * from {{ source('bronze', 'es_trades') }}
@@ -21,7 +22,7 @@ to_build as (
     -- this run's warmup sessions whose fingerprint is not cached yet
     select w.session_date, w.bronze_fingerprint
     from {{ warmup_fingerprints() }} as w
-    {%- if is_incremental() %}
+    {%- if incremental_build() %}
     where not exists (
         select 1 from {{ this }} as c
         where c.session_date = w.session_date and c.bronze_fingerprint = w.bronze_fingerprint

@@ -1,0 +1,469 @@
+"""The fast engine of ``breakbounce run``: dbt's compiled graph, executed on one DuckDB connection.
+
+Why: SPEC §13 gives a realistic day 10 s and a small day 2 s end to end. dbt itself costs ~2.5 s
+to import, ~1 s to load its parse and ~45 ms of bookkeeping per node (63 nodes), before any SQL.
+
+What: the project stays the single source of SQL. ``dbt compile`` renders every model and test once
+per version of the project (models, macros, tests, seeds, dbt_project.yml, profiles.yml, the dbt
+versions and the database name — :func:`graph_key`); the compiled graph is cached as JSON in
+``target/fast_graph/``. A run then executes that graph on one connection set up exactly like dbt's
+(:func:`breakbounce.warehouse.configure_build_connection`), in dependency order:
+
+- seed: (re)loaded when the CSV changed (its digest is the table comment), with the seed's
+  ``column_types`` (all columns must be typed);
+- view: ``create or replace view``; ephemeral: nothing (dbt inlined it as a CTE);
+- table: ``create or replace table``; with an enforced contract, the SQL's column names and types
+  are checked against the contract first, as dbt does, and the table is created from the contract;
+- incremental (delete+insert): the compiled SQL is the incremental branch (the compile sets
+  ``breakbounce_fast_compile``, see macros/run/incremental_build.sql); a missing table is created
+  empty from the model's contract, then new rows replace those with the same unique key;
+- every table is stamped with the run date (``stamp_run_date``) in the same transaction;
+- data tests run as soon as all their parents are built (``select count(*)`` of the failing rows);
+  a failing test or model skips everything downstream of the models it covers, as ``dbt build``
+  does, and the run fails at the end listing every failure;
+- the ``publish_gold`` post-hook becomes :func:`breakbounce.gold.publish_relation`.
+
+Hooks other than those three, unknown materializations or test configurations are refused when the
+graph is loaded: such a project needs ``breakbounce run --engine dbt``. The upstream date guard
+(``assert_upstream_built_for_run``) is not needed here: a fast run always builds the whole graph.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from breakbounce import gold, warehouse
+from breakbounce.plan import RunPlan
+
+GRAPH_FORMAT = 1
+COMPILE_VAR = "breakbounce_fast_compile"
+#: the hooks of this project, and what the engine does for each
+KNOWN_HOOKS = {
+    "{{ assert_upstream_built_for_run() }}": "guard",
+    "{{ stamp_run_date() }}": "stamp",
+    "{{ publish_gold() }}": "publish",
+}
+MATERIALIZATIONS = {"seed", "view", "ephemeral", "table", "incremental", "test"}
+# (a test's `where` is fine: dbt compiles it into the test's SQL)
+_DEFAULT_TEST_CONFIG = {"severity": "ERROR", "fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0",
+                        "limit": None, "store_failures": None}
+#: project inputs that change the compiled graph
+_PROJECT_INPUTS = ("models", "macros", "tests/dbt", "seeds", "dbt_project.yml", "profiles.yml")
+
+
+class EngineError(Exception):
+    """The graph cannot be compiled or run by the fast engine; ``str()`` is one line."""
+
+
+@dataclass
+class Node:
+    uid: str
+    name: str
+    kind: str  # model | seed | test
+    materialized: str
+    relation: str  # quoted "database"."schema"."alias" (tests: "")
+    sql: str
+    depends_on: list[str]
+    hooks: list[str] = field(default_factory=list)
+    contract: list[tuple[str, str]] = field(default_factory=list)  # enforced (name, data_type), in order
+    unique_key: str | None = None
+    seed_path: str | None = None
+    seed_types: dict[str, str] = field(default_factory=dict)
+    compiled_path: str | None = None  # relative to a dbt target directory, as dbt writes it
+
+
+# --- the compiled graph -------------------------------------------------------------------------
+
+def _input_files(project_dir: Path) -> list[Path]:
+    out = []
+    for rel in _PROJECT_INPUTS:
+        p = project_dir / rel
+        if p.is_file():
+            out.append(p)
+        elif p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and "__pycache__" not in f.parts))
+    return out
+
+
+def graph_key(project_dir: Path, database: str) -> str:
+    """Digest of everything the compiled SQL depends on."""
+    h = hashlib.sha256()
+    h.update(f"format {GRAPH_FORMAT}\ndatabase {database}\n".encode())
+    for dist in ("dbt-core", "dbt-duckdb", "duckdb"):
+        h.update(f"{dist} {metadata.version(dist)}\n".encode())
+    for f in _input_files(project_dir):
+        h.update(f"{f.relative_to(project_dir)}\n".encode())
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()[:24]
+
+
+def database_name(db_path: str) -> str:
+    """dbt-duckdb names the database after the file (``target/breakbounce.duckdb`` -> breakbounce)."""
+    return Path(db_path).stem
+
+
+def load_graph(project_dir: Path, cache_dir: Path, db_path: str) -> list[Node]:
+    """The compiled graph for this project and database name: from the cache, else ``dbt compile``."""
+    database = database_name(db_path)
+    key = graph_key(project_dir, database)
+    cached = cache_dir / f"graph-{key}.json"
+    if cached.exists():
+        try:
+            data = json.loads(cached.read_text())
+            return [Node(**{**n, "contract": [tuple(c) for c in n["contract"]]}) for n in data["nodes"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is compiled again
+    nodes = compile_graph(project_dir, database)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f"{cached.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps({"key": key, "nodes": [asdict(n) for n in nodes]}))
+    os.replace(tmp, cached)
+    return nodes
+
+
+def compile_graph(project_dir: Path, database: str) -> list[Node]:
+    """Run ``dbt compile`` against a scratch warehouse of the same name and read its manifest."""
+    from dbt.cli.main import dbtRunner  # only here: importing dbt is the cost this engine avoids
+
+    print("breakbounce: compiling the dbt project for the fast engine (once per project version)",
+          file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="breakbounce-compile-") as tmp:
+        env_before = os.environ.get("BB_DUCKDB_PATH")
+        os.environ["BB_DUCKDB_PATH"] = str(Path(tmp) / f"{database}.duckdb")
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                result = dbtRunner().invoke([
+                    "compile", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+                    "--target-path", str(Path(tmp) / "dbt"), "--log-path", str(Path(tmp) / "logs"),
+                    "--vars", json.dumps({COMPILE_VAR: True}), "--quiet",
+                ])
+        finally:
+            if env_before is None:
+                os.environ.pop("BB_DUCKDB_PATH", None)
+            else:
+                os.environ["BB_DUCKDB_PATH"] = env_before
+        if not result.success:
+            detail = str(result.exception).splitlines()[0] if result.exception else "see the dbt log above"
+            raise EngineError(f"dbt compile failed: {detail}")
+        manifest = json.loads((Path(tmp) / "dbt" / "manifest.json").read_text())
+    return nodes_from_manifest(manifest, target_dir=str(Path(tmp) / "dbt"))
+
+
+def nodes_from_manifest(manifest: dict, target_dir: str | None = None) -> list[Node]:
+    """The graph's nodes, checked to use only what the engine implements."""
+    if manifest.get("unit_tests"):
+        raise EngineError("the project has dbt unit tests; use --engine dbt")
+    nodes = []
+    for uid, n in sorted(manifest["nodes"].items()):
+        kind, cfg = n["resource_type"], n["config"]
+        if kind == "operation" or not cfg.get("enabled", True):
+            continue
+        if kind not in ("model", "seed", "test"):
+            raise EngineError(f"{uid}: resource type {kind} is not supported by the fast engine; use --engine dbt")
+        mat = cfg["materialized"]
+        if mat not in MATERIALIZATIONS:
+            raise EngineError(f"{uid}: materialization {mat} is not supported by the fast engine; use --engine dbt")
+        hooks = []
+        for h in cfg.get("pre-hook", []) + cfg.get("post-hook", []):
+            if h["sql"].strip() not in KNOWN_HOOKS:
+                raise EngineError(f"{uid}: hook {h['sql']!r} is unknown to the fast engine; use --engine dbt")
+            hooks.append(KNOWN_HOOKS[h["sql"].strip()])
+        if kind == "test":
+            differs = {k: cfg.get(k) for k, v in _DEFAULT_TEST_CONFIG.items() if cfg.get(k) != v}
+            if differs:
+                raise EngineError(f"{uid}: test config {differs} is not supported by the fast engine; use --engine dbt")
+        contract = []
+        if cfg.get("contract", {}).get("enforced"):
+            contract = [(c["name"], c["data_type"]) for c in n["columns"].values()]
+            if any(not t for _, t in contract):
+                raise EngineError(f"{uid}: every contract column needs a data_type")
+        if mat == "incremental":
+            if cfg.get("incremental_strategy") != "delete+insert" or not isinstance(cfg.get("unique_key"), str):
+                raise EngineError(f"{uid}: the fast engine runs incremental models as delete+insert on one unique_key")
+            if not contract:
+                raise EngineError(f"{uid}: an incremental model needs an enforced contract for the fast engine")
+        seed_path, seed_types = None, {}
+        if kind == "seed":
+            seed_path = str(Path(n["root_path"]) / n["original_file_path"])
+            seed_types = dict(cfg.get("column_types") or {})
+        sql = n.get("compiled_code") or ""
+        compiled_path = n.get("compiled_path")
+        if compiled_path and target_dir and compiled_path.startswith(target_dir + os.sep):
+            compiled_path = compiled_path[len(target_dir) + 1:]
+        else:
+            compiled_path = None
+        if kind != "seed" and mat != "ephemeral" and not sql:
+            raise EngineError(f"{uid}: no compiled SQL in the manifest")
+        nodes.append(Node(
+            uid=uid, name=n["name"], kind=kind, materialized=mat,
+            relation=n.get("relation_name") or "", sql=sql,
+            depends_on=[d for d in n.get("depends_on", {}).get("nodes", []) if d in manifest["nodes"]],
+            hooks=hooks, contract=contract, unique_key=cfg.get("unique_key"),
+            seed_path=seed_path, seed_types=seed_types, compiled_path=compiled_path,
+        ))
+    return nodes
+
+
+def execution_order(nodes: list[Node]) -> list[Node]:
+    """Models and seeds in dependency order (ties by name); each test right after its last parent."""
+    by_uid = {n.uid: n for n in nodes}
+    builds = [n for n in nodes if n.kind != "test"]
+    tests = sorted((n for n in nodes if n.kind == "test"), key=lambda n: n.name)
+    waiting = {n.uid: {d for d in n.depends_on if d in by_uid and by_uid[d].kind != "test"} for n in builds}
+    done: set[str] = set()
+    order: list[Node] = []
+    pending_tests = list(tests)
+    while waiting:
+        ready = sorted((uid for uid, deps in waiting.items() if deps <= done), key=lambda u: by_uid[u].name)
+        if not ready:
+            raise EngineError(f"dependency cycle among {sorted(waiting)}")
+        uid = ready[0]
+        del waiting[uid]
+        done.add(uid)
+        order.append(by_uid[uid])
+        still = []
+        for t in pending_tests:
+            (order.append(t) if set(t.depends_on) <= done else still.append(t))
+        pending_tests = still
+    if pending_tests:
+        raise EngineError(f"tests with unknown parents: {[t.name for t in pending_tests]}")
+    return order
+
+
+# --- execution ----------------------------------------------------------------------------------
+
+@dataclass
+class NodeResult:
+    unique_id: str
+    status: str  # success | pass | fail | error | skipped
+    execution_time: float
+    message: str = ""
+
+
+def _stamp_sql(node: Node, date: str) -> str:
+    return f"comment on table {node.relation} is 'breakbounce run date {date}'"
+
+
+def _existing_type(con: duckdb.DuckDBPyConnection, node: Node) -> str | None:
+    """'table', 'view' or None for the node's relation (its schema and name from the manifest)."""
+    schema, name = [p.strip('"') for p in node.relation.split(".")[-2:]]
+    row = con.execute(
+        "select 'table' from duckdb_tables() where database_name = current_database() and schema_name = ? and table_name = ? "
+        "union all select 'view' from duckdb_views() where database_name = current_database() and schema_name = ? and view_name = ? and not internal",
+        [schema, name, schema, name],
+    ).fetchall()
+    return row[0][0] if row else None
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection, node: Node) -> None:
+    con.execute(f"create schema if not exists {'.'.join(node.relation.split('.')[:-1])}")
+
+
+def _drop_other_type(con: duckdb.DuckDBPyConnection, node: Node, wanted: str) -> None:
+    existing = _existing_type(con, node)
+    if existing is not None and existing != wanted:
+        con.execute(f"drop {existing} {node.relation}")
+
+
+def _canonical_type(con: duckdb.DuckDBPyConnection, dtype: str) -> str:
+    return con.execute(f"select typeof(null::{dtype})").fetchall()[0][0]
+
+
+def _check_contract(con: duckdb.DuckDBPyConnection, node: Node, select_sql: str) -> None:
+    """The SQL's columns must be the contract's, with the same types (dbt's contract check)."""
+    actual = [(r[0], r[1]) for r in con.execute(f"describe {select_sql}").fetchall()]
+    expected = [(name, _canonical_type(con, dtype)) for name, dtype in node.contract]
+    if sorted(actual) != sorted(expected):
+        missing = sorted(set(expected) - set(actual))
+        extra = sorted(set(actual) - set(expected))
+        raise EngineError(f"{node.name}: the SQL does not match its contract: expected {missing}, got {extra}")
+
+
+def _contract_ddl(node: Node) -> str:
+    return ", ".join(f'"{name}" {dtype}' for name, dtype in node.contract)
+
+
+def _column_list(node: Node) -> str:
+    return ", ".join(f'"{name}"' for name, _ in node.contract)
+
+
+def _file_digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:24]
+
+
+def _build_seed(con: duckdb.DuckDBPyConnection, node: Node) -> None:
+    comment = f"breakbounce seed {_file_digest(node.seed_path)}"
+    schema, name = [p.strip('"') for p in node.relation.split(".")[-2:]]
+    row = con.execute(
+        "select comment from duckdb_tables() where database_name = current_database() and schema_name = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    if row and row[0][0] == comment:
+        return  # loaded from this very CSV already
+    header = con.execute("select * from read_csv(?, header = true, all_varchar = true) limit 0", [node.seed_path]).description
+    names = [d[0] for d in header]
+    untyped = [c for c in names if c not in node.seed_types]
+    if untyped:
+        raise EngineError(f"{node.name}: seed columns without column_types: {untyped}")
+    columns = "{" + ", ".join(f"'{c}': '{node.seed_types[c]}'" for c in names) + "}"
+    _ensure_schema(con, node)
+    con.execute("begin")
+    try:
+        _drop_other_type(con, node, "table")
+        con.execute(f"create or replace table {node.relation} as select * from read_csv(?, header = true, columns = {columns})",
+                    [node.seed_path])
+        con.execute(f"comment on table {node.relation} is '{comment}'")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _build_model(con: duckdb.DuckDBPyConnection, node: Node, date: str) -> None:
+    select_sql = f"({node.sql})"
+    _ensure_schema(con, node)
+    con.execute("begin")
+    try:
+        if node.materialized == "view":
+            _drop_other_type(con, node, "view")
+            con.execute(f"create or replace view {node.relation} as {node.sql}")
+        elif node.materialized == "table":
+            _drop_other_type(con, node, "table")
+            if node.contract:
+                _check_contract(con, node, select_sql)
+                con.execute(f"create or replace table {node.relation} ({_contract_ddl(node)})")
+                con.execute(f"insert into {node.relation} ({_column_list(node)}) "
+                            f"select {_column_list(node)} from {select_sql} as model_subq")
+            else:
+                con.execute(f"create or replace table {node.relation} as {node.sql}")
+        elif node.materialized == "incremental":
+            _drop_other_type(con, node, "table")
+            con.execute(f"create table if not exists {node.relation} ({_contract_ddl(node)})")
+            _check_contract(con, node, select_sql)
+            con.execute(f"create or replace temp table bb_incremental_rows as {node.sql}")
+            key = f'"{node.unique_key}"'
+            con.execute(f"delete from {node.relation} where {key} in (select {key} from bb_incremental_rows)")
+            con.execute(f"insert into {node.relation} ({_column_list(node)}) select {_column_list(node)} from bb_incremental_rows")
+            con.execute("drop table bb_incremental_rows")
+        if "stamp" in node.hooks and node.materialized in ("table", "incremental"):
+            con.execute(_stamp_sql(node, date))
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _run_test(con: duckdb.DuckDBPyConnection, node: Node) -> int:
+    return int(con.execute(f"select count(*) from ({node.sql}) as dbt_internal_test").fetchall()[0][0])
+
+
+def _descendants(nodes: list[Node], roots: set[str]) -> set[str]:
+    children: dict[str, list[str]] = {}
+    for n in nodes:
+        for d in n.depends_on:
+            children.setdefault(d, []).append(n.uid)
+    out, stack = set(), list(roots)
+    while stack:
+        for c in children.get(stack.pop(), []):
+            if c not in out:
+                out.add(c)
+                stack.append(c)
+    return out
+
+
+def open_warehouse(db_path: str, plan: RunPlan, gold_root: str) -> duckdb.DuckDBPyConnection:
+    """The build connection: dbt's settings, UDFs and run variables (see breakbounce.warehouse)."""
+    con = duckdb.connect(db_path)
+    warehouse.configure_build_connection(con)
+    for stmt in warehouse.variable_statements(plan, gold_root):
+        con.execute(stmt)
+    return con
+
+
+def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_file: str,
+            log=None) -> list[NodeResult]:
+    """Build the whole graph for ``date`` on ``con`` (see :func:`open_warehouse`); per-node results."""
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    order = execution_order(nodes)
+    results: list[NodeResult] = []
+    blocked: set[str] = set()
+    shown = [n for n in order if n.materialized != "ephemeral"]
+    width = len(str(len(shown)))
+    i = 0
+    for node in order:
+        if node.materialized == "ephemeral":
+            continue
+        i += 1
+        label = f"{i:>{width}}/{len(shown)} {node.kind} {node.name}"
+        if node.uid in blocked or (node.kind == "test" and blocked & set(node.depends_on)):
+            results.append(NodeResult(node.uid, "skipped", 0.0, "an upstream node failed"))
+            log(f"  {label} SKIP")
+            continue
+        t0 = time.perf_counter()
+        try:
+            if node.kind == "seed":
+                _build_seed(con, node)
+                status, message = "success", ""
+            elif node.kind == "test":
+                failures = _run_test(con, node)
+                status = "pass" if failures == 0 else "fail"
+                message = "" if failures == 0 else f"{failures} failing row(s); inspect with: dbt test -s {node.name} --vars '{{date: {date}}}'"
+            else:
+                _build_model(con, node, date)
+                if "publish" in node.hooks:
+                    log(f"  {label}: publishing Gold {gold_file}")
+                    gold.publish_relation(con, node.relation, date, gold_file)
+                status, message = "success", ""
+        except (duckdb.Error, EngineError, RuntimeError, OSError) as exc:
+            status, message = "error", (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        elapsed = time.perf_counter() - t0
+        results.append(NodeResult(node.uid, status, elapsed, message))
+        if status in ("fail", "error"):
+            # as dbt build: a failed model skips everything downstream; a failed test skips the
+            # models downstream of what it tests (the other tests of those models still run)
+            covered = set(node.depends_on) if node.kind == "test" else {node.uid}
+            kinds = {n.uid: n.kind for n in nodes}
+            blocked |= {u for u in _descendants(nodes, covered) if kinds[u] != "test"}
+            if node.kind != "test":
+                blocked.add(node.uid)
+            log(f"  {label} {status.upper()} in {elapsed:.2f}s: {message}")
+        else:
+            log(f"  {label} {'PASS' if status == 'pass' else 'OK'} in {elapsed:.2f}s")
+    return results
+
+
+def write_compiled(nodes: list[Node], target_path: str) -> None:
+    """The compiled SQL of every node under ``target_path/compiled/``, where dbt would put it."""
+    for n in nodes:
+        if n.compiled_path and n.sql:
+            path = Path(target_path) / n.compiled_path
+            if not path.exists() or path.read_text() != n.sql:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(n.sql)
+
+
+def write_run_results(results: list[NodeResult], elapsed: float, target_path: str) -> None:
+    """``run_results.json`` with dbt's field names for what the engine knows (status, timing, message)."""
+    os.makedirs(target_path, exist_ok=True)
+    doc = {"metadata": {"engine": "breakbounce-fast"}, "elapsed_time": elapsed,
+           "results": [asdict(r) for r in results]}
+    tmp = os.path.join(target_path, f"run_results.json.tmp-{os.getpid()}")
+    with open(tmp, "w") as fh:
+        json.dump(doc, fh, indent=1)
+    os.replace(tmp, os.path.join(target_path, "run_results.json"))
+
+
+def clear_cache(cache_dir: Path) -> None:
+    shutil.rmtree(cache_dir, ignore_errors=True)

@@ -1,0 +1,201 @@
+"""The fast engine (breakbounce/engine.py) on hand-made manifests: what it accepts, the order it runs
+nodes in, each materialization, contracts, and how failures skip what is downstream."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from breakbounce import engine
+
+STAMP = [{"sql": "{{ stamp_run_date() }}"}]
+
+
+def model(name, sql, deps=(), materialized="table", schema="s", hooks=STAMP, contract=None, **cfg):
+    columns = {c: {"name": c, "data_type": t} for c, t in (contract or [])}
+    return f"model.p.{name}", {
+        "resource_type": "model", "name": name, "relation_name": f'"w"."{schema}"."{name}"',
+        "compiled_code": sql, "depends_on": {"nodes": [f"model.p.{d}" if "." not in d else d for d in deps]},
+        "columns": columns,
+        "config": {"materialized": materialized, "enabled": True, "pre-hook": [], "post-hook": list(hooks),
+                   "contract": {"enforced": contract is not None}, **cfg},
+    }
+
+
+def data_test(name, sql, deps, **cfg):
+    return f"test.p.{name}", {
+        "resource_type": "test", "name": name, "relation_name": None, "compiled_code": sql,
+        "depends_on": {"nodes": [f"model.p.{d}" for d in deps]}, "columns": {},
+        "config": {"materialized": "test", "enabled": True, "severity": "ERROR", "fail_calc": "count(*)",
+                   "warn_if": "!= 0", "error_if": "!= 0", "limit": None, "store_failures": None, **cfg},
+    }
+
+
+def manifest(*nodes):
+    return {"nodes": dict(nodes), "unit_tests": {}}
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = duckdb.connect(str(tmp_path / "w.duckdb"))
+    yield c
+    c.close()
+
+
+def run(con, nodes, date="2025-12-16"):
+    return {r.unique_id.split(".")[-1]: r for r in engine.execute(nodes, con, date, "/nonexistent", log=lambda m: None)}
+
+
+# --- what the engine accepts ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad, message", [
+    (model("a", "select 1", hooks=[{"sql": "{{ grant_all() }}"}]), "hook"),
+    (model("a", "select 1", materialized="snapshot"), "materialization snapshot"),
+    (model("a", "select 1 as k", materialized="incremental", incremental_strategy="merge", unique_key="k",
+           contract=[("k", "integer")]), r"delete\+insert"),
+    (model("a", "select 1 as k", materialized="incremental", incremental_strategy="delete+insert", unique_key="k"),
+     "contract"),
+    (data_test("t", "select 1", ["a"], severity="WARN"), "severity"),
+    (data_test("t", "select 1", ["a"], limit=5), "limit"),
+])
+def test_refuses_what_it_does_not_implement(bad, message):
+    with pytest.raises(engine.EngineError, match=message):
+        engine.nodes_from_manifest(manifest(model("a", "select 1"), bad))
+
+
+def test_refuses_a_contract_column_without_type():
+    uid, node = model("a", "select 1 as x", contract=[("x", "")])
+    with pytest.raises(engine.EngineError, match="data_type"):
+        engine.nodes_from_manifest(manifest((uid, node)))
+
+
+def test_order_is_by_dependency_then_name_with_tests_after_their_last_parent():
+    nodes = engine.nodes_from_manifest(manifest(
+        model("c", "select 1", deps=["a", "b"]),
+        model("b", "select 1"),
+        model("a", "select 1"),
+        data_test("t_ab", "select 1 where false", ["a", "b"]),
+        data_test("t_a", "select 1 where false", ["a"]),
+        data_test("t_c", "select 1 where false", ["c"]),
+    ))
+    assert [n.name for n in engine.execution_order(nodes)] == ["a", "t_a", "b", "t_ab", "c", "t_c"]
+
+
+def test_graph_key_changes_with_any_project_file_and_the_database(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "a.sql").write_text("select 1")
+    (tmp_path / "dbt_project.yml").write_text("name: p")
+    key = engine.graph_key(tmp_path, "warehouse")
+    assert engine.graph_key(tmp_path, "warehouse") == key
+    assert engine.graph_key(tmp_path, "breakbounce") != key
+    (tmp_path / "models" / "a.sql").write_text("select 2")
+    assert engine.graph_key(tmp_path, "warehouse") != key
+
+
+# --- materializations ----------------------------------------------------------------------------
+
+def test_tables_views_and_stamps(con):
+    nodes = engine.nodes_from_manifest(manifest(
+        model("a", "select range as x from range(3)"),
+        model("v", 'select x * 10 as y from "w"."s"."a"', deps=["a"], materialized="view"),
+        model("e", "select 1", materialized="ephemeral"),
+    ))
+    res = run(con, nodes)
+    assert {k: r.status for k, r in res.items()} == {"a": "success", "v": "success"}
+    assert con.execute("select list(y order by y) from s.v").fetchall() == [([0, 10, 20],)]
+    assert con.execute("select comment from duckdb_tables() where table_name = 'a'").fetchall() == [
+        ("breakbounce run date 2025-12-16",)]
+    # a rerun for another date replaces the table and its stamp; a relation changing type is replaced
+    nodes = engine.nodes_from_manifest(manifest(model("a", "select 7 as x"), model("v", "select 1 as y", materialized="table")))
+    run(con, nodes, date="2025-12-17")
+    assert con.execute("select x from s.a").fetchall() == [(7,)]
+    assert con.execute("select comment from duckdb_tables() where table_name = 'v'").fetchall() == [
+        ("breakbounce run date 2025-12-17",)]
+
+
+def test_contract_is_checked_and_fixes_the_column_order(con):
+    ok = engine.nodes_from_manifest(manifest(
+        model("a", "select 'x' as b, 1::bigint as a", contract=[("a", "bigint"), ("b", "varchar")])))
+    assert run(con, ok)["a"].status == "success"
+    assert con.execute("select * from s.a").description[0][0] == "a"
+    bad = engine.nodes_from_manifest(manifest(
+        model("a", "select 'x' as b, 1::integer as a", contract=[("a", "bigint"), ("b", "varchar")])))
+    res = run(con, bad)["a"]
+    assert res.status == "error" and "contract" in res.message and "INTEGER" in res.message
+    assert con.execute("select a, b from s.a").fetchall() == [(1, "x")]  # the old table is kept
+
+
+def test_incremental_creates_the_table_then_replaces_by_key(con):
+    sql = ("select k, v from (values (1, 'new1'), (2, 'new2')) t(k, v) "
+           'where not exists (select 1 from "w"."s"."inc" c where c.k = t.k and c.v = t.v)')
+    node = model("inc", sql, materialized="incremental", incremental_strategy="delete+insert", unique_key="k",
+                 contract=[("k", "integer"), ("v", "varchar")])
+    nodes = engine.nodes_from_manifest(manifest(node))
+    run(con, nodes)
+    assert con.execute("select * from s.inc order by k").fetchall() == [(1, "new1"), (2, "new2")]
+    con.execute("update s.inc set v = 'stale' where k = 2")
+    con.execute("insert into s.inc values (3, 'kept')")
+    run(con, nodes)
+    assert con.execute("select * from s.inc order by k").fetchall() == [(1, "new1"), (2, "new2"), (3, "kept")]
+
+
+def test_seed_loads_typed_and_reloads_only_when_the_csv_changes(con, tmp_path):
+    csv = tmp_path / "seeds" / "cal.csv"
+    csv.parent.mkdir()
+    csv.write_text("d,n,flag\n2025-12-16,5,true\n")
+    seed = ("seed.p.cal", {
+        "resource_type": "seed", "name": "cal", "relation_name": '"w"."reference"."cal"', "root_path": str(tmp_path),
+        "original_file_path": "seeds/cal.csv", "depends_on": {"macros": []}, "columns": {},
+        "config": {"materialized": "seed", "enabled": True, "pre-hook": [], "post-hook": [],
+                   "column_types": {"d": "date", "n": "bigint", "flag": "boolean"}},
+    })
+    nodes = engine.nodes_from_manifest(manifest(seed))
+    run(con, nodes)
+    assert [d[1] for d in con.execute("describe reference.cal").fetchall()] == ["DATE", "BIGINT", "BOOLEAN"]
+    con.execute("insert into reference.cal values ('2000-01-01', 0, false)")
+    run(con, nodes)
+    assert con.execute("select count(*) from reference.cal").fetchall() == [(2,)]  # unchanged CSV: not reloaded
+    csv.write_text("d,n,flag\n2025-12-17,6,false\n")
+    run(con, nodes)
+    assert con.execute("select * from reference.cal").fetchall()[0][1] == 6
+
+
+def test_seed_columns_must_all_be_typed(con, tmp_path):
+    csv = tmp_path / "cal.csv"
+    csv.write_text("d,n\n2025-12-16,5\n")
+    seed = ("seed.p.cal", {
+        "resource_type": "seed", "name": "cal", "relation_name": '"w"."reference"."cal"', "root_path": str(tmp_path),
+        "original_file_path": "cal.csv", "depends_on": {}, "columns": {},
+        "config": {"materialized": "seed", "enabled": True, "column_types": {"d": "date"}},
+    })
+    res = run(con, engine.nodes_from_manifest(manifest(seed)))["cal"]
+    assert res.status == "error" and "['n']" in res.message
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+def test_a_failing_test_skips_downstream_models_but_not_sibling_tests(con):
+    nodes = engine.nodes_from_manifest(manifest(
+        model("a", "select range as x from range(3)"),
+        data_test("a_positive", 'select * from "w"."s"."a" where x < 1', ["a"]),
+        data_test("a_small", 'select * from "w"."s"."a" where x > 100', ["a"]),
+        model("b", 'select x from "w"."s"."a"', deps=["a"]),
+        model("c", 'select x from "w"."s"."b"', deps=["b"]),
+        model("z", "select 1 as one"),
+    ))
+    res = run(con, nodes)
+    assert res["a_positive"].status == "fail" and res["a_positive"].message.startswith("1 failing row(s)")
+    assert res["a_small"].status == "pass"
+    assert res["b"].status == res["c"].status == "skipped"
+    assert res["z"].status == "success"
+
+
+def test_a_failing_model_skips_its_tests_and_descendants(con):
+    nodes = engine.nodes_from_manifest(manifest(
+        model("a", "select no_such_column from range(3)"),
+        data_test("a_t", 'select * from "w"."s"."a"', ["a"]),
+        model("b", 'select * from "w"."s"."a"', deps=["a"]),
+    ))
+    res = run(con, nodes)
+    assert res["a"].status == "error" and "no_such_column" in res["a"].message
+    assert res["a_t"].status == res["b"].status == "skipped"
