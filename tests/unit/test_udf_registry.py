@@ -140,3 +140,20 @@ def test_large_query_runs_in_chunks(con):
     i = np.arange(200_000)
     expected = bs.bs_gamma(680 + (i % 100) / 10.0, 685.0, ((i % 1000) + 1) / 1000.0 / 252, 0.2, 0.045).sum()
     assert total == pytest.approx(expected, rel=1e-10)
+
+
+def test_udfs_do_not_load_pandas_or_pyarrow_compute():
+    """Loading either costs 0.3-0.4 s on a run's first UDF call (pa.array() imports pandas when it
+    is installed): the wrappers build Arrow arrays from buffers instead."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, duckdb, python_udfs\n"
+        "con = duckdb.connect(); python_udfs.register(con)\n"
+        "con.execute(\"select bb_fuel_effect(x), bb_bs_gamma(680, 680, 0.001, x, 0.045), "
+        "bb_implied_vol_raw(1.0, 680, 680, 0.001, 0.045, x > 0) from (values (null::double), (0.2)) t(x)\").fetchall()\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow.compute') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
