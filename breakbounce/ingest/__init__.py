@@ -6,7 +6,19 @@ parquet renderings), ``records`` (the source-neutral batch), ``definitions`` and
 output), ``pipeline`` (orchestration) and ``cli``.
 """
 
-from breakbounce.ingest.errors import IngestError
-from breakbounce.ingest.pipeline import FileReport, IngestOptions, ingest, ingest_file
+import importlib
 
-__all__ = ["FileReport", "IngestError", "IngestOptions", "ingest", "ingest_file"]
+#: the Databento schemas `breakbounce ingest` reads
+SCHEMAS = ("trades", "mbp-10", "opra-trades")
+
+# attribute -> defining module, imported on first use (the CLI parser must stay cheap to build)
+_EXPORTS = {"FileReport": "pipeline", "IngestOptions": "pipeline", "ingest": "pipeline", "ingest_file": "pipeline",
+            "IngestError": "errors"}
+
+__all__ = ["SCHEMAS", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"breakbounce.ingest.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'breakbounce.ingest' has no attribute {name!r}")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from breakbounce.ingest.errors import IngestError
-from breakbounce.ingest.pipeline import SCHEMAS, IngestOptions, ingest, stderr_progress
+from breakbounce.ingest import SCHEMAS
 
 EPILOG = """\
 examples:
@@ -62,6 +61,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from breakbounce.errors import UserError
+    from breakbounce.ingest.errors import IngestError
+    from breakbounce.ingest.pipeline import IngestOptions, ingest, stderr_progress
 
     try:
         opts = IngestOptions(

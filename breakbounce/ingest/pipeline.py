@@ -16,7 +16,7 @@ import databento_dbn as dbn
 import pyarrow as pa
 
 from breakbounce import bronze
-from breakbounce.ingest import dbn_reader, parquet_reader
+from breakbounce.ingest import SCHEMAS, dbn_reader, parquet_reader
 from breakbounce.ingest.definitions import DefinitionBook
 from breakbounce.ingest.errors import IngestError
 from breakbounce.ingest.mappers import (
@@ -30,7 +30,6 @@ from breakbounce.ingest.records import RTYPE_MBP10, RTYPE_TRADES, RecordColumns,
 from breakbounce.ingest.symbology import SymbolResolver
 from breakbounce.ingest.writer import StagedWriter, output_prefix
 
-SCHEMAS = ("trades", "mbp-10", "opra-trades")
 
 #: Records per chunk (one Bronze file per touched partition per chunk). Memory is bounded by a few
 #: copies of one chunk: ~37 MB of raw MBP-10 records per 100k, ~24 MB of trades per 500k.

@@ -12,9 +12,21 @@ Modules: params (constants, streams, contracts, regime), clock (session clock, a
 of the plan), writer (Bronze sink), generate (orchestration), cli (``breakbounce generate``).
 """
 
-from breakbounce.synth.generate import generate_range, generate_session, truth_path
-from breakbounce.synth.params import SCALES
-from breakbounce.synth.scenario import DEFAULT_SCENARIO, ScenarioError, load_scenario
+import importlib
+
+# attribute -> defining module, imported on first use: `breakbounce run` builds the CLI parser
+# (which imports breakbounce.synth.cli) and must not pay for the generator's imports
+_EXPORTS = {
+    "generate_range": "generate", "generate_session": "generate", "truth_path": "generate",
+    "SCALES": "params", "DEFAULT_SCENARIO": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"breakbounce.synth.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'breakbounce.synth' has no attribute {name!r}")
+
 
 __all__ = [
     "generate_range",
