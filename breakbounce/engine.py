@@ -37,7 +37,9 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -45,7 +47,6 @@ from pathlib import Path
 import duckdb
 
 from breakbounce import gold, warehouse
-from breakbounce.plan import RunPlan
 
 GRAPH_FORMAT = 1
 COMPILE_VAR = "breakbounce_fast_compile"
@@ -250,41 +251,53 @@ class NodeResult:
     status: str  # success | pass | fail | error | skipped
     execution_time: float
     message: str = ""
+    started: float = 0.0  # seconds after the run's first node started
 
 
 def _stamp_sql(node: Node, date: str) -> str:
     return f"comment on table {node.relation} is 'breakbounce run date {date}'"
 
 
-def _existing_type(con: duckdb.DuckDBPyConnection, node: Node) -> str | None:
-    """'table', 'view' or None for the node's relation (its schema and name from the manifest)."""
+def _schema_and_name(node: Node) -> tuple[str, str]:
     schema, name = [p.strip('"') for p in node.relation.split(".")[-2:]]
-    row = con.execute(
-        "select 'table' from duckdb_tables() where database_name = current_database() and schema_name = ? and table_name = ? "
-        "union all select 'view' from duckdb_views() where database_name = current_database() and schema_name = ? and view_name = ? and not internal",
-        [schema, name, schema, name],
+    return schema, name
+
+
+def _catalog(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """(schema, name) -> 'table' | 'view' for the warehouse's relations, read once per run."""
+    rows = con.execute(
+        "select schema_name, table_name, 'table' from duckdb_tables() where database_name = current_database() "
+        "union all select schema_name, view_name, 'view' from duckdb_views() "
+        "where database_name = current_database() and not internal"
     ).fetchall()
-    return row[0][0] if row else None
+    return {(schema, name): kind for schema, name, kind in rows}
 
 
-def _ensure_schema(con: duckdb.DuckDBPyConnection, node: Node) -> None:
-    con.execute(f"create schema if not exists {'.'.join(node.relation.split('.')[:-1])}")
+def _ensure_schema(con: duckdb.DuckDBPyConnection, node: Node, catalog: dict) -> None:
+    schema = _schema_and_name(node)[0]
+    if ("schema", schema) not in catalog:
+        con.execute(f"create schema if not exists {'.'.join(node.relation.split('.')[:-1])}")
+        catalog[("schema", schema)] = "schema"
 
 
-def _drop_other_type(con: duckdb.DuckDBPyConnection, node: Node, wanted: str) -> None:
-    existing = _existing_type(con, node)
+def _replace_other_type(con: duckdb.DuckDBPyConnection, node: Node, wanted: str, catalog: dict) -> None:
+    """Drop the node's relation if it exists as the other type (a model changed materialization)."""
+    key = _schema_and_name(node)
+    existing = catalog.get(key)
     if existing is not None and existing != wanted:
         con.execute(f"drop {existing} {node.relation}")
+    catalog[key] = wanted
 
 
-def _canonical_type(con: duckdb.DuckDBPyConnection, dtype: str) -> str:
-    return con.execute(f"select typeof(null::{dtype})").fetchall()[0][0]
+def _canonical_types(con: duckdb.DuckDBPyConnection, dtypes: list[str]) -> list[str]:
+    """DuckDB's own spelling of each type name (e.g. ``bigint`` -> ``BIGINT``), in one query."""
+    return list(con.execute("select " + ", ".join(f"typeof(null::{t})" for t in dtypes)).fetchall()[0])
 
 
 def _check_contract(con: duckdb.DuckDBPyConnection, node: Node, select_sql: str) -> None:
     """The SQL's columns must be the contract's, with the same types (dbt's contract check)."""
     actual = [(r[0], r[1]) for r in con.execute(f"describe {select_sql}").fetchall()]
-    expected = [(name, _canonical_type(con, dtype)) for name, dtype in node.contract]
+    expected = list(zip([name for name, _ in node.contract], _canonical_types(con, [t for _, t in node.contract])))
     if sorted(actual) != sorted(expected):
         missing = sorted(set(expected) - set(actual))
         extra = sorted(set(actual) - set(expected))
@@ -303,9 +316,9 @@ def _file_digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:24]
 
 
-def _build_seed(con: duckdb.DuckDBPyConnection, node: Node) -> None:
+def _build_seed(con: duckdb.DuckDBPyConnection, node: Node, catalog: dict) -> None:
     comment = f"breakbounce seed {_file_digest(node.seed_path)}"
-    schema, name = [p.strip('"') for p in node.relation.split(".")[-2:]]
+    schema, name = _schema_and_name(node)
     row = con.execute(
         "select comment from duckdb_tables() where database_name = current_database() and schema_name = ? and table_name = ?",
         [schema, name],
@@ -318,10 +331,10 @@ def _build_seed(con: duckdb.DuckDBPyConnection, node: Node) -> None:
     if untyped:
         raise EngineError(f"{node.name}: seed columns without column_types: {untyped}")
     columns = "{" + ", ".join(f"'{c}': '{node.seed_types[c]}'" for c in names) + "}"
-    _ensure_schema(con, node)
+    _ensure_schema(con, node, catalog)
     con.execute("begin")
     try:
-        _drop_other_type(con, node, "table")
+        _replace_other_type(con, node, "table", catalog)
         con.execute(f"create or replace table {node.relation} as select * from read_csv(?, header = true, columns = {columns})",
                     [node.seed_path])
         con.execute(f"comment on table {node.relation} is '{comment}'")
@@ -331,16 +344,15 @@ def _build_seed(con: duckdb.DuckDBPyConnection, node: Node) -> None:
         raise
 
 
-def _build_model(con: duckdb.DuckDBPyConnection, node: Node, date: str) -> None:
+def _build_model(con: duckdb.DuckDBPyConnection, node: Node, date: str, catalog: dict) -> None:
     select_sql = f"({node.sql})"
-    _ensure_schema(con, node)
     con.execute("begin")
     try:
         if node.materialized == "view":
-            _drop_other_type(con, node, "view")
+            _replace_other_type(con, node, "view", catalog)
             con.execute(f"create or replace view {node.relation} as {node.sql}")
         elif node.materialized == "table":
-            _drop_other_type(con, node, "table")
+            _replace_other_type(con, node, "table", catalog)
             if node.contract:
                 _check_contract(con, node, select_sql)
                 con.execute(f"create or replace table {node.relation} ({_contract_ddl(node)})")
@@ -349,7 +361,7 @@ def _build_model(con: duckdb.DuckDBPyConnection, node: Node, date: str) -> None:
             else:
                 con.execute(f"create or replace table {node.relation} as {node.sql}")
         elif node.materialized == "incremental":
-            _drop_other_type(con, node, "table")
+            _replace_other_type(con, node, "table", catalog)
             con.execute(f"create table if not exists {node.relation} ({_contract_ddl(node)})")
             _check_contract(con, node, select_sql)
             con.execute(f"create or replace temp table bb_incremental_rows as {node.sql}")
@@ -383,65 +395,136 @@ def _descendants(nodes: list[Node], roots: set[str]) -> set[str]:
     return out
 
 
-def open_warehouse(db_path: str, plan: RunPlan, gold_root: str) -> duckdb.DuckDBPyConnection:
-    """The build connection: dbt's settings, UDFs and run variables (see breakbounce.warehouse)."""
+def open_warehouse(db_path: str, variables: list[str]) -> duckdb.DuckDBPyConnection:
+    """The build connection: dbt's settings and UDFs, and the run variables
+    (:func:`breakbounce.warehouse.variable_statements`; every worker cursor repeats them)."""
     con = duckdb.connect(db_path)
-    warehouse.configure_build_connection(con)
-    for stmt in warehouse.variable_statements(plan, gold_root):
+    warehouse.configure_build_connection(con, gold_udfs=False)
+    for stmt in variables:
         con.execute(stmt)
     return con
 
 
+def _schedule(nodes: list[Node]) -> tuple[list[Node], dict[str, set[str]]]:
+    """The nodes to run in priority order (:func:`execution_order`), and what each one waits for.
+
+    A node waits for the nodes it reads (through ephemeral models, which dbt inlined) and, like
+    ``dbt build``, a model also waits for the tests of what it reads, unless such a test itself
+    reads something that is not upstream of the model (it cannot run first).
+    """
+    by_uid = {n.uid: n for n in nodes}
+    order = [n for n in execution_order(nodes) if n.materialized != "ephemeral"]
+
+    def real_parents(uid: str, seen=None) -> set[str]:
+        out = set()
+        for d in by_uid[uid].depends_on:
+            if d not in by_uid:
+                continue
+            out |= real_parents(d) if by_uid[d].materialized == "ephemeral" else {d}
+        return out
+
+    parents = {n.uid: real_parents(n.uid) for n in order}
+    ancestors: dict[str, set[str]] = {}
+    for n in order:  # priority order is a topological order
+        ancestors[n.uid] = set().union(*([parents[n.uid]] + [ancestors[p] for p in parents[n.uid]]))
+    tests = [n for n in order if n.kind == "test"]
+    waits = {}
+    for n in order:
+        need = set(parents[n.uid])
+        if n.kind != "test":
+            for t in tests:
+                if parents[t.uid] & parents[n.uid] and parents[t.uid] <= ancestors[n.uid]:
+                    need.add(t.uid)
+        waits[n.uid] = need
+    return order, waits
+
+
 def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_file: str,
-            log=None) -> list[NodeResult]:
-    """Build the whole graph for ``date`` on ``con`` (see :func:`open_warehouse`); per-node results."""
+            variables: list[str] = (), log=None, threads: int = 2) -> list[NodeResult]:
+    """Build the whole graph for ``date`` on ``con`` (see :func:`open_warehouse`); per-node results.
+
+    Up to ``threads`` nodes run at once, each on its own cursor of ``con`` (its own transaction),
+    most upstream first (:func:`execution_order`); results are listed in that order. Every node's
+    SQL is deterministic, so the outcome does not depend on ``threads``.
+    """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    order = execution_order(nodes)
-    results: list[NodeResult] = []
-    blocked: set[str] = set()
-    shown = [n for n in order if n.materialized != "ephemeral"]
-    width = len(str(len(shown)))
-    i = 0
-    for node in order:
-        if node.materialized == "ephemeral":
-            continue
-        i += 1
-        label = f"{i:>{width}}/{len(shown)} {node.kind} {node.name}"
-        if node.uid in blocked or (node.kind == "test" and blocked & set(node.depends_on)):
-            results.append(NodeResult(node.uid, "skipped", 0.0, "an upstream node failed"))
-            log(f"  {label} SKIP")
-            continue
+    order, waits = _schedule(nodes)
+    index = {n.uid: i for i, n in enumerate(order)}
+    width = len(str(len(order)))
+    catalog = _catalog(con)
+    kinds = {n.uid: n.kind for n in nodes}
+    local = threading.local()
+    lock = threading.Lock()
+
+    def cursor() -> duckdb.DuckDBPyConnection:
+        if getattr(local, "cur", None) is None:
+            local.cur = con.cursor()
+            for stmt in variables:
+                local.cur.execute(stmt)
+        return local.cur
+
+    def run(node: Node) -> NodeResult:
+        label = f"{index[node.uid] + 1:>{width}}/{len(order)} {node.kind} {node.name}"
+        cur = cursor()
         t0 = time.perf_counter()
         try:
             if node.kind == "seed":
-                _build_seed(con, node)
+                with lock:
+                    _build_seed(cur, node, catalog)
                 status, message = "success", ""
             elif node.kind == "test":
-                failures = _run_test(con, node)
+                failures = _run_test(cur, node)
                 status = "pass" if failures == 0 else "fail"
                 message = "" if failures == 0 else f"{failures} failing row(s); inspect with: dbt test -s {node.name} --vars '{{date: {date}}}'"
             else:
-                _build_model(con, node, date)
+                with lock:  # catalog bookkeeping (schemas, relation types)
+                    _ensure_schema(cur, node, catalog)
+                _build_model(cur, node, date, catalog)
                 if "publish" in node.hooks:
                     log(f"  {label}: publishing Gold {gold_file}")
-                    gold.publish_relation(con, node.relation, date, gold_file)
+                    gold.publish_relation(cur, node.relation, date, gold_file)
                 status, message = "success", ""
         except (duckdb.Error, EngineError, RuntimeError, OSError) as exc:
             status, message = "error", (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         elapsed = time.perf_counter() - t0
-        results.append(NodeResult(node.uid, status, elapsed, message))
         if status in ("fail", "error"):
-            # as dbt build: a failed model skips everything downstream; a failed test skips the
-            # models downstream of what it tests (the other tests of those models still run)
-            covered = set(node.depends_on) if node.kind == "test" else {node.uid}
-            kinds = {n.uid: n.kind for n in nodes}
-            blocked |= {u for u in _descendants(nodes, covered) if kinds[u] != "test"}
-            if node.kind != "test":
-                blocked.add(node.uid)
             log(f"  {label} {status.upper()} in {elapsed:.2f}s: {message}")
         else:
             log(f"  {label} {'PASS' if status == 'pass' else 'OK'} in {elapsed:.2f}s")
-    return results
+        return NodeResult(node.uid, status, elapsed, message, round(t0 - run_start, 4))
+
+    results: dict[str, NodeResult] = {}
+    blocked: set[str] = set()
+    pending = list(order)
+    run_start = time.perf_counter()
+    running: dict = {}
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        while pending or running:
+            for node in list(pending):
+                if len(running) >= max(1, threads):
+                    break
+                if not waits[node.uid] <= results.keys():
+                    continue
+                pending.remove(node)
+                if node.uid in blocked or (node.kind == "test" and blocked & set(node.depends_on)):
+                    results[node.uid] = NodeResult(node.uid, "skipped", 0.0, "an upstream node failed")
+                    log(f"  {index[node.uid] + 1:>{width}}/{len(order)} {node.kind} {node.name} SKIP")
+                    continue
+                running[pool.submit(run, node)] = node
+            if not running:
+                continue  # skips released more nodes
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                node = running.pop(fut)
+                res = results[node.uid] = fut.result()
+                if res.status in ("fail", "error"):
+                    # as dbt build: a failed model skips everything downstream; a failed test skips the
+                    # models downstream of what it tests (the other tests of those models still run)
+                    covered = set(node.depends_on) if node.kind == "test" else {node.uid}
+                    blocked |= {u for u in _descendants(nodes, covered) if kinds[u] != "test"}
+                    if node.kind != "test":
+                        blocked.add(node.uid)
+    return [results[n.uid] for n in order]
 
 
 def write_compiled(nodes: list[Node], target_path: str) -> None:

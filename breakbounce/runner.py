@@ -143,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_fast(args: argparse.Namespace, plan, started: float) -> int:
     import duckdb
 
-    from breakbounce import engine
+    from breakbounce import engine, warehouse
 
     target_path = args.target_path or str(PROJECT_DIR / "target")
     try:
@@ -157,10 +157,11 @@ def _run_fast(args: argparse.Namespace, plan, started: float) -> int:
           f"(warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     try:
-        con = engine.open_warehouse(os.path.abspath(args.db), plan, os.path.abspath(args.gold))
+        variables = warehouse.variable_statements(plan, os.path.abspath(args.gold))
+        con = engine.open_warehouse(os.path.abspath(args.db), variables)
     except duckdb.Error as exc:
         raise UserError(f"cannot open the warehouse {args.db}: {str(exc).splitlines()[0]}", code=1) from None
-    results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date))
+    results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date), variables)
     engine.write_run_results(results, time.perf_counter() - t0, target_path)
     failed = [r for r in results if r.status in ("error", "fail")]
     skipped = sum(r.status == "skipped" for r in results)

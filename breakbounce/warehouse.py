@@ -32,17 +32,20 @@ def build_settings() -> dict[str, str]:
         "memory_limit": os.environ.get("BB_MEMORY_LIMIT", "1500MB"),
         # tables keep the order their SQL produced: Gold and the ordered models are deterministic
         "preserve_insertion_order": "true",
+        "checkpoint_threshold": "1GB",
     }
 
 
-def configure_build_connection(con: duckdb.DuckDBPyConnection) -> None:
-    """Settings and UDFs (python_udfs and the Gold publishing functions) of a build connection."""
+def configure_build_connection(con: duckdb.DuckDBPyConnection, gold_udfs: bool = True) -> None:
+    """Settings and UDFs of a build connection: python_udfs, and the Gold publishing functions that
+    dbt's publish_gold post-hook calls (the fast engine publishes from Python: ``gold_udfs=False``)."""
     import python_udfs
 
     for name, value in build_settings().items():
         con.execute(f"set {name} = '{value}'")
     python_udfs.register(con)
-    gold.register_udfs(con)
+    if gold_udfs:
+        gold.register_udfs(con)
 
 
 def _empty_file(spec: bronze.BronzeTable) -> str:

@@ -42,8 +42,9 @@ def con(tmp_path):
     c.close()
 
 
-def run(con, nodes, date="2025-12-16"):
-    return {r.unique_id.split(".")[-1]: r for r in engine.execute(nodes, con, date, "/nonexistent", log=lambda m: None)}
+def run(con, nodes, date="2025-12-16", threads=2):
+    results = engine.execute(nodes, con, date, "/nonexistent", log=lambda m: None, threads=threads)
+    return {r.unique_id.split(".")[-1]: r for r in results}
 
 
 # --- what the engine accepts ---------------------------------------------------------------------
@@ -174,7 +175,8 @@ def test_seed_columns_must_all_be_typed(con, tmp_path):
 
 # --- failures ------------------------------------------------------------------------------------
 
-def test_a_failing_test_skips_downstream_models_but_not_sibling_tests(con):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_failing_test_skips_downstream_models_but_not_sibling_tests(con, threads):
     nodes = engine.nodes_from_manifest(manifest(
         model("a", "select range as x from range(3)"),
         data_test("a_positive", 'select * from "w"."s"."a" where x < 1', ["a"]),
@@ -183,7 +185,7 @@ def test_a_failing_test_skips_downstream_models_but_not_sibling_tests(con):
         model("c", 'select x from "w"."s"."b"', deps=["b"]),
         model("z", "select 1 as one"),
     ))
-    res = run(con, nodes)
+    res = run(con, nodes, threads=threads)
     assert res["a_positive"].status == "fail" and res["a_positive"].message.startswith("1 failing row(s)")
     assert res["a_small"].status == "pass"
     assert res["b"].status == res["c"].status == "skipped"
@@ -199,3 +201,36 @@ def test_a_failing_model_skips_its_tests_and_descendants(con):
     res = run(con, nodes)
     assert res["a"].status == "error" and "no_such_column" in res["a"].message
     assert res["a_t"].status == res["b"].status == "skipped"
+
+
+def test_models_wait_for_the_tests_of_what_they_read_unless_the_test_reads_them():
+    nodes = engine.nodes_from_manifest(manifest(
+        model("a", "select 1"),
+        model("eph", "select 1", deps=["a"], materialized="ephemeral"),
+        model("b", "select 1", deps=["eph"]),
+        data_test("a_t", "select 1 where false", ["a"]),
+        data_test("ab_t", "select 1 where false", ["a", "b"]),  # reads b: b cannot wait for it
+        model("c", "select 1", deps=["b"]),
+    ))
+    order, waits = engine._schedule(nodes)
+    assert [n.name for n in order] == ["a", "a_t", "b", "ab_t", "c"]  # no ephemeral node
+    assert waits["model.p.b"] == {"model.p.a", "test.p.a_t"}  # through the ephemeral model
+    assert waits["model.p.c"] == {"model.p.b", "test.p.ab_t"}
+    assert waits["test.p.ab_t"] == {"model.p.a", "model.p.b"}
+
+
+def test_parallel_and_serial_runs_build_the_same_tables(tmp_path):
+    graph = manifest(
+        *[model(f"m{i}", f"select range * {i} as x from range(1000)") for i in range(6)],
+        model("total", " union all ".join(f'select sum(x) as s from "w"."s"."m{i}"' for i in range(6)),
+              deps=[f"m{i}" for i in range(6)]),
+    )
+    sums = []
+    for threads in (1, 2):
+        (tmp_path / f"t{threads}").mkdir()
+        c = duckdb.connect(str(tmp_path / f"t{threads}" / "w.duckdb"))
+        res = run(c, engine.nodes_from_manifest(graph), threads=threads)
+        assert all(r.status == "success" for r in res.values())
+        sums.append(sorted(c.execute("select s from s.total").fetchall()))
+        c.close()
+    assert sums[0] == sums[1] == sorted((sum(range(1000)) * i,) for i in range(6))
