@@ -9,9 +9,9 @@
 -- are identical, so they cannot change which record is last in a bucket, and skipping the dedup of
 -- ~5M x 46 columns is most of this model's speed. Two passes: the latest ts per bucket from a
 -- narrow scan, then the 40 level columns only of the records at that instant (DuckDB pushes that
--- semi-join into the parquet scan), reduced by a window over those few candidates (measured ~1.6x
--- faster than 40 arg_max over all ~5M rows, and several times faster than one row_number() window
--- or a struct-valued arg_max over all of them). Empty levels are NULLed after the reduction (on
+-- semi-join into the parquet scan); a bucket with one candidate takes it, the few tied buckets are
+-- reduced by a window (measured ~1.6x faster than 40 arg_max over all ~5M rows, and several times
+-- faster than one row_number() window or a struct-valued arg_max over all of them). Empty levels are NULLed after the reduction (on
 -- ~100k rows instead of ~5M); prices become exact int64 1e-9 ES points.
 -- Also precomputed per snapshot for int_physics__barrier: the total size and count of non-empty
 -- levels (both sides) and their running sums over the day, so a trailing mean level size over any
@@ -30,29 +30,41 @@ with bucket_last_ts as (
     group by ts_event_ns // {{ bucket_ns }}
 ),
 
-candidates as (
+candidates as materialized (
     -- pass 2: only the records at their bucket's latest instant (a few per bucket: records of one
     -- book event share ts_event_ns) carry their 40 level columns into the reduction
-    select *
+    select *, ts_event_ns // {{ bucket_ns }} as bucket
     from ({{ book_front_month_records(lead_ns) }})
     where ts_event_ns in (select ts_event_ns from bucket_last_ts)
+),
+
+tied_buckets as (
+    -- buckets with more than one candidate (a minority): only these need the tie-break
+    select bucket from candidates group by bucket having count(*) > 1
 ),
 
 last_per_bucket as (
     -- the last record of each bucket by (ts_event_ns, seq); a tie beyond that (records of one venue
     -- packet can share both) goes to the later ts_recv_ns, then to the book content, so one whole
-    -- record is always chosen, deterministically. A window over the few candidates per bucket.
+    -- record is always chosen, deterministically. A bucket's only candidate is its snapshot; the
+    -- window (40+ sort keys) runs over the tied buckets' candidates alone.
     select
-        ts_event_ns // {{ bucket_ns }} as bucket,
+        bucket,
         ts_event_ns as snapshot_ts_ns,
         seq,
-        {%- for s, i in book_levels %}
-        {{ s }}_px_{{ i }},
-        {{ s }}_sz_{{ i }}{{ "," if not loop.last }}
-        {%- endfor %}
+        {{ book_level_columns() }}
     from candidates
+    where bucket not in (select bucket from tied_buckets)
+    union all
+    select
+        bucket,
+        ts_event_ns as snapshot_ts_ns,
+        seq,
+        {{ book_level_columns() }}
+    from candidates
+    where bucket in (select bucket from tied_buckets)
     qualify row_number() over (
-        partition by ts_event_ns // {{ bucket_ns }}
+        partition by bucket
         order by ts_event_ns desc, seq desc nulls last, ts_recv_ns desc nulls last,
             {%- for s, i in book_levels %}
             {{ s }}_px_{{ i }} desc nulls last, {{ s }}_sz_{{ i }} desc nulls last{{ "," if not loop.last }}

@@ -136,17 +136,29 @@ window_totals as (
     group by event_no
 ),
 
+minute_level_totals as (
+    -- the running level-size sums at each minute's last snapshot: t_dec and t_dec - 30 min are
+    -- minute marks, so "the last snapshot before the mark" is the last one of an earlier minute
+    select
+        snapshot_ts_ns // {{ minute_ns }} as snapshot_minute,
+        arg_max(cum_level_size_sum, snapshot_ts_ns) as cum_level_size_sum,
+        arg_max(cum_level_count, snapshot_ts_ns) as cum_level_count
+    from snapshots
+    group by 1
+),
+
 wall_lookback as (
-    -- running level-size sums at the last snapshot before t_dec and before t_dec - 30 min
+    -- running level-size sums at the last snapshot before t_dec and before t_dec - 30 min (ASOF
+    -- lookups in ~400 minutes rather than ~100k snapshots)
     select
         e.event_no,
         coalesce(now_.cum_level_size_sum, 0) - coalesce(then_.cum_level_size_sum, 0) as lookback_size_sum,
         coalesce(now_.cum_level_count, 0) - coalesce(then_.cum_level_count, 0) as lookback_level_count
     from events as e
-    asof left join snapshots as now_
-        on e.t_dec > now_.snapshot_ts_ns
-    asof left join snapshots as then_
-        on e.t_dec - {{ lookback_ns }} > then_.snapshot_ts_ns
+    asof left join minute_level_totals as now_
+        on e.t_dec // {{ minute_ns }} > now_.snapshot_minute
+    asof left join minute_level_totals as then_
+        on (e.t_dec - {{ lookback_ns }}) // {{ minute_ns }} > then_.snapshot_minute
 ),
 
 metrics as (
