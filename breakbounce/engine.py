@@ -395,11 +395,18 @@ def _descendants(nodes: list[Node], roots: set[str]) -> set[str]:
     return out
 
 
+#: nodes built at once; each DuckDB query gets cpu_count // WORKERS threads (measured on 2 cores:
+#: two single-threaded queries side by side beat one two-threaded query at a time, at both scales)
+WORKERS = 2
+
+
 def open_warehouse(db_path: str, variables: list[str]) -> duckdb.DuckDBPyConnection:
     """The build connection: dbt's settings and UDFs, and the run variables
     (:func:`breakbounce.warehouse.variable_statements`; every worker cursor repeats them)."""
     con = duckdb.connect(db_path)
     warehouse.configure_build_connection(con, gold_udfs=False)
+    threads = os.environ.get("BB_DUCKDB_THREADS") or max(1, (os.cpu_count() or 1) // WORKERS)
+    con.execute(f"set threads = {int(threads)}")
     for stmt in variables:
         con.execute(stmt)
     return con
@@ -440,7 +447,7 @@ def _schedule(nodes: list[Node]) -> tuple[list[Node], dict[str, set[str]]]:
 
 
 def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_file: str,
-            variables: list[str] = (), log=None, threads: int = 2) -> list[NodeResult]:
+            variables: list[str] = (), log=None, threads: int = WORKERS) -> list[NodeResult]:
     """Build the whole graph for ``date`` on ``con`` (see :func:`open_warehouse`); per-node results.
 
     Up to ``threads`` nodes run at once, each on its own cursor of ``con`` (its own transaction),

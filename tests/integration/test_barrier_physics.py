@@ -336,7 +336,7 @@ def test_snapshots_match_numpy_reduction(day):
     idx = np.flatnonzero(m)[oracle_barrier._last_per_bucket(ob["ts"][m], ob["seq"][m], 250_000_000)]
     got = day["run"].query(
         "select bucket_start_ns, snapshot_ts_ns, seq, bid_px_e9_1, bid_sz_1, ask_px_e9_10, ask_sz_10, "
-        "level_size_sum, level_count, cum_level_size_sum from intermediate.int_book__snapshots_250ms "
+        "level_size_sum, level_count from intermediate.int_book__snapshots_250ms "
         "order by bucket_start_ns"
     )
     assert len(got) == idx.size
@@ -351,7 +351,6 @@ def test_snapshots_match_numpy_reduction(day):
     sizes = np.concatenate([ob["bid_sz"][idx], ob["ask_sz"][idx]], axis=1)
     np.testing.assert_array_equal([g[7] for g in got], np.nansum(sizes, axis=1))
     np.testing.assert_array_equal([g[8] for g in got], (~np.isnan(sizes)).sum(axis=1))
-    np.testing.assert_array_equal([g[9] for g in got], np.cumsum(np.nansum(sizes, axis=1)))
 
 
 def test_snapshot_bucket_edges_and_ties(day):

@@ -13,9 +13,8 @@
 -- reduced by a window (measured ~1.6x faster than 40 arg_max over all ~5M rows, and several times
 -- faster than one row_number() window or a struct-valued arg_max over all of them). Empty levels are NULLed after the reduction (on
 -- ~100k rows instead of ~5M); prices become exact int64 1e-9 ES points.
--- Also precomputed per snapshot for int_physics__barrier: the total size and count of non-empty
--- levels (both sides) and their running sums over the day, so a trailing mean level size over any
--- window is two ASOF lookups.
+-- Also precomputed per snapshot for int_physics__barrier's wall_ratio: the total size and count of
+-- non-empty levels (both sides).
 -- Without MBP-10 for the date (bb_has_mbp10 false) the plugin points the source at an empty file and
 -- this table is empty.
 {%- set bucket_ns = book_bucket_ns() %}
@@ -111,10 +110,6 @@ select
     {{ s }}_sz_{{ i }},
     {%- endfor %}
     level_size_sum,
-    level_count,
-    sum(level_size_sum) over (order by bucket rows between unbounded preceding and current row)::bigint
-        as cum_level_size_sum,
-    sum(level_count) over (order by bucket rows between unbounded preceding and current row)::bigint
-        as cum_level_count
+    level_count
 from level_totals
 order by bucket_start_ns

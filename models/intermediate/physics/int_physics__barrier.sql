@@ -137,19 +137,26 @@ window_totals as (
 ),
 
 minute_level_totals as (
-    -- the running level-size sums at each minute's last snapshot: t_dec and t_dec - 30 min are
-    -- minute marks, so "the last snapshot before the mark" is the last one of an earlier minute
+    -- level sizes and counts of every snapshot summed per minute, with running sums over the day:
+    -- t_dec and t_dec - 30 min are minute marks, so the snapshots in [t_dec - 30 min, t_dec) are
+    -- exactly those of the minutes in between (two ASOF lookups in ~400 rows)
     select
-        snapshot_ts_ns // {{ minute_ns }} as snapshot_minute,
-        arg_max(cum_level_size_sum, snapshot_ts_ns) as cum_level_size_sum,
-        arg_max(cum_level_count, snapshot_ts_ns) as cum_level_count
-    from snapshots
-    group by 1
+        snapshot_minute,
+        (sum(size_sum) over by_minute)::bigint as cum_level_size_sum,
+        (sum(level_count) over by_minute)::bigint as cum_level_count
+    from (
+        select
+            snapshot_ts_ns // {{ minute_ns }} as snapshot_minute,
+            sum(level_size_sum) as size_sum,
+            sum(level_count) as level_count
+        from snapshots
+        group by 1
+    )
+    window by_minute as (order by snapshot_minute rows between unbounded preceding and current row)
 ),
 
 wall_lookback as (
-    -- running level-size sums at the last snapshot before t_dec and before t_dec - 30 min (ASOF
-    -- lookups in ~400 minutes rather than ~100k snapshots)
+    -- level-size sums over the snapshots before t_dec minus those before t_dec - 30 min
     select
         e.event_no,
         coalesce(now_.cum_level_size_sum, 0) - coalesce(then_.cum_level_size_sum, 0) as lookback_size_sum,
