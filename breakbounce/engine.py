@@ -1,4 +1,4 @@
-"""The fast engine of ``breakbounce run``: dbt's compiled graph, executed on one DuckDB connection.
+"""The fast engine of ``breakbounce run``: dbt's compiled graph, executed directly on DuckDB.
 
 Why: SPEC §13 gives a realistic day 10 s and a small day 2 s end to end. dbt itself costs ~2.5 s
 to import, ~1 s to load its parse and ~45 ms of bookkeeping per node (63 nodes), before any SQL.
@@ -6,8 +6,9 @@ to import, ~1 s to load its parse and ~45 ms of bookkeeping per node (63 nodes),
 What: the project stays the single source of SQL. ``dbt compile`` renders every model and test once
 per version of the project (models, macros, tests, seeds, dbt_project.yml, profiles.yml, the dbt
 versions and the database name — :func:`graph_key`); the compiled graph is cached as JSON in
-``target/fast_graph/``. A run then executes that graph on one connection set up exactly like dbt's
-(:func:`breakbounce.warehouse.configure_build_connection`), in dependency order:
+``target/fast_graph/``. A run then executes that graph on a connection set up exactly like dbt's
+(:func:`breakbounce.warehouse.configure_build_connection`), two nodes at a time on cursors of it,
+in dependency order (:func:`execute`):
 
 - seed: (re)loaded when the CSV changed (its digest is the table comment), with the seed's
   ``column_types`` (all columns must be typed);
@@ -34,7 +35,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -554,6 +554,3 @@ def write_run_results(results: list[NodeResult], elapsed: float, target_path: st
         json.dump(doc, fh, indent=1)
     os.replace(tmp, os.path.join(target_path, "run_results.json"))
 
-
-def clear_cache(cache_dir: Path) -> None:
-    shutil.rmtree(cache_dir, ignore_errors=True)

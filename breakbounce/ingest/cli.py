@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from typing import TYPE_CHECKING
+
 from breakbounce.ingest import SCHEMAS
+
+if TYPE_CHECKING:
+    from breakbounce.ingest.pipeline import IngestOptions
 
 EPILOG = """\
 examples:
