@@ -49,6 +49,7 @@ import duckdb
 from breakbounce import gold, warehouse
 
 GRAPH_FORMAT = 1
+GRAPH_CACHE_ENTRIES = 8
 COMPILE_VAR = "breakbounce_fast_compile"
 #: the hooks of this project, and what the engine does for each
 KNOWN_HOOKS = {
@@ -131,6 +132,10 @@ def load_graph(project_dir: Path, cache_dir: Path, db_path: str) -> list[Node]:
     tmp = cached.with_name(f"{cached.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps({"key": key, "nodes": [asdict(n) for n in nodes]}))
     os.replace(tmp, cached)
+    # keep the newest few entries (one per project version and warehouse name); older ones are dead
+    entries = sorted(cache_dir.glob("graph-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[GRAPH_CACHE_ENTRIES:]:
+        old.unlink(missing_ok=True)
     return nodes
 
 
