@@ -400,8 +400,9 @@ def _descendants(nodes: list[Node], roots: set[str]) -> set[str]:
     return out
 
 
-#: nodes built at once; each DuckDB query gets cpu_count // WORKERS threads (measured on 2 cores:
-#: two single-threaded queries side by side beat one two-threaded query at a time, at both scales)
+#: nodes built at once. DuckDB's thread count follows how many run: cpu_count // running (measured
+#: on 2 cores: two single-threaded queries side by side beat two-threaded ones, and a node running
+#: alone, e.g. the staging tape everything waits for, gets both cores)
 WORKERS = 2
 
 
@@ -410,7 +411,7 @@ def open_warehouse(db_path: str, variables: list[str]) -> duckdb.DuckDBPyConnect
     (:func:`breakbounce.warehouse.variable_statements`; every worker cursor repeats them)."""
     con = duckdb.connect(db_path)
     warehouse.configure_build_connection(con, gold_udfs=False)
-    threads = os.environ.get("BB_DUCKDB_THREADS") or max(1, (os.cpu_count() or 1) // WORKERS)
+    threads = os.environ.get("BB_DUCKDB_THREADS") or (os.cpu_count() or 1)
     con.execute(f"set threads = {int(threads)}")
     for stmt in variables:
         con.execute(stmt)
@@ -509,6 +510,9 @@ def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_f
     blocked: set[str] = set()
     pending = list(order)
     run_start = time.perf_counter()
+    cores = os.cpu_count() or 1
+    adaptive = not os.environ.get("BB_DUCKDB_THREADS")
+    current = [int(con.execute("select current_setting('threads')").fetchall()[0][0])]
     running: dict = {}
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         while pending or running:
@@ -525,6 +529,11 @@ def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_f
                 running[pool.submit(run, node)] = node
             if not running:
                 continue  # skips released more nodes
+            if adaptive:  # the machine's cores shared among the queries running now
+                want = max(1, cores // len(running))
+                if want != current[0]:
+                    con.execute(f"set threads = {want}")
+                    current[0] = want
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
                 node = running.pop(fut)
