@@ -239,10 +239,9 @@ def execution_order(nodes: list[Node]) -> list[Node]:
         del waiting[uid]
         done.add(uid)
         order.append(by_uid[uid])
-        still = []
-        for t in pending_tests:
-            (order.append(t) if set(t.depends_on) <= done else still.append(t))
-        pending_tests = still
+        runnable = [t for t in pending_tests if set(t.depends_on) <= done]
+        order.extend(runnable)
+        pending_tests = [t for t in pending_tests if t not in runnable]
     if pending_tests:
         raise EngineError(f"tests with unknown parents: {[t.name for t in pending_tests]}")
     return order
@@ -428,7 +427,7 @@ def _schedule(nodes: list[Node]) -> tuple[list[Node], dict[str, set[str]]]:
     by_uid = {n.uid: n for n in nodes}
     order = [n for n in execution_order(nodes) if n.materialized != "ephemeral"]
 
-    def real_parents(uid: str, seen=None) -> set[str]:
+    def real_parents(uid: str) -> set[str]:
         out = set()
         for d in by_uid[uid].depends_on:
             if d not in by_uid:

@@ -99,8 +99,6 @@ def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
     return [f"set variable {k} = {v}" for k, v in values.items()]
 
 
-
-
 def connect(db_path: str = "target/breakbounce.duckdb", date: str | None = None,
             bronze: str | None = None, gold: str | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection to the warehouse; with ``date``, the staging views read that date."""
