@@ -3,7 +3,6 @@ nodes in, each materialization, contracts, and how failures skip what is downstr
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from breakbounce import engine
@@ -37,7 +36,8 @@ def manifest(*nodes):
 
 @pytest.fixture
 def con(tmp_path):
-    c = duckdb.connect(str(tmp_path / "w.duckdb"))
+    # the engine's own connection: the file attached as "w" (see engine.open_warehouse)
+    c = engine.open_warehouse(str(tmp_path / "w.duckdb"), [])
     yield c
     c.close()
 
@@ -112,6 +112,14 @@ def test_tables_views_and_stamps(con):
     assert con.execute("select x from s.a").fetchall() == [(7,)]
     assert con.execute("select comment from duckdb_tables() where table_name = 'v'").fetchall() == [
         ("breakbounce run date 2025-12-17",)]
+
+
+def test_tables_are_written_in_row_groups_of_the_engine_size(con):
+    rows = 2 * engine.ROW_GROUP_SIZE + 5
+    run(con, engine.nodes_from_manifest(manifest(model("big", f"select range as x from range({rows})"))))
+    groups = con.execute("select count(distinct row_group_id) from pragma_storage_info('s.big')").fetchall()
+    assert groups == [(3,)]  # two full row groups written during the build, and the 5 left over
+    assert con.execute("select count(*), sum(x) from s.big").fetchall() == [(rows, rows * (rows - 1) // 2)]
 
 
 def test_contract_is_checked_and_fixes_the_column_order(con):
@@ -228,7 +236,7 @@ def test_parallel_and_serial_runs_build_the_same_tables(tmp_path):
     sums = []
     for threads in (1, 2):
         (tmp_path / f"t{threads}").mkdir()
-        c = duckdb.connect(str(tmp_path / f"t{threads}" / "w.duckdb"))
+        c = engine.open_warehouse(str(tmp_path / f"t{threads}" / "w.duckdb"), [])
         res = run(c, engine.nodes_from_manifest(graph), threads=threads)
         assert all(r.status == "success" for r in res.values())
         sums.append(sorted(c.execute("select s from s.total").fetchall()))
