@@ -18,9 +18,9 @@
 -- t_dec".
 --
 -- Set-based: events x snapshots in window (~960 per event) carry one depth each (a 10-term CASE sum
--- over one side); lag() gives the pair; only falling pairs look up fills, from trades pre-assigned
--- to the snapshot that closes their interval (one ASOF join) and pre-summed per (snapshot,
--- aggressor, price). All quantities are integer contracts until the final ratios, so the result
+-- over one side); lag() gives the pair; only falling pairs look up fills, from the prints that
+-- int_book__trade_fills assigned to the snapshot closing their interval (one ASOF join, built
+-- before any event exists) and summed per (snapshot, aggressor, price). All quantities are integer contracts until the final ratios, so the result
 -- does not depend on thread count or row order.
 {%- set zone = barrier_zone_e9() %}
 {%- set tol = spy_dollars_to_e9(var('band_tolerance')) | int %}
@@ -85,20 +85,10 @@ pairs as (
 ),
 
 trade_fills as (
-    -- front-month prints with a side, assigned to the first snapshot at or after them: the pair
-    -- (prev, curr) owns the trades with prev.ts < ts <= curr.ts; summed per (snapshot, side, price)
-    select
-        s.bucket_start_ns,
-        t.aggressor,
-        t.price_e9,
-        sum(t.size)::bigint as size
-    from {{ ref('stg_bronze__es_trades') }} as t
-    asof inner join snapshots as s
-        on t.ts_event_ns <= s.snapshot_ts_ns
-    where t.session_date = {{ run_date() }}
-        and t.is_front_month
-        and t.aggressor <> 0
-    group by all
+    -- front-month prints with a side, already assigned to the snapshot that closes their interval
+    -- and summed per (snapshot, side, price)
+    select bucket_start_ns, aggressor, price_e9, size
+    from {{ ref('int_book__trade_fills') }}
 ),
 
 falls as (
