@@ -8,7 +8,7 @@ per version of the project (models, macros, tests, seeds, dbt_project.yml, profi
 versions and the database name — :func:`graph_key`); the compiled graph is cached as JSON in
 ``target/fast_graph/``. A run then executes that graph on a connection set up exactly like dbt's
 (:func:`breakbounce.warehouse.configure_build_connection`), two nodes at a time on cursors of it,
-in dependency order (:func:`execute`):
+in dependency order, longest remaining chain of the last run's node times first (:func:`execute`):
 
 - seed: (re)loaded when the CSV changed (its digest is the table comment), with the seed's
   ``column_types`` (all columns must be typed);
@@ -469,13 +469,44 @@ def _schedule(nodes: list[Node]) -> tuple[list[Node], dict[str, set[str]]]:
     return order, waits
 
 
+def critical_path_priority(order: list[Node], waits: dict[str, set[str]], seconds: dict[str, float]) -> dict[str, float]:
+    """Each node's bottom level: its own expected seconds plus the longest chain of expected seconds
+    through what waits for it, down to the end of the run (nodes without a time count 0.01 s).
+
+    Starting the ready node with the largest value first is the classic list-scheduling rule: the
+    chain that decides the run's length never waits behind work that could go later.
+    """
+    children: dict[str, list[str]] = {n.uid: [] for n in order}
+    for uid, needs in waits.items():
+        for need in needs:
+            children[need].append(uid)
+    level: dict[str, float] = {}
+    for n in reversed(order):  # a topological order, reversed: children first
+        level[n.uid] = seconds.get(n.uid, 0.01) + max((level[c] for c in children[n.uid]), default=0.0)
+    return level
+
+
+def previous_seconds(target_path: str) -> dict[str, float]:
+    """Node execution times of the last fast run written to ``target_path`` (empty if none)."""
+    try:
+        doc = json.loads((Path(target_path) / "run_results.json").read_text())
+        if doc.get("metadata", {}).get("engine") != "breakbounce-fast":
+            return {}
+        return {r["unique_id"]: float(r["execution_time"]) for r in doc["results"] if r.get("status") != "skipped"}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_file: str,
-            variables: list[str] = (), log=None, threads: int = WORKERS) -> list[NodeResult]:
+            variables: list[str] = (), log=None, threads: int = WORKERS,
+            expected_seconds: dict[str, float] | None = None) -> list[NodeResult]:
     """Build the whole graph for ``date`` on ``con`` (see :func:`open_warehouse`); per-node results.
 
-    Up to ``threads`` nodes run at once, each on its own cursor of ``con`` (its own transaction),
-    most upstream first (:func:`execution_order`); results are listed in that order. Every node's
-    SQL is deterministic, so the outcome does not depend on ``threads``.
+    Up to ``threads`` nodes run at once, each on its own cursor of ``con`` (its own transaction);
+    among the nodes ready to start, the one heading the longest chain of ``expected_seconds`` (the
+    last run's times, :func:`previous_seconds`) goes first (:func:`critical_path_priority`), ties in
+    :func:`execution_order`; results are listed in that order. Every node's SQL is deterministic, so
+    the outcome depends neither on ``threads`` nor on the order nodes start in.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     order, waits = _schedule(nodes)
@@ -528,7 +559,8 @@ def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_f
 
     results: dict[str, NodeResult] = {}
     blocked: set[str] = set()
-    pending = list(order)
+    level = critical_path_priority(order, waits, expected_seconds or {})
+    pending = sorted(order, key=lambda n: (-level[n.uid], index[n.uid]))
     run_start = time.perf_counter()
     cores = os.cpu_count() or 1
     adaptive = not os.environ.get("BB_DUCKDB_THREADS")

@@ -211,6 +211,34 @@ def test_a_failing_model_skips_its_tests_and_descendants(con):
     assert res["a_t"].status == res["b"].status == "skipped"
 
 
+def test_ready_nodes_start_by_the_longest_chain_of_expected_seconds(con, tmp_path):
+    nodes = engine.nodes_from_manifest(manifest(
+        model("a1", "select 1 as x"), model("a2", 'select x from "w"."s"."a1"', deps=["a1"]),
+        model("b", "select 2 as x"),
+    ))
+    order, waits = engine._schedule(nodes)
+    uid = {n.name: n.uid for n in nodes}
+    # bottom levels: own seconds + the longest chain below (0.01 s for a node without a time)
+    level = engine.critical_path_priority(order, waits, {uid["a1"]: 1.0, uid["a2"]: 2.0})
+    assert level == {uid["a1"]: 3.0, uid["a2"]: 2.0, uid["b"]: 0.01}
+
+    def started(expected):
+        res = engine.execute(nodes, con, "2025-12-16", "/nonexistent", log=lambda m: None, threads=1,
+                             expected_seconds=expected)
+        assert all(r.status == "success" for r in res)
+        return [r.unique_id.split(".")[-1] for r in sorted(res, key=lambda r: r.started)]
+
+    assert started({}) == ["a1", "a2", "b"]  # no history: the longer chain (by node count) first
+    assert started({uid["b"]: 5.0, uid["a1"]: 0.1, uid["a2"]: 0.1}) == ["b", "a1", "a2"]
+    # the times of the last fast run written to a target path; anything else gives none
+    engine.write_run_results([engine.NodeResult(uid["b"], "success", 0.5), engine.NodeResult(uid["a1"], "skipped", 0.0)],
+                             1.0, str(tmp_path / "t"))
+    assert engine.previous_seconds(str(tmp_path / "t")) == {uid["b"]: 0.5}
+    assert engine.previous_seconds(str(tmp_path / "missing")) == {}
+    (tmp_path / "t" / "run_results.json").write_text('{"metadata": {"dbt_version": "1.11"}, "results": []}')
+    assert engine.previous_seconds(str(tmp_path / "t")) == {}
+
+
 def test_models_wait_for_the_tests_of_what_they_read_unless_the_test_reads_them():
     nodes = engine.nodes_from_manifest(manifest(
         model("a", "select 1"),
