@@ -210,17 +210,19 @@ def summarize(date: str, db_path: str, gold_root: str, elapsed: float, con=None)
         if own:
             con.close()
     if os.path.exists(gold_path):
-        con = duckdb.connect()
-        rows = con.execute("select count(*) from read_parquet(?)", [gold_path]).fetchall()[0][0]
-        lines.append(f"  gold: {gold_path} ({rows} events)")
-        kinds = con.execute(
-            "select level_kind_name, count(*) from read_parquet(?) group by 1 order by 1", [gold_path]
+        # one read of the file: the total, per level kind and per outcome
+        rows = duckdb.connect().execute(
+            "select grouping(level_kind_name, outcome) as grouped, level_kind_name, outcome, count(*) "
+            "from read_parquet(?) group by grouping sets ((), (level_kind_name), (outcome)) order by all",
+            [gold_path],
         ).fetchall()
+        # grouped: 3 = the total, 1 = per level kind (outcome rolled up), 2 = per outcome
+        total = sum(n for grouped, _, _, n in rows if grouped == 3)
+        kinds = [(k, n) for grouped, k, _, n in rows if grouped == 1]
+        outcomes = [(o, n) for grouped, _, o, n in rows if grouped == 2]
+        lines.append(f"  gold: {gold_path} ({total} events)")
         if kinds:
             lines.append("  events by level: " + ", ".join(f"{k} {n}" for k, n in kinds))
-        outcomes = con.execute(
-            "select outcome, count(*) from read_parquet(?) group by 1 order by 1", [gold_path]
-        ).fetchall()
         if outcomes:
             lines.append("  outcomes (4-min window): " + ", ".join(f"{k} {n}" for k, n in outcomes))
     return "\n".join(lines)
