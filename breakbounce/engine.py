@@ -422,7 +422,10 @@ def open_warehouse(db_path: str, variables: list[str]) -> duckdb.DuckDBPyConnect
     ``"<name>"."schema"."table"`` resolve) with :data:`ROW_GROUP_SIZE`, an ATTACH-only option;
     spill files go where DuckDB puts them for a file database (``<db>.tmp``).
     """
-    rows = int(os.environ.get("BB_ROW_GROUP_SIZE") or ROW_GROUP_SIZE)
+    try:
+        rows = int(os.environ.get("BB_ROW_GROUP_SIZE") or ROW_GROUP_SIZE)
+    except ValueError:
+        raise EngineError(f"BB_ROW_GROUP_SIZE must be a whole number of rows, not {os.environ['BB_ROW_GROUP_SIZE']!r}") from None
     name = database_name(db_path).replace('"', '""')
     con = duckdb.connect(config={"temp_directory": f"{db_path}.tmp"})
     con.execute(f"attach ? as \"{name}\" (row_group_size {rows})", [db_path])

@@ -161,6 +161,8 @@ def _run_fast(args: argparse.Namespace, plan, started: float) -> int:
         con = engine.open_warehouse(os.path.abspath(args.db), variables)
     except duckdb.Error as exc:
         raise UserError(f"cannot open the warehouse {args.db}: {str(exc).splitlines()[0]}", code=1) from None
+    except engine.EngineError as exc:
+        raise UserError(str(exc), code=1) from None
     results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date), variables,
                              expected_seconds=engine.previous_seconds(target_path))
     engine.write_run_results(results, time.perf_counter() - t0, target_path)
