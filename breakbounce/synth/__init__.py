@@ -4,7 +4,7 @@ Public API::
 
     generate_range(start, end, out, seed=7, scale="test", scenario=None, progress=None) -> list[dict]
     generate_session(date, out, seed=7, scale="test", scenario=None) -> dict
-    load_scenario(path_or_None) -> dict        # validated scenario (default when None)
+    load_scenario(path_or_name_or_None)        # validated scenario; None: each session draws a day template
     truth_path(out, date) -> Path              # <out>/_truth/date=<D>/truth.json
 
 Modules: params (constants, streams, contracts, regime), clock (session clock, activity), scenario
@@ -19,6 +19,7 @@ import importlib
 _EXPORTS = {
     "generate_range": "generate", "generate_session": "generate", "truth_path": "generate",
     "SCALES": "params", "DEFAULT_SCENARIO": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+    "DAY_TEMPLATE_SPECS": "scenario",
 }
 
 
@@ -34,6 +35,7 @@ __all__ = [
     "truth_path",
     "load_scenario",
     "DEFAULT_SCENARIO",
+    "DAY_TEMPLATE_SPECS",
     "ScenarioError",
     "SCALES",
 ]

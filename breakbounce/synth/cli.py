@@ -27,7 +27,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="Bronze root directory")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument("--scale", choices=("test", "full"), default="test", help="volume preset (default test)")
-    p.add_argument("--scenario", default=None, help="planted-event scenario JSON (default: built in)")
+    p.add_argument(
+        "--scenario", default=None,
+        help="planted-event scenario: a JSON file or a day template (pm_high_bounce, pm_low_bounce, pm_high_break, "
+        "pm_low_break); default: each session draws a day template",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -65,7 +69,7 @@ def run(args) -> int:
             r = res["rows"]
             print(
                 f"{date} trades={r['futures_trades']} mbp10={r['futures_mbp10']} options={r['option_trades']} "
-                f"regime={res['regime']} seconds={res['seconds']:.2f}",
+                f"regime={res['regime']} scenario={res['scenario']} seconds={res['seconds']:.2f}",
                 flush=True,
             )
 

@@ -16,7 +16,7 @@ from breakbounce.synth.book import BookBuilder
 from breakbounce.synth.clock import make_clock
 from breakbounce.synth.options import make_options
 from breakbounce.synth.path import build_path
-from breakbounce.synth.scenario import DEFAULT_SCENARIO, build_plan, validate_scenario
+from breakbounce.synth.scenario import build_plan, default_scenario, validate_scenario
 from breakbounce.synth.trades import make_events
 from breakbounce.synth.verify import PlantError, check_plan
 from breakbounce.synth.writer import FILE_NAME, BronzeSink, remove_stale, write_json_atomic
@@ -53,9 +53,9 @@ def generate_session(
     if int(seed) < 0:
         raise ValueError("seed must be >= 0")
     spec = P.SCALES[scale]
-    scenario = validate_scenario(scenario) if scenario is not None else DEFAULT_SCENARIO
     clock = make_clock(date)
     ordn = P.date_ordinal(date)
+    scenario = validate_scenario(scenario) if scenario is not None else default_scenario(seed, ordn)
     regime = P.draw_regime(seed, ordn)
     con = P.contracts_for(date)
     a_start, a_end = P.session_levels(seed, date)
@@ -128,6 +128,7 @@ def generate_session(
          "option_trades": opt_info["duplicates"]},
         tr_info, book, opt_info, walls, attempt, p_ts, p_px,
     )
+    truth["scenario"] = scenario["name"]
     tp = truth_path(out, date)
     write_json_atomic(truth, tp)
     return {
@@ -138,6 +139,7 @@ def generate_session(
         "stale_removed": stale,
         "truth": str(tp),
         "regime": regime.name,
+        "scenario": scenario["name"],
     }
 
 

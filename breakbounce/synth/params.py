@@ -29,6 +29,7 @@ C_BOOK = 6
 C_OPTIONS = 7
 C_DUPS = 8
 C_BACK = 9
+C_SCENARIO = 10
 
 BASE_ES_LEVEL = 5800.0
 DAILY_LOG_VOL = 0.008  # sd of the session-to-session log move of the opening level

@@ -1,5 +1,8 @@
 """Planted events: the scenario spec and the per-session plan (anchors, bands, forced prints, book plants).
 
+A scenario is a JSON file, or one of the built-in day templates (DAY_TEMPLATE_SPECS) that a session
+generated without a scenario draws (default_scenario).
+
 The plan is expressed on the *bid tick* of the front-month book (price / 0.25). A trade always prints
 at the bid (sell) or at bid + 1 tick (buy), and a sweep prints between the bid before and the bid
 after it, so "every trade price in [lo, hi]" over a time span is the bid band [lo, hi - 1] over the
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from breakbounce.synth.clock import Clock, parse_hhmm
-from breakbounce.synth.params import CELL_NS, NS, TICK
+from breakbounce.synth.params import C_SCENARIO, CELL_NS, NS, TICK, stream
 
 INF = float("inf")
 
@@ -76,9 +79,37 @@ class ScenarioError(ValueError):
     """The scenario file is malformed or cannot be planted."""
 
 
-def load_scenario(path: str | None) -> dict:
+def _template(pm: str, pm_outcome: str, or_level: str, pm_right: str, or_right: str) -> dict:
+    other = "BREAK" if pm_outcome == "BOUNCE" else "BOUNCE"
+    return {
+        "events": [
+            {"id": f"{pm.lower()}_{pm_outcome.lower()}", "level": pm, "outcome": pm_outcome, "at": "10:05"},
+            {"id": f"{or_level.lower()}_{other.lower()}", "level": or_level, "outcome": other, "at": "11:20"},
+        ],
+        "gamma_walls": {"walls": [{"near": pm, "right": pm_right}, {"near": or_level, "right": or_right}]},
+    }
+
+
+# The built-in day templates. Without a scenario file each session draws one (its own random stream of
+# (seed, date), see default_scenario), so a generated multi-day run has resistance and support days, and
+# bounces and breaks of both planted levels. The "break" days run beyond the PM range in the first hour:
+# those are the events that reach confluence levels 1-5 (SPEC §8). Book plants follow the outcome (a wall
+# before a bounce, a vacuum before a break); customers buy calls near the upper level, puts near the lower.
+DAY_TEMPLATE_SPECS: dict[str, dict] = {
+    "pm_high_bounce": _template("PM_HIGH", "BOUNCE", "OR_LOW", "C", "P"),  # = DEFAULT_SCENARIO
+    "pm_low_bounce": _template("PM_LOW", "BOUNCE", "OR_HIGH", "P", "C"),
+    "pm_high_break": _template("PM_HIGH", "BREAK", "OR_LOW", "C", "P"),
+    "pm_low_break": _template("PM_LOW", "BREAK", "OR_HIGH", "P", "C"),
+}
+
+
+def load_scenario(path: str | None) -> dict | None:
+    """A scenario file (JSON) or the name of a day template, validated; None (no scenario) stays None:
+    each session then draws its day template (default_scenario)."""
     if path is None:
-        return copy.deepcopy(DEFAULT_SCENARIO)
+        return None
+    if path in DAY_TEMPLATE_SPECS:
+        return day_template(path)
     try:
         with open(path) as fh:
             raw = json.load(fh)
@@ -92,7 +123,7 @@ def load_scenario(path: str | None) -> dict:
 def validate_scenario(raw: dict) -> dict:
     if not isinstance(raw, dict):
         raise ScenarioError("scenario must be a JSON object")
-    unknown = set(raw) - {"events", "gamma_walls"}
+    unknown = set(raw) - {"name", "events", "gamma_walls"}
     if unknown:
         raise ScenarioError(f"unknown scenario keys: {sorted(unknown)}")
     sc = copy.deepcopy(DEFAULT_SCENARIO)
@@ -165,7 +196,20 @@ def validate_scenario(raw: dict) -> dict:
             if w.get("right") not in ("C", "P") or w.get("near") not in PM_KINDS + OR_KINDS + ("SPOT",):
                 raise ScenarioError(f"bad gamma wall {w}")
         sc["gamma_walls"] = merged
+    sc["name"] = str(raw.get("name", "custom"))
     return sc
+
+
+def day_template(name: str) -> dict:
+    """The validated scenario of one built-in day template (DAY_TEMPLATE_SPECS)."""
+    return validate_scenario({"name": name, **DAY_TEMPLATE_SPECS[name]})
+
+
+def default_scenario(seed: int, ordinal: int) -> dict:
+    """The day template of a session generated without a scenario: drawn uniformly from its own stream,
+    so the draw leaves every other random stream of the session unchanged."""
+    names = list(DAY_TEMPLATE_SPECS)
+    return day_template(names[int(stream(seed, ordinal, C_SCENARIO).integers(len(names)))])
 
 
 # ----------------------------------------------------------------------------------------------

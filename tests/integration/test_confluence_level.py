@@ -169,3 +169,27 @@ def test_level_8_is_a_partial_breakout_with_gex_alignment(decided):
     assert eights and all(r[0] == 1 and r[1] == 1 for r in eights)
     # every flag of the level-8 branch is set
     assert all(r[3] is False and r[4] and r[5] and r[6] and r[7] and not r[8] for r in eights)
+
+
+def test_generated_first_hour_breakout_reaches_levels_1_to_5(tmp_path_factory):
+    """End to end on generated data: a ``pm_high_break`` day (the generator's template whose PM high breaks
+    at 10:05 and runs >= 20 points beyond it before 10:30) has first-hour events above the whole PM and OR
+    range, and those, and only those, carry confluence levels 1-5; three prior sessions make PM, OR, the
+    SMAs and rel_vol defined, so no event is level 0."""
+    from . import bronze_builders as bb
+    from .conftest import run_breakbounce
+
+    base = tmp_path_factory.mktemp("breakout")
+    gen = run_breakbounce("generate", "--start-date", "2025-12-09", "--end-date", "2025-12-12", "--out",
+                          str(base / "bronze"), "--seed", "7", "--scale", "test", "--scenario", "pm_high_break")
+    assert gen.returncode == 0, gen.stderr[-3000:]
+    run = bb.build("2025-12-12", base / "bronze", base / "gold", base / "work")
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = run.gold()
+    first_hour_full = [e for e in rows if e["bars_since_open"] < 60 and e["breakout_state"] in (2, 3)]
+    assert first_hour_full
+    assert all(1 <= e["confluence_level"] <= 5 for e in first_hour_full), first_hour_full
+    assert {e["breakout_state"] for e in first_hour_full} == {2}  # above all: the planted break is upwards
+    others = [e for e in rows if e not in first_hour_full]
+    assert not [e for e in others if 1 <= e["confluence_level"] <= 5]
+    assert min(e["confluence_level"] for e in rows) >= 1

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from breakbounce import calendar
-from breakbounce.synth.scenario import ScenarioError, validate_scenario
+from breakbounce.synth.params import date_ordinal
+from breakbounce.synth.scenario import DAY_TEMPLATE_SPECS, ScenarioError, day_template, default_scenario, validate_scenario
 
-from .test_synth_data import DATE, distinct_rows, generated, np_cols, tables, truth
+from .test_synth_data import DATE, SEED, distinct_rows, generated, np_cols, tables, truth
 
 NS = 10**9
 
@@ -87,11 +88,60 @@ def _check_events(root, date=DATE):
     return tr
 
 
+# what each built-in day template plants: (level kind, ET, direction, outcome), and the book plants
+TEMPLATE_EVENTS = {
+    "pm_high_bounce": ({("PM_HIGH", "10:05", "UP", "BOUNCE"), ("OR_LOW", "11:20", "DOWN", "BREAK")},
+                       {("ask", "wall"), ("bid", "vacuum")}),
+    "pm_low_bounce": ({("PM_LOW", "10:05", "DOWN", "BOUNCE"), ("OR_HIGH", "11:20", "UP", "BREAK")},
+                      {("bid", "wall"), ("ask", "vacuum")}),
+    "pm_high_break": ({("PM_HIGH", "10:05", "UP", "BREAK"), ("OR_LOW", "11:20", "DOWN", "BOUNCE")},
+                      {("ask", "vacuum"), ("bid", "wall")}),
+    "pm_low_break": ({("PM_LOW", "10:05", "DOWN", "BREAK"), ("OR_HIGH", "11:20", "UP", "BOUNCE")},
+                     {("bid", "vacuum"), ("ask", "wall")}),
+}
+
+
 def test_default_scenario_pm_high_bounce_and_or_low_break():
     tr = _check_events(generated())
+    assert tr["scenario"] == "pm_high_bounce"  # what (seed 7, 2025-12-16) draws; the other tests here rely on it
     kinds = {(e["level_kind"], e["t0_et"], e["direction"], e["expected_outcome"]) for e in tr["events"]}
-    assert kinds == {("PM_HIGH", "10:05", "UP", "BOUNCE"), ("OR_LOW", "11:20", "DOWN", "BREAK")}
+    assert kinds == TEMPLATE_EVENTS["pm_high_bounce"][0]
     assert tr["skipped_events"] == []
+
+
+def test_sessions_draw_every_day_template():
+    """Without a scenario each session draws a day template from its own stream: over two weeks of one seed
+    all four occur, and the draw is a function of (seed, date) only."""
+    names = [default_scenario(SEED, date_ordinal(s.session_date))["name"]
+             for s in calendar.sessions_between("2025-12-01", "2025-12-18")]
+    assert set(names) == set(DAY_TEMPLATE_SPECS) == set(TEMPLATE_EVENTS)
+    assert names == [default_scenario(SEED, date_ordinal(s.session_date))["name"]
+                     for s in calendar.sessions_between("2025-12-01", "2025-12-18")]
+    assert default_scenario(SEED, date_ordinal(DATE)) == day_template("pm_high_bounce")
+
+
+@pytest.mark.parametrize("name", ["pm_low_bounce", "pm_high_break", "pm_low_break"])
+def test_day_templates_plant_their_events(name):
+    date = "2025-12-12"
+    root = generated(date=date, tag=name, scenario_json=json.dumps(day_template(name)))
+    tr = _check_events(root, date)
+    assert tr["scenario"] == name
+    kinds = {(e["level_kind"], e["t0_et"], e["direction"], e["expected_outcome"]) for e in tr["events"]}
+    events, plants = TEMPLATE_EVENTS[name]
+    assert kinds == events
+    assert {(p["side"], p["kind"]) for p in tr["book_plants"]} == plants
+    assert {w["right"] for w in tr["gamma_walls"]} == {"C", "P"}
+    if name.endswith("_break"):
+        # the PM level breaks in the first hour (before 10:30 ET), beyond the OR as well: a full breakout
+        # (the confluence levels 1-5 need one, SPEC §8)
+        up = name.startswith("pm_high")
+        r = tr["realised"]
+        pm, orx = (r["pm_high_es"], r["or_high_es"]) if up else (r["pm_low_es"], r["or_low_es"])
+        assert (pm > orx) if up else (pm < orx)
+        ts, px = _tape(root, date)
+        s = calendar.session(date)
+        first_hour = px[(ts >= s.rth_open_ns) & (ts < s.rth_open_ns + 3600 * NS)]
+        assert (first_hour.max() >= pm + 20) if up else (first_hour.min() <= pm - 20)
 
 
 def test_book_plants_visible_in_sizes():

@@ -21,6 +21,7 @@ import json
 import numpy as np
 import pytest
 
+from breakbounce.synth.scenario import day_template
 from python_udfs import barrier as oracle
 
 from .test_synth_data import DATE, PREV, distinct_rows, generated, np_cols, tables, truth
@@ -100,15 +101,19 @@ MIRROR = {  # the same as test_synth_events.MIRROR (and so the same cached sessi
     ],
     "gamma_walls": {"walls": [{"near": "PM_LOW", "right": "P"}]},
 }
-# seed 7 is the default test day; seeds 2 and 6 on these dates read ABSORPTION / WEAK with the earlier
-# generator, whose window could open with the price too far away to show any depth in the zone
-CASES = [(7, DATE, None), (2, DATE, None), (6, PREV, None), (7, "2025-12-11", "mirror")]
+# scenario None: the day template the session draws. Seed 7 is the default test day; seeds 2 and 6 on these
+# dates read ABSORPTION / WEAK with the earlier generator, whose window could open with the price too far
+# away to show any depth in the zone
+CASES = [(7, DATE, None), (2, DATE, None), (6, PREV, None), (7, "2025-12-11", "mirror"),
+         (2, PREV, "pm_high_break"), (5, DATE, "pm_low_break")]
 
 
 @pytest.mark.parametrize("seed,date,scenario", CASES)
 def test_planted_wall_and_vacuum_read_as_wall_and_vacuum(seed, date, scenario):
     if scenario == "mirror":
         root = generated(date=date, seed=seed, tag="mirror", scenario_json=json.dumps(MIRROR))
+    elif scenario is not None:  # a built-in day template
+        root = generated(date=date, seed=seed, tag=scenario, scenario_json=json.dumps(day_template(scenario)))
     else:
         root = generated(date=date, seed=seed)
     rows = plant_readings(root, date)
