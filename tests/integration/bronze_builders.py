@@ -4,8 +4,10 @@ Two halves:
 
 * **Builders**: ``et(date, "HH:MM[:SS[.fffffffff]]")`` turns an America/New_York clock time of a
   session's Globex day into UTC ns (through the calendar seed, so DST is the seed's), ``Tape``
-  collects ES prints (ES points) and writes them through the Bronze contract, ``truncate_bronze``
-  copies a Bronze root keeping only records with ``ts_event_ns < cut`` (point-in-time tests).
+  collects ES prints (ES points) and writes them through the Bronze contract, ``trades_table`` makes a
+  Bronze ES trades table from columns (``random_session``: a random-walk Globex day of them),
+  ``truncate_bronze`` copies a Bronze root keeping only records with ``ts_event_ns < cut``
+  (point-in-time tests).
 * **Reference**: a plain-Python re-statement of SPEC §4–6 (levels as known at T0, touches, labels at
   trade level, relative volume) computed straight from the prints by scanning them, with no shared
   code or algorithm with the SQL models (which use bars, cumulative sums and ASOF joins). Prices are
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -99,24 +102,55 @@ class Tape:
 
     def table(self) -> pa.Table:
         p = self.prints
-        return pa.table(
-            {
-                "ts_event_ns": pa.array([x.ts for x in p], pa.int64()),
-                "ts_recv_ns": pa.array([x.ts + 1000 for x in p], pa.int64()),
-                "source": ["test"] * len(p),
-                "symbol": [x.contract for x in p],
-                "price": pa.array([x.price_e9 / E9 for x in p], pa.float64()),
-                "size": pa.array([x.size for x in p], pa.int64()),
-                "aggressor": pa.array([1 if i % 2 else -1 for i in range(len(p))], pa.int64()),
-                "exchange": ["CME"] * len(p),
-                "conditions": pa.nulls(len(p), pa.list_(pa.int16())),
-                "seq": pa.array([x.seq for x in p], pa.int64()),
-            },
-            schema=bronze.FUTURES_TRADES_SCHEMA,
-        )
+        return trades_table([x.ts for x in p], [x.price_e9 / E9 for x in p], [x.size for x in p],
+                            [x.seq for x in p], symbol=[x.contract for x in p],
+                            aggressor=[1 if i % 2 else -1 for i in range(len(p))], recv_delay_ns=1000)
 
     def write(self, root: Path, name: str = "tape.parquet") -> None:
         bronze.write_table(self.table(), root, bronze.FUTURES_TRADES, name)
+
+
+def trades_table(ts, price, size, seq, symbol="ESH6", aggressor=None, recv_delay_ns: int = 250_000) -> pa.Table:
+    """A Bronze ES trades table from columns (aggressor +1 for every print unless given)."""
+    n = len(ts)
+    symbols = [symbol] * n if isinstance(symbol, str) else list(symbol)
+    ts = np.asarray(ts, dtype=np.int64)
+    return pa.table(
+        {
+            "ts_event_ns": pa.array(ts),
+            "ts_recv_ns": pa.array(ts + recv_delay_ns),
+            "source": ["test"] * n,
+            "symbol": symbols,
+            "price": pa.array(np.asarray(price, dtype=np.float64)),
+            "size": pa.array(np.asarray(size, dtype=np.int64)),
+            "aggressor": pa.array(np.asarray(aggressor if aggressor is not None else np.ones(n), dtype=np.int64)),
+            "exchange": ["CME"] * n,
+            "conditions": pa.nulls(n, pa.list_(pa.int16())),
+            "seq": pa.array(np.asarray(seq, dtype=np.int64)),
+        },
+        schema=bronze.FUTURES_TRADES_SCHEMA,
+    )
+
+
+def write_trades(root: Path, table: pa.Table, name: str = "part-0.parquet") -> list[Path]:
+    return bronze.write_table(table, root, bronze.FUTURES_TRADES, name)
+
+
+def random_session(date: str, rng: np.random.Generator, n: int = 6000, start_price: float = 6000.0,
+                   symbol: str = "ESH6", seq0: int = 0) -> pa.Table:
+    """A Globex day of random-walk prints on the 0.25 grid, with bursts of same-timestamp prints."""
+    s = calendar.session(date)
+    ts = np.sort(rng.integers(s.globex_open_ns, s.globex_close_ns - 3600 * NS, n))
+    # every 7th print shares the previous timestamp (a sweep through several prices)
+    ts[7::7] = ts[6::7][: len(ts[7::7])]
+    ts = np.sort(ts)
+    steps = rng.choice([-1, 0, 0, 1], n) * 0.25
+    price = start_price + np.cumsum(steps)
+    size = rng.integers(1, 40, n)
+    seq = seq0 + rng.permutation(n)  # seq is not monotone in ts within ties: order must come from (ts, seq)
+    order = np.lexsort((seq, ts))
+    seq = seq[order]
+    return trades_table(ts, price, size, seq, symbol=symbol, aggressor=rng.choice([-1, 1], n))
 
 
 def truncate_bronze(src: Path, dst: Path, cut_ns: int) -> None:

@@ -15,7 +15,7 @@ from breakbounce.plan import plan_run
 
 from .conftest import run_breakbounce
 from . import reference
-from .tape_builder import NS, et_ns, random_session, trades_table, write_trades
+from .bronze_builders import NS, et, random_session, trades_table, write_trades
 
 D1, D2, D3 = "2025-12-15", "2025-12-16", "2025-12-17"
 
@@ -39,7 +39,7 @@ def lake(tmp_path_factory):
                             i * 100_000 + 50_000 + np.arange(n_back), symbol="ESM6")
         # exact duplicates (a re-ingest that appended) and a tie whose file order disagrees with seq
         dup = front.slice(100, 25)
-        t_tie = et_ns(d, "10:00:30")
+        t_tie = et(d, "10:00:30")
         tie_late = trades_table([t_tie], [6100.0], [5], [i * 100_000 + 90_001])
         tie_early = trades_table([t_tie], [6100.5], [3], [i * 100_000 + 90_000])
         # prints in the 17:00-18:00 ET maintenance hour belong to no session
@@ -85,7 +85,7 @@ def test_bars_equal_independent_reference(lake, built_d2):
 
 def test_same_timestamp_tie_uses_seq_not_file_order(built_d2):
     db, _ = built_d2
-    t_tie = et_ns(D2, "10:00:30")
+    t_tie = et(D2, "10:00:30")
     bar = t_tie // (60 * NS) * 60 * NS
     # seq 90_000 (6100.5, written in a later file) precedes seq 90_001 (6100.0) at the same ns
     (close, high), = _query(db, "select close, high from intermediate.int_bars__es_1min where bar_start_ns = ?", [bar])
@@ -268,7 +268,7 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
                 "where session_date = ? and not is_front_month", [D2])
     con.close()
     # D1 changes: one more print in a new file in its RTH
-    extra = trades_table([et_ns(D1, "11:00:00")], [6200.0], [11], [900_001])
+    extra = trades_table([et(D1, "11:00:00")], [6200.0], [11], [900_001])
     write_trades(lake2, extra, "part-z.parquet")
 
     proc = run_breakbounce("run", "--date", D3, *common)
@@ -285,7 +285,7 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
                 "from intermediate.int_bars__es_1min where session_date = ? order by bar_start_ns")
     reused, rebuilt = _query(db, bars_sql, [D1]), _query(fresh / "w.duckdb", bars_sql, [D1])
     assert reused == rebuilt
-    minute = et_ns(D1, "11:00:00") // 60_000_000_000 * 60_000_000_000
+    minute = et(D1, "11:00:00") // 60_000_000_000 * 60_000_000_000
     assert any(r[0] == minute and r[2] == 6200 * 10**9 for r in rebuilt)
     assert _query(db, "select count(distinct bronze_fingerprint) from intermediate.int_bars__es_session_minutes "
                       "where session_date = ?", [D1]) == [(1,)]

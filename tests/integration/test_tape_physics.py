@@ -20,7 +20,7 @@ from breakbounce import bronze, calendar
 from python_udfs import tape as oracle_tape
 
 from .conftest import RunResult, run_breakbounce
-from .tape_builder import trades_table
+from .bronze_builders import trades_table
 
 DATE = "2025-12-16"
 NS = 1_000_000_000
