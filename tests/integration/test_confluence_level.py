@@ -171,25 +171,64 @@ def test_level_8_is_a_partial_breakout_with_gex_alignment(decided):
     assert all(r[3] is False and r[4] and r[5] and r[6] and r[7] and not r[8] for r in eights)
 
 
-def test_generated_first_hour_breakout_reaches_levels_1_to_5(tmp_path_factory):
-    """End to end on generated data: a ``pm_high_break`` day (the generator's template whose PM high breaks
-    at 10:05 and runs >= 20 points beyond it before 10:30) has first-hour events above the whole PM and OR
-    range, and those, and only those, carry confluence levels 1-5; three prior sessions make PM, OR, the
-    SMAs and rel_vol defined, so no event is level 0."""
+
+# --- end to end on a generated first-hour breakout ---------------------------------------------------
+
+BREAK_DATE = "2025-12-12"
+
+
+@pytest.fixture(scope="module")
+def breakout_day(tmp_path_factory):
+    """A ``pm_high_break`` day (the generator's template whose PM high breaks at 10:05 and runs >= 20 points
+    beyond it before 10:30) after three prior sessions (so PM, OR, the SMAs and rel_vol are defined)."""
     from . import bronze_builders as bb
     from .conftest import run_breakbounce
 
     base = tmp_path_factory.mktemp("breakout")
-    gen = run_breakbounce("generate", "--start-date", "2025-12-09", "--end-date", "2025-12-12", "--out",
+    gen = run_breakbounce("generate", "--start-date", "2025-12-09", "--end-date", BREAK_DATE, "--out",
                           str(base / "bronze"), "--seed", "7", "--scale", "test", "--scenario", "pm_high_break")
     assert gen.returncode == 0, gen.stderr[-3000:]
-    run = bb.build("2025-12-12", base / "bronze", base / "gold", base / "work")
+    run = bb.build(BREAK_DATE, base / "bronze", base / "gold", base / "work")
     assert run.returncode == 0, run.stderr[-3000:]
-    rows = run.gold()
-    first_hour_full = [e for e in rows if e["bars_since_open"] < 60 and e["breakout_state"] in (2, 3)]
+    return base, run
+
+
+def _first_hour_full(rows):
+    return [e for e in rows if e["bars_since_open"] < 60 and e["breakout_state"] in (2, 3)]
+
+
+def test_generated_first_hour_breakout_reaches_levels_1_to_5(breakout_day):
+    """First-hour events above the whole PM and OR range, and only those, carry levels 1-5; none is 0."""
+    rows = breakout_day[1].gold()
+    first_hour_full = _first_hour_full(rows)
     assert first_hour_full
     assert all(1 <= e["confluence_level"] <= 5 for e in first_hour_full), first_hour_full
     assert {e["breakout_state"] for e in first_hour_full} == {2}  # above all: the planted break is upwards
     others = [e for e in rows if e not in first_hour_full]
     assert not [e for e in others if 1 <= e["confluence_level"] <= 5]
     assert min(e["confluence_level"] for e in rows) >= 1
+
+
+def test_generated_breakout_events_are_point_in_time(breakout_day):
+    """SPEC §11 on the breakout: Bronze cut inside the first hour (a ns-resolution time after the break)
+    gives every event decided by then, levels 1-5 included, exactly the full run's feature columns."""
+    from breakbounce import calendar
+
+    from . import bronze_builders as bb
+    from .test_point_in_time import LABEL_PREFIXES
+
+    base, full = breakout_day
+    cut = calendar.session(BREAK_DATE).rth_open_ns + 52 * bb.MIN + 17 * bb.NS + 123_456_789  # 10:22:17.123456789
+    bb.truncate_bronze(base / "bronze", base / "cut", cut)
+    run = bb.build(BREAK_DATE, base / "cut", base / "gold-cut", base / "work-cut")
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    def early(rows):
+        return {e["event_id"]: {k: v for k, v in e.items() if not k.startswith(LABEL_PREFIXES)}
+                for e in rows if e["available_ts_ns"] <= cut}
+
+    want, got = early(full.gold()), early(run.gold())
+    assert [e for e in _first_hour_full(want.values()) if e["available_ts_ns"] <= cut]
+    assert got.keys() == want.keys()
+    for event_id, expected in want.items():
+        assert got[event_id] == expected, event_id
