@@ -98,13 +98,20 @@ def _hour_files(root: Path, spec: bronze.BronzeTable, start_ns: int, end_ns: int
     return files
 
 
+#: the version of the rules int_bars__es_session_minutes aggregates warmup prints by (dedup, session,
+#: front month, print order); part of every fingerprint, so a rule change rebuilds cached sessions.
+#: 2: fills sharing (ts_event_ns, seq) are ordered as their sweep ran (macros/bars/print_order.sql).
+WARMUP_RULES_VERSION = 2
+
+
 def files_fingerprint(files: list[str]) -> str:
-    """A digest of a file set: each file's absolute path, size and modification time (ns).
+    """A digest of a file set: each file's absolute path, size and modification time (ns), and the
+    warmup rules' version.
 
     Bronze is only ever replaced by an atomic rename of a new file, so any rewrite, addition or
     removal of a file changes the digest; identical content re-written also does (a harmless rebuild).
     """
-    h = hashlib.sha256()
+    h = hashlib.sha256(f"warmup-rules-{WARMUP_RULES_VERSION}\n".encode())
     for f in sorted(files):
         st = os.stat(f)
         h.update(f"{os.path.abspath(f)}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())

@@ -21,7 +21,8 @@ def read_es_trades(root: Path, dates: list[str]) -> pa.Table:
 
 
 def front_month_tape(tables: list[pa.Table] | pa.Table, date: str) -> dict[str, np.ndarray]:
-    """Distinct front-month prints of one session's Globex day in (ts, seq) order.
+    """Distinct front-month prints of one session's Globex day in (ts, seq) order (exact ties: a buy
+    sweep's fills by rising price, a sell sweep's by falling price).
 
     Front month = the contract with the largest RTH volume over distinct prints (ties: larger name).
     """
@@ -38,7 +39,9 @@ def front_month_tape(tables: list[pa.Table] | pa.Table, date: str) -> dict[str, 
         vol[sym] = vol.get(sym, 0) + size
     front = max(vol, key=lambda k: (vol[k], k))
     m = arr["symbol"] == front
-    order = np.lexsort((arr["seq"][m], arr["ts_event_ns"][m]))
+    # (ts, seq); prints sharing both are one sweep: a buy's fills go up in price, a sell's down
+    price, side = arr["price"][m], arr["aggressor"][m]
+    order = np.lexsort((price, side * price, arr["seq"][m], arr["ts_event_ns"][m]))
     return {c: arr[c][m][order] for c in ("ts_event_ns", "seq", "price", "size")}
 
 

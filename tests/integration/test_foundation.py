@@ -42,12 +42,20 @@ def lake(tmp_path_factory):
         t_tie = et(d, "10:00:30")
         tie_late = trades_table([t_tie], [6100.0], [5], [i * 100_000 + 90_001])
         tie_early = trades_table([t_tie], [6100.5], [3], [i * 100_000 + 90_000])
+        # two sweeps reported as one venue message each (one ts and one seq for all fills), written in
+        # scrambled file order: a buy ending bar 11:30 and a sell opening bar 11:40
+        t_buy, t_sell = et(d, "11:30:59.999999999"), et(d, "11:40:00")
+        buy = trades_table([t_buy] * 3, [6101.25, 6101.5, 6101.0], [2, 4, 1], [i * 100_000 + 91_000] * 3,
+                           aggressor=[1, 1, 1])
+        sell = trades_table([t_sell] * 3, [6099.0, 6099.5, 6099.25], [3, 1, 2], [i * 100_000 + 91_001] * 3,
+                            aggressor=[-1, -1, -1])
         # prints in the 17:00-18:00 ET maintenance hour belong to no session
         gap = trades_table([s.globex_close_ns + 10 * NS], [6000.0], [1], [i * 100_000 + 95_000])
         write_trades(root, pa.concat_tables([front, back]), "part-a.parquet")
         write_trades(root, pa.concat_tables([dup, tie_late, gap]), "part-b.parquet")
-        write_trades(root, tie_early, "part-c.parquet")
-        tables[d] = [front, back, dup, tie_late, tie_early, gap]
+        write_trades(root, pa.concat_tables([tie_early, buy.slice(2), sell.slice(0, 1)]), "part-c.parquet")
+        write_trades(root, pa.concat_tables([sell.slice(1), buy.slice(0, 2)]), "part-d.parquet")
+        tables[d] = [front, back, dup, tie_late, tie_early, gap, buy, sell]
     return root, tables
 
 
@@ -94,6 +102,22 @@ def test_same_timestamp_tie_uses_seq_not_file_order(built_d2):
     assert [p for (p,) in trades] == [6100.5, 6100.0]
 
 
+def test_one_message_sweep_orders_by_its_own_direction(built_d2):
+    """Fills sharing (ts, seq) (SPEC §1's order leaves them tied): the buy sweep's last fill is its highest
+    price, the sell sweep's first fill its highest price, whatever the file order; the warmup session's
+    minute bars (built straight from Bronze) follow the same rule."""
+    db, _ = built_d2
+    for d, model in ((D2, "int_bars__es_1min"), (D1, "int_bars__es_warmup_minutes")):
+        close_col, open_col = ("close", "open") if model == "int_bars__es_1min" else ("close_e9 / 1e10", "open_e9 / 1e10")
+        buy_bar = et(d, "11:30")
+        sell_bar = et(d, "11:40")
+        (close,), = _query(db, f"select {close_col} from intermediate.{model} where bar_start_ns = ?"
+                               f"{' and is_front_month' if 'warmup' in model else ''}", [buy_bar])
+        (open_,), = _query(db, f"select {open_col} from intermediate.{model} where bar_start_ns = ?"
+                               f"{' and is_front_month' if 'warmup' in model else ''}", [sell_bar])
+        assert (close, open_) == (610.15, 609.95), (d, model)
+
+
 def test_front_month_duplicates_and_quality_counts(lake, built_d2):
     _, tables = lake
     db, _ = built_d2
@@ -110,7 +134,7 @@ def test_front_month_duplicates_and_quality_counts(lake, built_d2):
     # the maintenance-hour prints (17:00-18:00 ET) sit in hour files the plan never opens
     assert drops[("es_trades", None, "outside_session")] == 0
     assert drops[("es_trades", None, "read")] == sum(
-        len(t) for d in (D1, D2) for t in tables[d][:5]
+        len(t) for d in (D1, D2) for i, t in enumerate(tables[d]) if i != 5  # all but the maintenance hour
     )
     assert drops[("spy_option_trades", D2, "read")] == 0  # no options for this lake: empty, not an error
 

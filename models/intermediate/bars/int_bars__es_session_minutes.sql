@@ -42,6 +42,7 @@ deduplicated as (
         symbol as contract,
         price::double as price,
         size::bigint as size,
+        aggressor::tinyint as aggressor,
         count(*) as n_copies
     from source
     where ts_event_ns::bigint // 3600000000000 in (select hour_key from session_hours)
@@ -53,10 +54,10 @@ minutes as (
         s.session_date,
         t.contract,
         (t.ts_event_ns // 60000000000) * 60000000000 as bar_start_ns,
-        arg_min(round(t.price * 1e9)::bigint, {'ts': t.ts_event_ns, 'seq': t.seq}) as open_e9,
+        arg_min(round(t.price * 1e9)::bigint, {{ print_order_key('t.ts_event_ns', 't.seq', 'round(t.price * 1e9)::bigint', 't.aggressor') }}) as open_e9,
         max(round(t.price * 1e9)::bigint) as high_e9,
         min(round(t.price * 1e9)::bigint) as low_e9,
-        arg_max(round(t.price * 1e9)::bigint, {'ts': t.ts_event_ns, 'seq': t.seq}) as close_e9,
+        arg_max(round(t.price * 1e9)::bigint, {{ print_order_key('t.ts_event_ns', 't.seq', 'round(t.price * 1e9)::bigint', 't.aggressor') }}) as close_e9,
         sum(t.size)::bigint as volume,
         sum(t.size) filter (where t.ts_event_ns >= s.rth_open_ns and t.ts_event_ns < s.rth_close_ns)::bigint
             as rth_volume,

@@ -37,7 +37,7 @@ bucket_heads as (
         ts_event_ns as bucket_ns,
         max(price_e9) as head_high_e9,
         min(price_e9) as head_low_e9,
-        arg_max(price_e9, {'ts': ts_event_ns, 'seq': seq}) as head_last_e9
+        arg_max(price_e9, {{ print_order_key() }}) as head_last_e9
     from {{ ref('stg_bronze__es_trades') }}
     where session_date = {{ run_date() }}
         and is_front_month

@@ -1,6 +1,6 @@
 -- SPY 0DTE option prints of the run date (staging: deduplicated, 0DTE, customer aggressor) with the
 -- SPY-frame spot as known at each print (SPEC §7.3): the last front-month ES trade with
--- ts_event_ns <= the print's ts_event_ns (several ES prints at that timestamp: the highest seq),
+-- ts_event_ns <= the print's ts_event_ns (several ES prints at that timestamp: the last by print_order_key),
 -- divided by es_spy_ratio; NULL before the session's first ES trade.
 -- Materialized once, narrow, so the staging view (dedup + tick rule) is evaluated once per run.
 -- Unordered (consumers order what they need).
@@ -11,7 +11,7 @@ with option_trades as (
 ),
 
 es_last_per_ts as (
-    -- front-month ES of the run date: the last print (by seq) at each timestamp
+    -- front-month ES of the run date: the last print (print_order_key) at each timestamp
     select * from {{ fuel_es_last_per_ts() }}
 )
 

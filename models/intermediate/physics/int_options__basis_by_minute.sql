@@ -27,7 +27,7 @@ marks as (
 ),
 
 es_last_per_ts as (
-    -- front-month ES of the run date: the last print (by seq) at each timestamp
+    -- front-month ES of the run date: the last print (print_order_key) at each timestamp
     select * from {{ fuel_es_last_per_ts() }}
 ),
 
