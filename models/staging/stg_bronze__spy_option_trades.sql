@@ -1,7 +1,8 @@
 -- SPY 0DTE option trades of the run date: typed, exact duplicates removed, expiring on the run date,
 -- with the customer aggressor side: Bronze `aggressor` when non-zero, else the tick rule per
 -- contract ordered by (ts_event_ns, seq) where a zero tick carries the previous non-zero sign and a
--- contract's first print is 0 (SPEC §3).
+-- contract's first print is 0 (SPEC §3). Prints sharing (ts_event_ns, seq) follow ts_recv_ns, price,
+-- size and the Bronze side, so which of them gets which sign never depends on file order or threads.
 
 with source as (
     select * from {{ source('bronze', 'spy_option_trades') }}
@@ -36,7 +37,7 @@ ticks as (
         *,
         nullif(sign(price - lag(price) over by_contract), 0) as tick
     from zero_dte
-    window by_contract as (partition by option_symbol order by ts_event_ns, seq)
+    window by_contract as (partition by option_symbol order by {{ option_print_order() }})
 ),
 
 tick_rule as (
@@ -44,7 +45,7 @@ tick_rule as (
         *,
         coalesce(
             last_value(tick ignore nulls) over (
-                partition by option_symbol order by ts_event_ns, seq
+                partition by option_symbol order by {{ option_print_order() }}
                 rows between unbounded preceding and current row
             ),
             0

@@ -378,3 +378,21 @@ def test_option_drop_counts(tmp_path):
     got = dict(query(work / "w.duckdb", "select reason, rows from intermediate.int_quality__bronze_drops "
                                         "where table_name = 'spy_option_trades'"))
     assert got == {"read": 70, "exact_duplicate": 4, "not_zero_dte": 4, "tick_rule_aggressor": 60}
+
+
+def test_tick_rule_orders_prints_sharing_ts_and_seq(tmp_path):
+    """Two prints of one contract sharing (ts_event_ns, seq), which is all SPEC §3 orders the tick rule by,
+    follow price (then the other columns): after an uptick to 1.10 the tied 1.10 print carries the uptick
+    (+1) and the 1.20 print upticks (+1), although the file lists 1.20 first."""
+    root = tmp_path / "bronze"
+    bronze.write_table(flat_tape(D1), root, bronze.FUTURES_TRADES, "tape.parquet")
+    t0 = et(D1, "10:00:00")
+    rows = [(t0, 600.0, "C", 1.00, 1, 0), (t0 + NS, 600.0, "C", 1.10, 1, 0),
+            (t0 + 2 * NS, 600.0, "C", 1.20, 5, 0), (t0 + 2 * NS, 600.0, "C", 1.10, 3, 0)]
+    table = option_table(D1, rows)
+    table = table.set_column(table.schema.get_field_index("seq"), "seq", pa.array([0, 1, 2, 2], pa.int64()))
+    bronze.write_table(table, root, bronze.OPTION_TRADES, "opts.parquet", trading_date=D1)
+    db, _ = run_date(root, tmp_path / "w", D1)
+    got = query(db, "select price, size, aggressor from intermediate.int_option_trades__as_of_spot "
+                    "where ts_event_ns = ? order by size", [t0 + 2 * NS])
+    assert got == [(1.10, 3, 1), (1.20, 5, 1)]
