@@ -48,31 +48,9 @@ APPROACH_HI = 6  # bid <= lv - 6 before the touch bar (trades <= lv - 5: no earl
 PAD_NS = 1 * NS
 MAX_PIN_NS = 15 * NS
 
-DEFAULT_SCENARIO: dict = {
-    "events": [
-        {
-            "id": "pm_high_bounce",
-            "level": "PM_HIGH",
-            "outcome": "BOUNCE",
-            "at": "10:05",
-            "book": {"kind": "wall", "multiplier": 10.0, "minutes": 1.25, "build_s": 65, "zone_pts": 2.0},
-        },
-        {
-            "id": "or_low_break",
-            "level": "OR_LOW",
-            "outcome": "BREAK",
-            "at": "11:20",
-            "book": {"kind": "vacuum", "multiplier": 0.02, "minutes": 3.99, "build_s": 2, "zone_pts": 2.0},
-        },
-    ],
-    # customers buy 0DTE at these strikes (dealers short gamma there); "near" = the SPY strike
-    # closest to that planted level
-    "gamma_walls": {
-        "mix": 0.15,
-        "buy_prob": 0.85,
-        "walls": [{"near": "PM_HIGH", "right": "C"}, {"near": "OR_LOW", "right": "P"}],
-    },
-}
+# customers buy 0DTE at the planted walls' strikes (dealers short gamma there) with this probability,
+# over a share `mix` of the option prints; a wall's "near" = the SPY strike closest to that planted level
+GAMMA_WALL_DEFAULTS = {"mix": 0.15, "buy_prob": 0.85}
 
 
 class ScenarioError(ValueError):
@@ -96,11 +74,13 @@ def _template(pm: str, pm_outcome: str, or_level: str, pm_right: str, or_right: 
 # those are the events that reach confluence levels 1-5 (SPEC §8). Book plants follow the outcome (a wall
 # before a bounce, a vacuum before a break); customers buy calls near the upper level, puts near the lower.
 DAY_TEMPLATE_SPECS: dict[str, dict] = {
-    "pm_high_bounce": _template("PM_HIGH", "BOUNCE", "OR_LOW", "C", "P"),  # = DEFAULT_SCENARIO
+    "pm_high_bounce": _template("PM_HIGH", "BOUNCE", "OR_LOW", "C", "P"),
     "pm_low_bounce": _template("PM_LOW", "BOUNCE", "OR_HIGH", "P", "C"),
     "pm_high_break": _template("PM_HIGH", "BREAK", "OR_LOW", "C", "P"),
     "pm_low_break": _template("PM_LOW", "BREAK", "OR_HIGH", "P", "C"),
 }
+#: what a scenario file leaves out (its events, its walls) comes from this template
+DEFAULT_TEMPLATE = "pm_high_bounce"
 
 
 def load_scenario(path: str | None) -> dict | None:
@@ -126,76 +106,74 @@ def validate_scenario(raw: dict) -> dict:
     unknown = set(raw) - {"name", "events", "gamma_walls"}
     if unknown:
         raise ScenarioError(f"unknown scenario keys: {sorted(unknown)}")
-    sc = copy.deepcopy(DEFAULT_SCENARIO)
-    if "events" in raw:
-        evs = raw["events"]
-        if not isinstance(evs, list) or len(evs) > 2:
-            raise ScenarioError("'events' must be a list of at most 2 events")
-        out = []
-        for ev in evs:
-            if not isinstance(ev, dict):
-                raise ScenarioError("each event must be an object")
-            bad = set(ev) - {"id", "level", "outcome", "at", "book"}
-            if bad:
-                raise ScenarioError(f"unknown event keys: {sorted(bad)}")
-            level = ev.get("level")
-            if level not in PM_KINDS + OR_KINDS:
-                raise ScenarioError(f"event level must be one of {PM_KINDS + OR_KINDS}, got {level!r}")
-            outcome = str(ev.get("outcome", "BOUNCE")).upper()
-            if outcome not in ("BOUNCE", "BREAK"):
-                raise ScenarioError(f"event outcome must be BOUNCE or BREAK, got {outcome!r}")
-            at = ev.get("at")
-            try:
-                secs = parse_hhmm(at)
-            except (ValueError, AttributeError, TypeError):
-                raise ScenarioError(f"event 'at' must be 'HH:MM' (ET), got {at!r}") from None
-            if secs % 60:
-                raise ScenarioError(f"event 'at' must be on a minute boundary, got {at!r}")
-            book = {
-                "kind": "wall" if outcome == "BOUNCE" else "vacuum",
-                "multiplier": 10.0 if outcome == "BOUNCE" else 0.02,
-                "minutes": 1.25 if outcome == "BOUNCE" else 3.99,
-                "zone_pts": 2.0,
-            }
-            book.update(ev.get("book") or {})
-            if "build_s" not in book:
-                default_build = 65.0 if book["kind"] == "wall" else 2.0
-                book["build_s"] = min(default_build, 60.0 * float(book["minutes"]))
-            if book["kind"] not in ("wall", "vacuum") or not 0 < float(book["multiplier"]) <= 20:
-                raise ScenarioError(f"bad book plant {book}")
-            if not 0 < float(book["minutes"]) <= 60 or not 0 < float(book["zone_pts"]) <= 5:
-                raise ScenarioError(f"bad book plant {book}")
-            if not 0 <= float(book["build_s"]) <= 60 * float(book["minutes"]):
-                raise ScenarioError(f"bad book plant {book}")
-            out.append(
-                {"id": str(ev.get("id", f"{level.lower()}_{outcome.lower()}")), "level": level,
-                 "outcome": outcome, "at": at, "book": book}
-            )
-        kinds = [e["level"] for e in out]
-        if sum(k in PM_KINDS for k in kinds) > 1 or sum(k in OR_KINDS for k in kinds) > 1:
-            raise ScenarioError("at most one PM_* and one OR_* event")
-        if len(kinds) == 2 and RESISTANCE[kinds[0]] == RESISTANCE[kinds[1]]:
-            raise ScenarioError("the two events must pair a PM_HIGH with an OR_LOW, or a PM_LOW with an OR_HIGH")
-        ors = [e for e in out if e["level"] in OR_KINDS]
-        pms = [e for e in out if e["level"] in PM_KINDS]
-        for e in out:
-            if parse_hhmm(e["at"]) < parse_hhmm("09:46"):
-                raise ScenarioError(f"event {e['id']} must touch at or after 09:46 ET")
-        if ors and pms and parse_hhmm(ors[0]["at"]) < parse_hhmm(pms[0]["at"]) + 25 * 60:
-            raise ScenarioError("the OR_* event must come at least 25 minutes after the PM_* event")
-        sc["events"] = out
-    if "gamma_walls" in raw:
-        gw = raw["gamma_walls"]
-        if not isinstance(gw, dict):
-            raise ScenarioError("'gamma_walls' must be an object")
-        merged = dict(sc["gamma_walls"])
-        merged.update(gw)
-        if not 0 <= float(merged["mix"]) <= 0.5 or not 0.5 <= float(merged["buy_prob"]) <= 1:
-            raise ScenarioError("gamma_walls: mix in [0, 0.5], buy_prob in [0.5, 1]")
-        for w in merged["walls"]:
-            if w.get("right") not in ("C", "P") or w.get("near") not in PM_KINDS + OR_KINDS + ("SPOT",):
-                raise ScenarioError(f"bad gamma wall {w}")
-        sc["gamma_walls"] = merged
+    base = DAY_TEMPLATE_SPECS[DEFAULT_TEMPLATE]
+    sc = {}
+    evs = raw.get("events", base["events"])
+    if not isinstance(evs, list) or len(evs) > 2:
+        raise ScenarioError("'events' must be a list of at most 2 events")
+    out = []
+    for ev in evs:
+        if not isinstance(ev, dict):
+            raise ScenarioError("each event must be an object")
+        bad = set(ev) - {"id", "level", "outcome", "at", "book"}
+        if bad:
+            raise ScenarioError(f"unknown event keys: {sorted(bad)}")
+        level = ev.get("level")
+        if level not in PM_KINDS + OR_KINDS:
+            raise ScenarioError(f"event level must be one of {PM_KINDS + OR_KINDS}, got {level!r}")
+        outcome = str(ev.get("outcome", "BOUNCE")).upper()
+        if outcome not in ("BOUNCE", "BREAK"):
+            raise ScenarioError(f"event outcome must be BOUNCE or BREAK, got {outcome!r}")
+        at = ev.get("at")
+        try:
+            secs = parse_hhmm(at)
+        except (ValueError, AttributeError, TypeError):
+            raise ScenarioError(f"event 'at' must be 'HH:MM' (ET), got {at!r}") from None
+        if secs % 60:
+            raise ScenarioError(f"event 'at' must be on a minute boundary, got {at!r}")
+        book = {
+            "kind": "wall" if outcome == "BOUNCE" else "vacuum",
+            "multiplier": 10.0 if outcome == "BOUNCE" else 0.02,
+            "minutes": 1.25 if outcome == "BOUNCE" else 3.99,
+            "zone_pts": 2.0,
+        }
+        book.update(ev.get("book") or {})
+        if "build_s" not in book:
+            default_build = 65.0 if book["kind"] == "wall" else 2.0
+            book["build_s"] = min(default_build, 60.0 * float(book["minutes"]))
+        if book["kind"] not in ("wall", "vacuum") or not 0 < float(book["multiplier"]) <= 20:
+            raise ScenarioError(f"bad book plant {book}")
+        if not 0 < float(book["minutes"]) <= 60 or not 0 < float(book["zone_pts"]) <= 5:
+            raise ScenarioError(f"bad book plant {book}")
+        if not 0 <= float(book["build_s"]) <= 60 * float(book["minutes"]):
+            raise ScenarioError(f"bad book plant {book}")
+        out.append(
+            {"id": str(ev.get("id", f"{level.lower()}_{outcome.lower()}")), "level": level,
+             "outcome": outcome, "at": at, "book": book}
+        )
+    kinds = [e["level"] for e in out]
+    if sum(k in PM_KINDS for k in kinds) > 1 or sum(k in OR_KINDS for k in kinds) > 1:
+        raise ScenarioError("at most one PM_* and one OR_* event")
+    if len(kinds) == 2 and RESISTANCE[kinds[0]] == RESISTANCE[kinds[1]]:
+        raise ScenarioError("the two events must pair a PM_HIGH with an OR_LOW, or a PM_LOW with an OR_HIGH")
+    ors = [e for e in out if e["level"] in OR_KINDS]
+    pms = [e for e in out if e["level"] in PM_KINDS]
+    for e in out:
+        if parse_hhmm(e["at"]) < parse_hhmm("09:46"):
+            raise ScenarioError(f"event {e['id']} must touch at or after 09:46 ET")
+    if ors and pms and parse_hhmm(ors[0]["at"]) < parse_hhmm(pms[0]["at"]) + 25 * 60:
+        raise ScenarioError("the OR_* event must come at least 25 minutes after the PM_* event")
+    sc["events"] = out
+    gw = raw.get("gamma_walls", {})
+    if not isinstance(gw, dict):
+        raise ScenarioError("'gamma_walls' must be an object")
+    merged = {**GAMMA_WALL_DEFAULTS, "walls": base["gamma_walls"]["walls"], **gw}
+    if not 0 <= float(merged["mix"]) <= 0.5 or not 0.5 <= float(merged["buy_prob"]) <= 1:
+        raise ScenarioError("gamma_walls: mix in [0, 0.5], buy_prob in [0.5, 1]")
+    for w in merged["walls"]:
+        if w.get("right") not in ("C", "P") or w.get("near") not in PM_KINDS + OR_KINDS + ("SPOT",):
+            raise ScenarioError(f"bad gamma wall {w}")
+    sc["gamma_walls"] = copy.deepcopy(merged)
     sc["name"] = str(raw.get("name", "custom"))
     return sc
 
@@ -210,6 +188,10 @@ def default_scenario(seed: int, ordinal: int) -> dict:
     so the draw leaves every other random stream of the session unchanged."""
     names = list(DAY_TEMPLATE_SPECS)
     return day_template(names[int(stream(seed, ordinal, C_SCENARIO).integers(len(names)))])
+
+
+#: the validated default template (what a scenario file's missing parts come from)
+DEFAULT_SCENARIO = day_template(DEFAULT_TEMPLATE)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -9,9 +9,3 @@
 {% macro print_order_key(ts='ts_event_ns', seq='seq', price_e9='price_e9', aggressor='aggressor') -%}
     {'ts': {{ ts }}, 'seq': {{ seq }}, 'sweep': {{ aggressor }}::bigint * {{ price_e9 }}, 'price': {{ price_e9 }}}
 {%- endmacro %}
-
-{#- The order of one option contract's prints for the tick rule: (ts_event_ns, seq) as SPEC §3 says, then
-    every other column staging keeps, so rows still tied are identical and their order is immaterial. -#}
-{% macro option_print_order() -%}
-    ts_event_ns, seq, ts_recv_ns, price, size, bronze_aggressor
-{%- endmacro %}

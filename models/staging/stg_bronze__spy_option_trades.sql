@@ -4,6 +4,9 @@
 -- contract's first print is 0 (SPEC §3). Prints sharing (ts_event_ns, seq) follow ts_recv_ns, price,
 -- size and the Bronze side, so which of them gets which sign never depends on file order or threads.
 
+{#- the tick rule's order: (ts_event_ns, seq), then every other column kept (rows still tied are identical) -#}
+{%- set print_order = 'ts_event_ns, seq, ts_recv_ns, price, size, bronze_aggressor' %}
+
 with source as (
     select * from {{ source('bronze', 'spy_option_trades') }}
 ),
@@ -37,7 +40,7 @@ ticks as (
         *,
         nullif(sign(price - lag(price) over by_contract), 0) as tick
     from zero_dte
-    window by_contract as (partition by option_symbol order by {{ option_print_order() }})
+    window by_contract as (partition by option_symbol order by {{ print_order }})
 ),
 
 tick_rule as (
@@ -45,7 +48,7 @@ tick_rule as (
         *,
         coalesce(
             last_value(tick ignore nulls) over (
-                partition by option_symbol order by {{ option_print_order() }}
+                partition by option_symbol order by {{ print_order }}
                 rows between unbounded preceding and current row
             ),
             0

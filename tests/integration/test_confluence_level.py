@@ -171,7 +171,6 @@ def test_level_8_is_a_partial_breakout_with_gex_alignment(decided):
     assert all(r[3] is False and r[4] and r[5] and r[6] and r[7] and not r[8] for r in eights)
 
 
-
 # --- end to end on a generated first-hour breakout ---------------------------------------------------
 
 BREAK_DATE = "2025-12-12"

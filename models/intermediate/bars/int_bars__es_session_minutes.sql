@@ -40,7 +40,7 @@ deduplicated as (
         ts_event_ns::bigint as ts_event_ns,
         seq::bigint as seq,
         symbol as contract,
-        price::double as price,
+        round(price::double * 1e9)::bigint as price_e9,
         size::bigint as size,
         aggressor::tinyint as aggressor,
         count(*) as n_copies
@@ -54,10 +54,10 @@ minutes as (
         s.session_date,
         t.contract,
         (t.ts_event_ns // 60000000000) * 60000000000 as bar_start_ns,
-        arg_min(round(t.price * 1e9)::bigint, {{ print_order_key('t.ts_event_ns', 't.seq', 'round(t.price * 1e9)::bigint', 't.aggressor') }}) as open_e9,
-        max(round(t.price * 1e9)::bigint) as high_e9,
-        min(round(t.price * 1e9)::bigint) as low_e9,
-        arg_max(round(t.price * 1e9)::bigint, {{ print_order_key('t.ts_event_ns', 't.seq', 'round(t.price * 1e9)::bigint', 't.aggressor') }}) as close_e9,
+        arg_min(t.price_e9, {{ print_order_key('t.ts_event_ns', 't.seq', 't.price_e9', 't.aggressor') }}) as open_e9,
+        max(t.price_e9) as high_e9,
+        min(t.price_e9) as low_e9,
+        arg_max(t.price_e9, {{ print_order_key('t.ts_event_ns', 't.seq', 't.price_e9', 't.aggressor') }}) as close_e9,
         sum(t.size)::bigint as volume,
         sum(t.size) filter (where t.ts_event_ns >= s.rth_open_ns and t.ts_event_ns < s.rth_close_ns)::bigint
             as rth_volume,
