@@ -19,7 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
     from breakbounce.ingest import cli as ingest_cli
     from breakbounce.synth import cli as synth_cli
 
+    from breakbounce import __version__
+
     parser = argparse.ArgumentParser(prog="breakbounce", description="Leak-free, labeled level-touch training data from ES and SPY 0DTE market data.")
+    parser.add_argument("--version", action="version", version=f"breakbounce {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     runner.add_parsers(sub)
     synth_cli.add_parser(sub)

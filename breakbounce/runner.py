@@ -1,8 +1,10 @@
-"""``breakbounce run`` and ``breakbounce backfill``: the dbt build of one date, and of many.
+"""``breakbounce run`` and ``breakbounce backfill``: the build of one date, and of many.
 
 ``run`` plans and validates the date's Bronze first (a missing date or a bad file is a one-line
-error and exit code 2, before anything is built or written), then runs ``dbt build`` in-process for
-that date. dbt's own log goes to stderr (progress); the summary goes to stdout.
+error and exit code 2, before anything is built or written), then builds that date: with the fast
+engine (breakbounce/engine.py: dbt's compiled graph run directly on DuckDB) by default, or with a
+real ``dbt build`` in-process (``--engine dbt``, ``--select``). Progress goes to stderr, the
+summary to stdout.
 
 ``backfill`` runs each date in its own ``breakbounce run`` process (``--workers`` at a time), each
 with its own DuckDB file and dbt target directory, so dates cannot disturb each other; it prints one
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import json
 import os
 import queue
 import subprocess
@@ -26,7 +29,12 @@ from breakbounce import calendar, gold
 from breakbounce.errors import UserError
 from breakbounce.plan import BronzeError, plan_run, sessions_with_bronze, validate_plan
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+#: the dbt project: $DBT_PROJECT_DIR (as for dbt itself), else the one this package belongs to
+PROJECT_DIR = Path(os.environ.get("DBT_PROJECT_DIR") or Path(__file__).resolve().parents[1]).resolve()
+#: where runs write compiled SQL and run_results.json: $DBT_TARGET_PATH (as for dbt), else <project>/target
+TARGET_DIR = os.environ.get("DBT_TARGET_PATH") or str(PROJECT_DIR / "target")
+#: the fast engine's compiled graphs, one per project version and --vars (shared by every target)
+GRAPH_CACHE = PROJECT_DIR / "target" / "fast_graph"
 
 
 def _iso_date(text: str) -> str:
@@ -55,20 +63,62 @@ def _add_paths(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gold", default=os.environ.get("BB_GOLD", "data/gold"), help="Gold root (default: $BB_GOLD or data/gold)")
 
 
+def _dbt_vars(text: str) -> dict:
+    """``--vars``: a YAML mapping, as dbt takes it."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise argparse.ArgumentTypeError(f"not a YAML mapping: {text!r} ({str(exc).splitlines()[0]})") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"not a YAML mapping of dbt vars: {text!r}")
+    if "date" in value:
+        raise argparse.ArgumentTypeError("give the date with --date, not in --vars")
+    return value
+
+
+RUN_DESCRIPTION = """\
+Build one session date: Bronze -> the warehouse's models -> the Gold file
+gold/signals/date=D/signals.parquet, published only after every data test passed.
+
+The date's Bronze is checked first (a missing date, an unreadable file or a missing column is one
+line and exit code 2, nothing written). By default the fast engine runs dbt's compiled graph
+directly on DuckDB (breakbounce/engine.py: the same SQL, tests and Gold as `dbt build`, without
+dbt's per-node cost; dbt compiles the project once per project version and --vars). --engine dbt,
+and any --select, run a real `dbt build` instead. Progress goes to stderr, a summary to stdout.
+Exit codes: 0 built, 1 a node or test failed (or an internal error), 2 bad input."""
+
+BACKFILL_DESCRIPTION = """\
+Build many session dates, each in its own `breakbounce run` process, --workers at a time. Dates
+without Bronze ES trades, and days that are not NYSE sessions, are skipped and listed. Each worker
+slot keeps its own warehouse under --work-dir (worker-<n>/warehouse.duckdb), so its later dates
+reuse the warmup cache. One result line per date; exit code 1 if any date failed (the other dates
+are unaffected)."""
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="build one date: Bronze -> Gold (dbt build)")
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("run", help="build one date: Bronze -> tested Gold", description=RUN_DESCRIPTION,
+                       formatter_class=fmt)
     p.add_argument("--date", required=True, type=_iso_date, help="session date YYYY-MM-DD")
     _add_paths(p)
     p.add_argument("--db", default=os.environ.get("BB_DUCKDB_PATH", str(PROJECT_DIR / "target" / "breakbounce.duckdb")),
-                   help="DuckDB file holding the models (default: target/breakbounce.duckdb)")
-    p.add_argument("--target-path", default=None, help="dbt target directory (default: the project's target/)")
+                   help="DuckDB file holding the models (default: $BB_DUCKDB_PATH or target/breakbounce.duckdb)")
+    p.add_argument("--target-path", default=None,
+                   help="where compiled SQL and run_results.json go (default: $DBT_TARGET_PATH or the project's target/)")
+    p.add_argument("--vars", type=_dbt_vars, default={}, metavar="YAML",
+                   help="dbt vars for the maths, as dbt takes them, e.g. '{touch_band: 0.2}' (both engines)")
     p.add_argument("--select", default=None, help="dbt node selection (default: everything; implies --engine dbt)")
     p.add_argument("--engine", choices=["fast", "dbt"], default=None,
                    help="fast (default): run dbt's compiled graph directly, see breakbounce/engine.py; "
                         "dbt: a real `dbt build` (the default with --select)")
     p.set_defaults(func=cmd_run)
 
-    b = sub.add_parser("backfill", help="build many dates, each in its own process")
+    b = sub.add_parser("backfill", help="build many dates, each in its own process",
+                       description=BACKFILL_DESCRIPTION, formatter_class=fmt)
     rng = b.add_mutually_exclusive_group(required=True)
     rng.add_argument("--start-date", type=_iso_date, help="first date (with --end-date)")
     rng.add_argument("--dates", type=_date_list, help="comma-separated dates")
@@ -76,7 +126,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _add_paths(b)
     b.add_argument("--workers", type=_positive_int, default=1, help="dates built at once (default 1)")
     b.add_argument("--dry-run", action="store_true", help="list what would be built, build nothing")
-    b.add_argument("--work-dir", default=str(PROJECT_DIR / "target" / "backfill"), help="per-worker DuckDB files, dbt targets and per-date logs")
+    b.add_argument("--work-dir", default=os.path.join(TARGET_DIR, "backfill"),
+                   help="per-worker DuckDB files, dbt targets and per-date logs (default: %(default)s)")
     b.set_defaults(func=cmd_backfill)
 
 
@@ -90,48 +141,69 @@ def _dbt_env(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
-def dbt_build_args(select: str | None = None, target_path: str | None = None) -> list[str]:
-    """``dbt build`` for the date in $BB_DATE (not --vars: unchanged vars let dbt reuse its parse)."""
+def dbt_build_args(select: str | None = None, target_path: str | None = None, dbt_vars: dict | None = None) -> list[str]:
+    """``dbt build`` for the date in $BB_DATE (not in --vars: unchanged vars let dbt reuse its parse)."""
     # --no-write-json: dbt would re-serialise its 1.8 MB manifest before the first node on every run
     # (~0.3 s); cmd_run writes run_results.json itself from the result object
     cmd = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--no-write-json"]
     if select:
         # only tests whose every parent is selected: a subset must not test tables it did not rebuild
         cmd += ["--select", select, "--indirect-selection", "cautious"]
+    if dbt_vars:
+        cmd += ["--vars", json.dumps(dbt_vars)]
     if target_path:
         cmd += ["--target-path", target_path, "--log-path", os.path.join(target_path, "logs")]
     return cmd
 
 
+def _remove_leftovers(args: argparse.Namespace) -> None:
+    """What killed runs left behind (Gold temp files of any date, compile folders), before building."""
+    from breakbounce import graph
+
+    gold.remove_stale_temp_files(os.path.abspath(args.gold))
+    graph.remove_leftovers(GRAPH_CACHE)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    dbt_vars = getattr(args, "vars", None) or {}
     try:
-        plan = plan_run(args.date, args.bronze)
+        sessions = {k: int(dbt_vars[k]) for k in ("sma_warmup_sessions", "volume_lookback_sessions") if k in dbt_vars}
+    except (TypeError, ValueError):
+        raise UserError("--vars: sma_warmup_sessions and volume_lookback_sessions must be whole numbers") from None
+    try:
+        plan = plan_run(args.date, args.bronze, sessions.get("sma_warmup_sessions", 3),
+                        sessions.get("volume_lookback_sessions", 7))
         validate_plan(plan)
     except BronzeError as exc:
         raise UserError(str(exc)) from None
     os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
     os.environ.update(_dbt_env(args))
     os.environ["BB_DATE"] = args.date
+    _remove_leftovers(args)
     engine = args.engine or ("dbt" if args.select else "fast")
     if engine == "fast":
         if args.select:
             raise UserError("--select needs --engine dbt (the fast engine always builds the whole graph)")
-        return _run_fast(args, plan, started)
+        return _run_fast(args, plan, started, dbt_vars)
     # dbt's anonymous usage events are network calls from every node; off unless the user opted in
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     from dbt.cli.main import dbtRunner
 
-    print(f"breakbounce run {args.date}: building (warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr)
+    target_path = args.target_path or TARGET_DIR
+    print(f"breakbounce run {args.date}: building with dbt (warmup sessions: {', '.join(plan.prior_sessions) or 'none'})",
+          file=sys.stderr)
     with contextlib.redirect_stdout(sys.stderr):
-        result = dbtRunner().invoke(dbt_build_args(args.select, args.target_path))
-    _write_run_results(result, args.target_path or str(PROJECT_DIR / "target"))
+        result = dbtRunner().invoke(dbt_build_args(args.select, target_path, dbt_vars))
+    _write_run_results(result, target_path)
     if not result.success:
         failed = []
         for r in getattr(result.result, "results", None) or []:
             if str(r.status) in ("error", "fail", "runtime error"):
-                msg = (r.message or "").strip().splitlines()
-                failed.append(f"{r.node.name}: {msg[0] if msg else r.status}")
+                msg = [line.strip() for line in (r.message or "").strip().splitlines() if line.strip()]
+                # a failed hook's first line is "<hook> failed, error:"; its cause is the next one
+                first = " ".join(msg[:2]) if msg and msg[0].endswith(":") else (msg[0] if msg else str(r.status))
+                failed.append(f"{r.node.name}: {first}")
         detail = "; ".join(failed) or (str(result.exception).splitlines()[0] if result.exception else "see dbt log above")
         print(f"breakbounce run {args.date}: error: dbt build failed: {detail}", file=sys.stderr)
         return 1
@@ -140,20 +212,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_fast(args: argparse.Namespace, plan, started: float) -> int:
+def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) -> int:
     import duckdb
 
-    from breakbounce import engine, warehouse
+    from breakbounce import engine, graph, warehouse
 
-    target_path = args.target_path or str(PROJECT_DIR / "target")
+    target_path = args.target_path or TARGET_DIR
     try:
-        nodes = engine.load_graph(PROJECT_DIR, PROJECT_DIR / "target" / "fast_graph", args.db)
+        nodes = graph.load_graph(PROJECT_DIR, GRAPH_CACHE, args.db, dbt_vars)
     except engine.EngineError as exc:
         raise UserError(str(exc), code=1) from None
-    engine.write_compiled(nodes, target_path)
+    graph.write_compiled(nodes, target_path)
     for w in plan.warnings:
         print(f"breakbounce warning: {w}", file=sys.stderr, flush=True)
-    print(f"breakbounce run {args.date}: building {sum(n.materialized != 'ephemeral' for n in nodes)} nodes "
+    print(f"breakbounce run {args.date}: building {sum(n.materialized not in ('ephemeral', 'on-run-start', 'on-run-end') for n in nodes)} nodes "
           f"(warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     try:
@@ -200,7 +272,9 @@ def summarize(date: str, db_path: str, gold_root: str, elapsed: float, con=None)
     gold_path = gold.gold_file(gold_root, date)
     lines = [f"{date}: built in {elapsed:.1f}s; warehouse {db_path}"]
     own = con is None
-    con = con or duckdb.connect(db_path)  # same config as dbt's still-open connection
+    from breakbounce import warehouse
+
+    con = con or duckdb.connect(db_path, config=warehouse.file_config())  # as dbt's still-open connection
     try:
         bars = con.execute(
             "select count(*) from intermediate.int_bars__es_1min where session_date = ?", [date]

@@ -17,6 +17,7 @@ Bronze through ``getvariable('bb_...')``, so a plain client must first be told w
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,31 @@ import duckdb
 
 from breakbounce import bronze, gold
 from breakbounce.plan import RunPlan, plan_run
+
+
+#: storage format of a new warehouse file: the newest one the DuckDB shell installed by the set-up
+#: (duckdb-cli on the package index, 1.5.x) can open; duckdb 2.0's own format (storage version 69)
+#: is unreadable to it. Set on dbt's connection by the plugin and on the fast engine's; an existing
+#: file keeps the format it was created in (docs/decisions.md, "DuckDB shell").
+STORAGE_COMPATIBILITY = "v1.5.0"
+
+def file_config() -> dict[str, str]:
+    """The DuckDB config dbt's connection opens the warehouse with (the plugin sets it); another
+    connection in the same process must use the same config."""
+    return {"storage_compatibility_version": STORAGE_COMPATIBILITY}
+
+
+_LOCK = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_message(error: str, db_path: str) -> str | None:
+    """One line naming the process that holds ``db_path`` if ``error`` is DuckDB's lock error, else None."""
+    m = _LOCK.search(error)
+    if m is None:
+        return None
+    return (f"the warehouse {db_path} is in use by PID {m['pid']} ({m['program']}), which has it open; "
+            f"close that connection or wait for that process to end, then run again "
+            f"(or build into another file with --db / BB_DUCKDB_PATH)")
 
 
 def build_settings() -> dict[str, str]:
@@ -36,16 +62,15 @@ def build_settings() -> dict[str, str]:
     }
 
 
-def configure_build_connection(con: duckdb.DuckDBPyConnection, gold_udfs: bool = True) -> None:
-    """Settings and UDFs of a build connection: python_udfs, and the Gold publishing functions that
-    dbt's publish_gold post-hook calls (the fast engine publishes from Python: ``gold_udfs=False``)."""
+def configure_build_connection(con: duckdb.DuckDBPyConnection) -> None:
+    """Settings and UDFs of a build connection: python_udfs, and the Gold publishing functions
+    (breakbounce/gold.py) that both engines publish through."""
     import python_udfs
 
     for name, value in build_settings().items():
         con.execute(f"set {name} = '{value}'")
     python_udfs.register(con)
-    if gold_udfs:
-        gold.register_udfs(con)
+    gold.register_udfs(con)
 
 
 def _empty_file(spec: bronze.BronzeTable) -> str:
