@@ -1,4 +1,4 @@
-"""The ``breakbounce`` command line: run / backfill / generate / ingest.
+"""The ``breakbounce`` command line: run / backfill / generate / ingest / sql.
 
 Each subcommand lives in its own module and contributes an ``add_parser(subparsers)`` that sets
 ``func`` (called with the parsed args, returns the exit code). Errors go to stderr as one line;
@@ -15,7 +15,7 @@ from breakbounce.errors import UserError  # noqa: F401  (re-exported: subcommand
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from breakbounce import runner
+    from breakbounce import runner, sql
     from breakbounce.ingest import cli as ingest_cli
     from breakbounce.synth import cli as synth_cli
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_parsers(sub)
     synth_cli.add_parser(sub)
     ingest_cli.add_parser(sub)
+    sql.add_parser(sub)
     return parser
 
 
