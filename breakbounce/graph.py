@@ -191,8 +191,9 @@ def remove_leftovers(cache_dir: Path) -> list[str]:
     of processes that are gone."""
     removed = []
     for path in glob.glob(os.path.join(glob.escape(tempfile.gettempdir()), COMPILE_DIR_PREFIX + "*")):
-        pid = os.path.basename(path)[len(COMPILE_DIR_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+        # breakbounce-compile-<pid>-<random>: tempfile's random part has no "-"
+        pid, dash, _ = os.path.basename(path)[len(COMPILE_DIR_PREFIX):].partition("-")
+        if dash and pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     for path in glob.glob(os.path.join(glob.escape(str(cache_dir)), "graph-*.json.tmp-*")):
