@@ -152,7 +152,8 @@ def test_leftovers_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
     tmp = tempfile.gettempdir()
     dead_dir = os.path.join(tmp, f"{graph.COMPILE_DIR_PREFIX}{dead}-abc")
     live_dir = os.path.join(tmp, f"{graph.COMPILE_DIR_PREFIX}{os.getppid()}-abc")
-    for d in (dead_dir, live_dir):
+    unnamed_dir = os.path.join(tmp, f"{graph.COMPILE_DIR_PREFIX}{dead}")  # no pid part: not ours to judge
+    for d in (dead_dir, live_dir, unnamed_dir):
         os.makedirs(os.path.join(d, "dbt"), exist_ok=True)
     cache = tmp_path / "fast_graph"
     cache.mkdir()
@@ -161,9 +162,10 @@ def test_leftovers_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
     try:
         removed = graph.remove_leftovers(cache)
         assert dead_dir in removed and not os.path.exists(dead_dir)
-        assert os.path.exists(live_dir)
+        assert os.path.exists(live_dir) and os.path.exists(unnamed_dir)
         assert sorted(p.name for p in cache.iterdir()) == ["graph-k.json"]
     finally:
         import shutil
 
         shutil.rmtree(live_dir, ignore_errors=True)
+        shutil.rmtree(unnamed_dir, ignore_errors=True)
