@@ -227,7 +227,9 @@ def render(h: dict) -> str:
                 fig.add_trace(go.Bar(x=[c["name"] for c in part], y=[c["null_share"] for c in part], name=name,
                                      marker_color=color, hovertemplate="%{x}: %{y:.1%} NULL<extra></extra>"))
         fig.update_xaxes(categoryorder="array", categoryarray=[c["name"] for c in nulls])
-        fig.update_layout(height=360, title=f"NULL share per column ({len(nulls)} columns with NULLs)", template="plotly_white",
+        n_feat = sum(c["group"] != "outcome" for c in nulls)
+        fig.update_layout(height=360, template="plotly_white",
+                          title=f"NULL share per column ({len(nulls)} columns with NULLs, {n_feat} of them not labels)",
                           yaxis={"tickformat": ".0%", "range": [0, 1]}, margin={"l": 60, "r": 20, "t": 50, "b": 150})
         figs.append(("nulls", fig))
     # separation

@@ -370,13 +370,18 @@ def _add_events(fig, d: SessionData, off: int) -> None:
     title = "touch events · colour = outcome (4-min)"
     for outcome in [o for o in OUTCOME_COLOR if o in outcomes] + sorted(set(outcomes) - set(OUTCOME_COLOR)):
         idx = [i for i, o in enumerate(outcomes) if o == outcome]
+        color = OUTCOME_COLOR.get(outcome, "#000")
         fig.add_trace(go.Scatter(
             x=[x[i] for i in idx], y=[y[i] for i in idx], mode="markers", name=f"{outcome} ({len(idx)})",
-            marker={"color": OUTCOME_COLOR.get(outcome, "#000"), "size": 10, "opacity": 0.9,
+            marker={"color": color, "size": 10, "opacity": 0.9,
                     "symbol": [KIND_STYLE.get(kinds[i], ("", "circle", ""))[1] for i in idx],
                     "line": {"color": "white", "width": 0.8}},
             text=[text[i] for i in idx], hovertemplate="%{text}<extra></extra>", meta="event",
-            legendgroup=f"event-{outcome}", legendgrouptitle_text=title), row=1, col=1)
+            legendgroup=f"event-{outcome}", showlegend=False), row=1, col=1)
+        # its legend entry: a plain dot of the colour (the trace's own would show its first symbol)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{outcome} ({len(idx)})",
+                                 marker={"color": color, "size": 10}, legendgroup=f"event-{outcome}", meta="legend",
+                                 legendgrouptitle_text=title, hoverinfo="skip"), row=1, col=1)
         title = None
 
 
@@ -397,12 +402,18 @@ def _add_truth(fig, d: SessionData, off: int) -> None:
             marker={"symbol": "circle-open", "size": 26, "color": "#000", "line": {"width": 2.5}},
             hovertemplate="%{text}<extra>truth</extra>", legendgroup="truth-events", legendgrouptitle_text="generator truth"),
             row=1, col=1)
+    shades = {"wall": "rgba(31,119,180,0.25)", "vacuum": "rgba(214,39,40,0.25)"}
+    kinds_seen = []
     for p in t.get("book_plants", []):
+        fill = shades.get(p["kind"], "rgba(120,120,120,0.25)")
         fig.add_shape(type="rect", x0=et_times([p["start_ns"]], off)[0], x1=et_times([p["end_ns"]], off)[0],
                       y0=p["price_lo_es"] / ratio, y1=p["price_hi_es"] / ratio, row=1, col=1, layer="below",
-                      line={"width": 0}, fillcolor="rgba(31,119,180,0.25)" if p["kind"] == "wall" else "rgba(214,39,40,0.25)")
-        fig.add_annotation(x=et_times([p["start_ns"]], off)[0], y=p["price_hi_es"] / ratio, text=f"{p['kind']} ({p['side']})",
-                           showarrow=False, yanchor="bottom", xanchor="right", font={"size": 10}, row=1, col=1)
+                      line={"width": 0}, fillcolor=fill)
+        if p["kind"] not in kinds_seen:  # legend entry for the shading
+            kinds_seen.append(p["kind"])
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"planted book {p['kind']} (shaded)",
+                                     marker={"symbol": "square", "size": 12, "color": fill}, meta="legend",
+                                     legendgroup=f"truth-book-{p['kind']}", hoverinfo="skip"), row=1, col=1)
     s = d.session
     for w in t.get("gamma_walls", []):
         fig.add_trace(go.Scatter(
