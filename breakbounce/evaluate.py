@@ -248,7 +248,7 @@ def format_report(res: dict, gold, label: str) -> str:
                      f"{_f(f['log_loss_prior']):>9}{_f(f['brier']):>7}{_f(f['accuracy']):>7}")
     o = res["overall"]
     lines += ["", f"overall (pooled out-of-sample, {o['n']} events): AUC {_f(o['auc'])} (fold mean {_f(o['fold_auc_mean'])} "
-                  f"± {_f(o['fold_auc_sd'])}; chance 0.5 ± {_f(o['auc_null_sd'])}), log loss {_f(o['log_loss'])}, "
+                  f"± {_f(o['fold_auc_sd'])}; chance 0.5 ± {_f(o['auc_null_sd'])} at 1 sd), log loss {_f(o['log_loss'])}, "
                   f"Brier {_f(o['brier'])}", "",
               f"{'family':<12}{'features':>9}{'AUC':>8}{'fold mean':>11}{'± sd':>8}"]
     for name, r in res["families"].items():
