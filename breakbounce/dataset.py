@@ -176,6 +176,17 @@ def label_config(f: GoldFile) -> dict:
     return {**default, **f.labels, "source": "file metadata"}
 
 
+def label_configs_in_use(files: Sequence[GoldFile]) -> list[dict]:
+    """The distinct label configurations of ``files``: ``[{"config": {...}, "dates": [...]}]`` in
+    order of first use (more than one: the range's outcomes do not mean one thing)."""
+    groups: dict[str, dict] = {}
+    for f in files:
+        cfg = label_config(f)
+        key = json.dumps({k: v for k, v in cfg.items() if k != "source"}, sort_keys=True)
+        groups.setdefault(key, {"config": cfg, "dates": []})["dates"].append(f.date)
+    return list(groups.values())
+
+
 # --- loading -------------------------------------------------------------------------------------
 
 @dataclass
@@ -357,5 +368,5 @@ def purged_walk_forward(start_ns: Sequence[int], end_ns: Sequence[int], n_splits
 
 __all__ = [
     "FEATURE_FAMILIES", "Catalog", "DatasetError", "GoldFile", "GoldSet", "gold_files", "label_config",
-    "load_catalog", "load_gold", "purged_walk_forward",
+    "label_configs_in_use", "load_catalog", "load_gold", "purged_walk_forward",
 ]

@@ -156,8 +156,10 @@ def _pooled(d: Design, pred: np.ndarray, per_fold: list[dict]) -> dict:
 
 
 def evaluate(gold, label: str = "outcome", n_splits: int = 5, shuffles: int = 3, seed: int = 0,
-             progress=None) -> dict:
-    """Every number ``breakbounce evaluate`` prints, as a dict (see the module docstring)."""
+             progress=None, families: list[str] | None = None) -> dict:
+    """Every number ``breakbounce evaluate`` prints, as a dict (see the module docstring).
+
+    ``families``: the feature families scored on their own (default: all of them)."""
     say = progress or (lambda msg: None)
     try:
         from threadpoolctl import threadpool_limits  # a scikit-learn dependency
@@ -166,10 +168,10 @@ def evaluate(gold, label: str = "outcome", n_splits: int = 5, shuffles: int = 3,
         raise
     # one thread: on a few hundred rows OpenMP's start-up per tree costs more than it saves (~5x)
     with threadpool_limits(limits=1):
-        return _evaluate(gold, label, n_splits, shuffles, seed, say)
+        return _evaluate(gold, label, n_splits, shuffles, seed, say, families)
 
 
-def _evaluate(gold, label: str, n_splits: int, shuffles: int, seed: int, say) -> dict:
+def _evaluate(gold, label: str, n_splits: int, shuffles: int, seed: int, say, families) -> dict:
     from breakbounce.dataset import FEATURE_FAMILIES, purged_walk_forward
 
     d = design(gold, label)
@@ -190,7 +192,7 @@ def _evaluate(gold, label: str, n_splits: int, shuffles: int, seed: int, say) ->
     out["folds"] = per_fold
     out["overall"] = _pooled(d, pred, per_fold)
     fam = {}
-    for name in ["all", *FEATURE_FAMILIES]:
+    for name in ["all", *(FEATURE_FAMILIES if families is None else families)]:
         cols = list(range(len(d.names))) if name == "all" else \
             [i for i, n in enumerate(d.names) if gold.catalog.family_of(n) == name]
         if name == "all":
@@ -223,10 +225,10 @@ def _f(v, spec: str = ".3f") -> str:
 
 
 def format_report(res: dict, gold, label: str) -> str:
-    from breakbounce.dataset import label_config
+    from breakbounce.dataset import label_configs_in_use
 
-    configs = {json.dumps({k: v for k, v in label_config(f).items() if k != "source"}, sort_keys=True) for f in gold.files}
-    cfg = label_config(gold.files[0])
+    configs = label_configs_in_use(gold.files)
+    cfg = configs[0]["config"]
     lines = [
         f"breakbounce evaluate {gold.dates[0]}..{gold.dates[-1]}: {len(gold.files)} sessions, {res['rows']} "
         f"BREAK/BOUNCE events on {label} (BREAK {res['break_share']:.1%}), {res['features']} features",
@@ -262,23 +264,25 @@ def format_report(res: dict, gold, label: str) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from breakbounce.dataset import DatasetError, label_config, load_gold
+    from breakbounce.dataset import DatasetError, label_configs_in_use, load_gold
 
     if args.end_date < args.start_date:
         raise UserError(f"--end-date {args.end_date} is before --start-date {args.start_date}")
-    _model([False], 0)  # the extra is installed, before any work
+    import importlib.util
+
+    if importlib.util.find_spec("sklearn") is None:  # the extra is installed, before any work
+        _model([False], 0)
     try:
         gold = load_gold(args.start_date, args.end_date, args.gold, outcomes=("BREAK", "BOUNCE"), label_column=args.label)
     except DatasetError as exc:
         raise UserError(str(exc)) from None
     except KeyError:
         raise UserError(f"--label {args.label}: no such Gold column") from None
-    configs = {}
-    for f in gold.files:
-        key = json.dumps({k: v for k, v in label_config(f).items() if k != "source"}, sort_keys=True)
-        configs.setdefault(key, []).append(f.date)
+    configs = label_configs_in_use(gold.files)
     if len(configs) > 1:
-        detail = "; ".join(f"{', '.join(ds[:3])}{' …' if len(ds) > 3 else ''}: {k}" for k, ds in configs.items())
+        detail = "; ".join(f"{', '.join(c['dates'][:3])}{' …' if len(c['dates']) > 3 else ''}: "
+                           f"{json.dumps({k: v for k, v in c['config'].items() if k != 'source'}, sort_keys=True)}"
+                           for c in configs)
         raise UserError(f"the Gold files of {args.start_date}..{args.end_date} were labelled with different "
                         f"configurations ({detail}); evaluate one configuration at a time")
     print(f"breakbounce evaluate: {len(gold)} BREAK/BOUNCE events in {len(gold.files)} Gold files", file=sys.stderr, flush=True)
@@ -286,9 +290,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                    progress=lambda m: print(f"breakbounce evaluate: {m}", file=sys.stderr, flush=True))
     print(format_report(res, gold, args.label))
     if args.json:
-        from breakbounce.report.page import write_atomic
+        from breakbounce.report.page import to_json, write_atomic
 
-        write_atomic(json.dumps(res, indent=1, default=str) + "\n", args.json)
+        write_atomic(to_json(res), args.json)
     if not res["control"]["passed"]:
         print("breakbounce evaluate: error: the shuffled-label control scored away from chance", file=sys.stderr)
         return 1

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from breakbounce import calendar, metrics
-from breakbounce.dataset import DatasetError, GoldSet, label_config, load_gold
+from breakbounce.dataset import DatasetError, GoldSet, label_configs_in_use, load_gold
 from breakbounce.errors import UserError
 from breakbounce.report import page
 
@@ -65,16 +65,12 @@ def compute_health(gold: GoldSet, start_date: str, end_date: str) -> dict:
     dates = np.asarray(t.column("session_date").cast(pa.string()).to_pylist())
     date_list = gold.dates
     sessions = [s.session_date for s in calendar.sessions_between(start_date, end_date)]
-    configs = {}
-    for f in gold.files:
-        cfg = label_config(f)
-        key = json.dumps({k: v for k, v in cfg.items() if k != "source"}, sort_keys=True)
-        configs.setdefault(key, {"config": cfg, "dates": []})["dates"].append(f.date)
+    configs = label_configs_in_use(gold.files)
     out: dict = {
         "range": [start_date, end_date], "dates": date_list, "events": t.num_rows,
         "events_per_date": {f.date: f.rows for f in gold.files},
         "sessions_without_gold": [d for d in sessions if d not in set(date_list)],
-        "label_configs": list(configs.values()), "mixed_label_configs": len(configs) > 1,
+        "label_configs": configs, "mixed_label_configs": len(configs) > 1,
         "versions": sorted({f.version or "unknown" for f in gold.files}),
         "thresholds": {"min_class_per_date": MIN_CLASS, "psi_drift": PSI_DRIFT, "min_drift_rows": MIN_DRIFT_ROWS},
     }
@@ -338,14 +334,7 @@ def write_health_report(start_date: str, end_date: str, gold_root: str, out_html
     except DatasetError as exc:
         raise UserError(str(exc)) from None
     h = compute_health(gold, start_date, end_date)
-    json_path = page.write_atomic(json.dumps(h, indent=1, default=_json_default) + "\n", out_json)
+    json_path = page.write_atomic(page.to_json(h), out_json)
     html_path = page.write_atomic(render(h), out_html)
     return html_path, json_path, summary_text(h)
 
-
-def _json_default(v):
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    return str(v)

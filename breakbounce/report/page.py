@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import tempfile
 
@@ -67,6 +68,24 @@ def page(title: str, subtitle: str, body: str) -> str:
         f"<header><h1>{html.escape(title)}</h1><div class=\"sub\">{subtitle}</div></header>"
         f"<main>{body}</main></body></html>\n"
     )
+
+
+def to_json(obj) -> str:
+    """JSON text of ``obj`` with NaN / infinity as null (strict JSON) and numpy scalars as numbers."""
+    import math
+
+    def clean(v):
+        if isinstance(v, dict):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        if hasattr(v, "item") and not isinstance(v, (str, bytes)):  # numpy scalar
+            v = v.item()
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        return v
+
+    return json.dumps(clean(obj), indent=1, allow_nan=False, default=str) + "\n"
 
 
 def write_atomic(text: str, path: str) -> str:
