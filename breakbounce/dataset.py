@@ -73,6 +73,12 @@ class Catalog:
     label_values: tuple[str, ...]
     outcome_values: tuple[str, ...]
 
+    @property
+    def unassigned_groups(self) -> list[str]:
+        """Catalogue groups that belong to no feature family (their columns are not used as features)."""
+        known = set(NON_FEATURE_GROUPS) | {g for gs in FEATURE_FAMILIES.values() for g in gs}
+        return [g for g in self.groups if g not in known]
+
     def arrow_type(self, name: str) -> pa.DataType:
         return pa.type_for_alias(self.columns[name]["arrow_type"])
 
@@ -101,11 +107,8 @@ class Catalog:
 def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     doc = json.loads(Path(path or CATALOG_PATH).read_text())
     columns = {c["name"]: c for c in doc["columns"]}
-    missing = sorted({c["group"] for c in doc["columns"]} - set(NON_FEATURE_GROUPS)
-                     - {g for gs in FEATURE_FAMILIES.values() for g in gs})
-    if missing:  # a new catalogue group must be given a family here, not silently dropped
-        raise DatasetError(f"{path or CATALOG_PATH}: groups {missing} belong to no feature family "
-                           "(breakbounce/dataset.py FEATURE_FAMILIES)")
+    # a group no family knows yet stays out of the features (Catalog.unassigned_groups; evaluate
+    # says so, and tests/unit/test_dataset_load.py fails until it is given a family)
     return Catalog(columns, doc["groups"], tuple(doc["label_values"]), tuple(doc["outcome_values"]))
 
 

@@ -236,6 +236,8 @@ def format_report(res: dict, gold, label: str) -> str:
         f"look-forward {cfg['lookforward_seconds']} s ({cfg['source']})" + ("" if len(configs) == 1 else " [MIXED]"),
         f"model: HistGradientBoostingClassifier {', '.join(f'{k}={v}' for k, v in MODEL_PARAMS.items())}; "
         f"purged walk-forward by session, {len(res['folds'])} folds",
+        *([f"note: features.json groups without a feature family, not used: {', '.join(gold.catalog.unassigned_groups)}"]
+          if gold.catalog.unassigned_groups else []),
         "",
         f"{'fold':<5}{'test sessions':<25}{'train':>6}{'purged':>7}{'test':>6}{'BREAK%':>8}{'AUC':>7}{'logloss':>9}"
         f"{'prior LL':>9}{'brier':>7}{'acc':>7}",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv (if needed) and install breakbounce with its pinned dependencies and the extras the
-# tests use (dev, report, ml); install Chromium (Debian's package) for the report pages' browser
-# tests when it is missing and we can (root with apt-get).
+# tests use (dev, report, ml). With BB_SETUP_BROWSER=1 (scripts/test.sh sets it) also install
+# Chromium (Debian's package) for the report pages' browser tests, when it is missing and we can
+# (root with apt-get).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -17,7 +18,7 @@ if ! .venv/bin/python -c "import breakbounce, dbt.adapters.duckdb, pytest, plotl
 fi
 # headless Chromium renders the report pages in tests (tests/integration/test_report_pages.py); the
 # browser cannot come from playwright's downloader here, Debian's package works offline
-if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/lib/chromium/chromium ]; then
+if [ "${BB_SETUP_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/lib/chromium/chromium ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing chromium (apt-get)" >&2
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } \

@@ -74,6 +74,13 @@ def test_session_page_from_the_warehouse(generated_day, tmp_path, browser):
         return gd.data.find(t => t.meta === 'event').text[0]; })()""")
     for key in ("barrier_state:", "tape_imbalance:", "gamma_exposure:", "outcome_8min:", "event_id:"):
         assert key in hover
+    # without a Gold file the events are the build's own rows (the same ones), and the page says so
+    proc = run_breakbounce("report", "--date", generated_day.date, "--bronze", str(generated_day.bronze),
+                           "--gold", str(tmp_path / "no-gold"), "--db", str(run.db), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert f"warning: no Gold file for {generated_day.date}" in proc.stderr
+    _assert_clean(browser.open(out, settle_s=1.0))
+    assert count_markers(browser, "event") == rows
 
 
 def test_session_page_builds_a_scratch_copy_without_touching_the_users_files(generated_day, tmp_path, browser):

@@ -73,7 +73,7 @@ def test_feature_families_cover_every_feature_group_once():
     cat = load_catalog()
     groups = [g for gs in FEATURE_FAMILIES.values() for g in gs]
     assert len(groups) == len(set(groups))
-    assert set(groups) | {"identity", "outcome"} == set(cat.groups)
+    assert set(groups) | {"identity", "outcome"} == set(cat.groups) and cat.unassigned_groups == []
     feats = cat.features()
     assert not set(feats) & set(cat.labels()) and "event_id" not in feats
     assert sorted(feats) == sorted(f for fam in FEATURE_FAMILIES for f in cat.features([fam]))
