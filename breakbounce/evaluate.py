@@ -44,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="outcome column: outcome (the primary window, default), outcome_2min, outcome_4min, outcome_8min")
     p.add_argument("--shuffles", type=_positive_int, default=3, help="label permutations in the control (default 3)")
     p.add_argument("--seed", type=int, default=0, help="seed of the model and the permutations (default 0)")
+    p.add_argument("--families", default=None,
+                   help="comma-separated feature families scored on their own (default: all of tape, barrier, fuel, "
+                        "context, confluence, composite; 'none': only the model on all features)")
     p.add_argument("--json", default=None, help="also write every number to this JSON file")
     p.set_defaults(func=cmd_evaluate)
 
@@ -287,9 +290,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                            for c in configs)
         raise UserError(f"the Gold files of {args.start_date}..{args.end_date} were labelled with different "
                         f"configurations ({detail}); evaluate one configuration at a time")
+    families = None
+    if args.families is not None:
+        from breakbounce.dataset import FEATURE_FAMILIES
+
+        families = [] if args.families == "none" else [f.strip() for f in args.families.split(",") if f.strip()]
+        unknown = [f for f in families if f not in FEATURE_FAMILIES]
+        if unknown:
+            raise UserError(f"--families: unknown {', '.join(unknown)} (known: {', '.join(FEATURE_FAMILIES)}, none)")
     print(f"breakbounce evaluate: {len(gold)} BREAK/BOUNCE events in {len(gold.files)} Gold files", file=sys.stderr, flush=True)
     res = evaluate(gold, args.label, args.folds, args.shuffles, args.seed,
-                   progress=lambda m: print(f"breakbounce evaluate: {m}", file=sys.stderr, flush=True))
+                   progress=lambda m: print(f"breakbounce evaluate: {m}", file=sys.stderr, flush=True), families=families)
     print(format_report(res, gold, args.label))
     if args.json:
         from breakbounce.report.page import to_json, write_atomic

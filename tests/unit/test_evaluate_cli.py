@@ -21,7 +21,7 @@ def test_prints_folds_families_and_the_control(tmp_path):
     pytest.importorskip("sklearn")
     planted_month(tmp_path / "gold", DATES, n=50, seed=2, signal=2.0)
     proc = _run("--start-date", DATES[0], "--end-date", DATES[-1], "--gold", str(tmp_path / "gold"), "--folds", "2",
-                "--shuffles", "1", "--json", str(tmp_path / "eval.json"))
+                "--shuffles", "1", "--families", "tape,fuel", "--json", str(tmp_path / "eval.json"))
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.splitlines()
     assert out[0].startswith(f"breakbounce evaluate {DATES[0]}..{DATES[-1]}: 5 sessions, ")
@@ -31,7 +31,7 @@ def test_prints_folds_families_and_the_control(tmp_path):
     assert [line.split()[1] for line in fold_lines] == [f"{DATES[2]}..{DATES[3]}", f"{DATES[4]}..{DATES[4]}"]
     assert [int(line.split()[2]) for line in fold_lines] == [f["n_train"] for f in res["folds"]]
     families = [line.split()[0] for line in out if line.split() and line.split()[0] in res["families"]]
-    assert families == ["all", "tape", "barrier", "fuel", "context", "confluence", "composite"]
+    assert families == ["all", "tape", "fuel"]  # (every family: tests/unit/test_health_evaluate.py)
     assert out[-1].startswith("shuffled-label control (1 permutations") and out[-1].endswith("PASS")
     assert res["overall"]["auc"] > 0.85 and res["control"]["passed"]
 
@@ -56,3 +56,6 @@ def test_errors(tmp_path):
     assert proc.returncode == 2 and "--folds 5 needs at least 6" in proc.stderr
     proc = _run("--start-date", "2025-12-01", "--end-date", "2025-12-05", "--gold", str(tmp_path), "--label", "nope")
     assert proc.returncode == 2 and "--label nope" in proc.stderr
+    proc = _run("--start-date", "2025-12-01", "--end-date", "2025-12-05", "--gold", str(tmp_path), "--folds", "1",
+                "--families", "tape,gamma")
+    assert proc.returncode == 2 and "--families: unknown gamma" in proc.stderr
