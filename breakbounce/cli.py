@@ -1,4 +1,4 @@
-"""The ``breakbounce`` command line: run / backfill / generate / ingest / sql.
+"""The ``breakbounce`` command line: run / backfill / generate / ingest / report / evaluate / sql.
 
 Each subcommand lives in its own module and contributes an ``add_parser(subparsers)`` that sets
 ``func`` (called with the parsed args, returns the exit code). Errors go to stderr as one line;
@@ -15,11 +15,10 @@ from breakbounce.errors import UserError  # noqa: F401  (re-exported: subcommand
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from breakbounce import runner, sql
+    from breakbounce import __version__, evaluate, runner, sql
     from breakbounce.ingest import cli as ingest_cli
+    from breakbounce.report import cli as report_cli
     from breakbounce.synth import cli as synth_cli
-
-    from breakbounce import __version__
 
     parser = argparse.ArgumentParser(prog="breakbounce", description="Leak-free, labeled level-touch training data from ES and SPY 0DTE market data.")
     parser.add_argument("--version", action="version", version=f"breakbounce {__version__}")
@@ -27,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_parsers(sub)
     synth_cli.add_parser(sub)
     ingest_cli.add_parser(sub)
+    report_cli.add_parser(sub)
+    evaluate.add_parser(sub)
     sql.add_parser(sub)
     return parser
 
