@@ -22,9 +22,10 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from breakbounce import calendar, gold
+from breakbounce import calendar, failures, gold
 from breakbounce.errors import UserError
-from breakbounce.plan import BronzeError, plan_run, sessions_with_bronze, validate_plan
+from breakbounce.plan import plan_run, sessions_with_bronze, validate_plan
+from breakbounce.warehouse import build_settings as warehouse_settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -55,6 +56,10 @@ def _add_paths(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gold", default=os.environ.get("BB_GOLD", "data/gold"), help="Gold root (default: $BB_GOLD or data/gold)")
 
 
+ALLOW_GAPS_HELP = ("build even when Bronze hour partitions are missing (SPEC §12): warn, record the gaps in the "
+                   "Gold metadata and give NULL to features whose window overlaps one (default: exit 2)")
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="build one date: Bronze -> Gold (dbt build)")
     p.add_argument("--date", required=True, type=_iso_date, help="session date YYYY-MM-DD")
@@ -66,6 +71,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--engine", choices=["fast", "dbt"], default=None,
                    help="fast (default): run dbt's compiled graph directly, see breakbounce/engine.py; "
                         "dbt: a real `dbt build` (the default with --select)")
+    p.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
     p.set_defaults(func=cmd_run)
 
     b = sub.add_parser("backfill", help="build many dates, each in its own process")
@@ -76,6 +82,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _add_paths(b)
     b.add_argument("--workers", type=_positive_int, default=1, help="dates built at once (default 1)")
     b.add_argument("--dry-run", action="store_true", help="list what would be built, build nothing")
+    b.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
     b.add_argument("--work-dir", default=str(PROJECT_DIR / "target" / "backfill"), help="per-worker DuckDB files, dbt targets and per-date logs")
     b.set_defaults(func=cmd_backfill)
 
@@ -105,11 +112,11 @@ def dbt_build_args(select: str | None = None, target_path: str | None = None) ->
 
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    try:
-        plan = plan_run(args.date, args.bronze)
-        validate_plan(plan)
-    except BronzeError as exc:
-        raise UserError(str(exc)) from None
+    warehouse_settings()  # a bad BB_MEMORY_LIMIT is a usage error, before anything runs
+    plan = plan_run(args.date, args.bronze, allow_gaps=args.allow_gaps)  # BronzeError: exit 2
+    validate_plan(plan)
+    if args.allow_gaps:
+        os.environ["BB_ALLOW_GAPS"] = "true"  # dbt's plugin plans the same run
     os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
     os.environ.update(_dbt_env(args))
     os.environ["BB_DATE"] = args.date
@@ -131,10 +138,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         for r in getattr(result.result, "results", None) or []:
             if str(r.status) in ("error", "fail", "runtime error"):
                 msg = (r.message or "").strip().splitlines()
-                failed.append(f"{r.node.name}: {msg[0] if msg else r.status}")
-        detail = "; ".join(failed) or (str(result.exception).splitlines()[0] if result.exception else "see dbt log above")
-        print(f"breakbounce run {args.date}: error: dbt build failed: {detail}", file=sys.stderr)
-        return 1
+                failed.append(failures.Failure(r.node.name, msg[0] if msg else str(r.status),
+                                               len(failed), r.node.resource_type == "test"))
+        if not failed:
+            detail = str(result.exception).splitlines()[0] if result.exception else "see dbt log above"
+            print(f"breakbounce run {args.date}: error: dbt build failed: {detail}", file=sys.stderr)
+            return 1
+        cause = failures.first_cause(failed, plan.es_trade_files + plan.mbp10_files + plan.option_files)
+        print(f"breakbounce run {args.date}: error: dbt build failed: {cause}", file=sys.stderr)
+        return cause.code
     elapsed = time.perf_counter() - started
     print(summarize(args.date, os.path.abspath(args.db), os.path.abspath(args.gold), elapsed))
     return 0
@@ -173,11 +185,14 @@ def _run_fast(args: argparse.Namespace, plan, started: float) -> int:
           f"TOTAL={len(results)} ({time.perf_counter() - t0:.2f}s)", file=sys.stderr, flush=True)
     try:
         if failed:
-            names = {n.uid: n.name for n in nodes}
-            detail = "; ".join(f"{names[r.unique_id]}: {r.message}" for r in failed)
-            print(f"breakbounce run {args.date}: error: {len(failed)} node(s) failed, {skipped} skipped: {detail}",
+            by_uid = {n.uid: n for n in nodes}
+            cause = failures.first_cause(
+                [failures.Failure(by_uid[r.unique_id].name, r.message, r.started + r.execution_time,
+                                  by_uid[r.unique_id].kind == "test") for r in failed],
+                plan.es_trade_files + plan.mbp10_files + plan.option_files)
+            print(f"breakbounce run {args.date}: error: {cause} [{len(failed)} node(s) failed, {skipped} skipped]",
                   file=sys.stderr)
-            return 1
+            return cause.code
         elapsed = time.perf_counter() - started
         print(summarize(args.date, os.path.abspath(args.db), os.path.abspath(args.gold), elapsed, con=con))
     finally:
@@ -247,7 +262,7 @@ def backfill_dates(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     todo, skipped = [], []
     for d in wanted:
         if d not in cal:
-            skipped.append(f"{d}: not a trading session")
+            skipped.append(f"{d}: {calendar.why_not_a_session(d).removeprefix(d + ' ')}")
         elif d not in have:
             skipped.append(f"{d}: no Bronze ES trades")
         else:
@@ -272,7 +287,7 @@ def _run_in_slot(date: str, args: argparse.Namespace, work: Path) -> tuple[str, 
         sys.executable, "-m", "breakbounce", "run", "--date", date,
         "--bronze", args.bronze, "--gold", args.gold,
         "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt"),
-    ]
+    ] + (["--allow-gaps"] if args.allow_gaps else [])
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
@@ -280,8 +295,10 @@ def _run_in_slot(date: str, args: argparse.Namespace, work: Path) -> tuple[str, 
     if proc.returncode == 0:
         detail = next((l.strip() for l in proc.stdout.splitlines() if l.strip().startswith("gold:")), "built")
     else:
-        errors = [l for l in proc.stderr.splitlines() if "error" in l.lower()]
-        detail = (errors[-1] if errors else f"exit {proc.returncode}").strip() + f" (log: {log})"
+        # the run's error line (a failed Bronze rule names the session, and whose warmup it is)
+        errors = [l for l in proc.stderr.splitlines() if l.startswith("breakbounce run") and ": error:" in l]
+        errors = errors or [l for l in proc.stderr.splitlines() if "error" in l.lower()]
+        detail = (errors[0] if errors else f"exit {proc.returncode}").strip() + f" (log: {log})"
     return date, proc.returncode, elapsed, detail
 
 

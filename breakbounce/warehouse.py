@@ -16,6 +16,7 @@ Bronze through ``getvariable('bb_...')``, so a plain client must first be told w
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -23,13 +24,31 @@ from pathlib import Path
 import duckdb
 
 from breakbounce import bronze, gold
+from breakbounce.errors import UserError
 from breakbounce.plan import RunPlan, plan_run
 
 
+DEFAULT_MEMORY_LIMIT = "1500MB"
+
+
+@functools.lru_cache(maxsize=8)
+def _check_memory_limit(value: str) -> None:
+    """DuckDB itself decides what a memory size is (e.g. 1500MB, 2GB, 1.5GiB)."""
+    try:
+        duckdb.connect().execute(f"set memory_limit = '{value.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        reason = (str(exc).strip().splitlines() or ["not accepted"])[0]
+        raise UserError(f"BB_MEMORY_LIMIT={value!r} is not a memory size DuckDB accepts "
+                        f"(e.g. 1500MB, 2GB; default {DEFAULT_MEMORY_LIMIT}): {reason}") from None
+
+
 def build_settings() -> dict[str, str]:
-    """DuckDB settings of every build connection (``BB_MEMORY_LIMIT`` caps the engine's memory)."""
+    """DuckDB settings of every build connection (``BB_MEMORY_LIMIT`` caps the engine's memory; a value
+    DuckDB does not accept is a :class:`UserError` naming the variable)."""
+    memory = os.environ.get("BB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    _check_memory_limit(memory)
     return {
-        "memory_limit": os.environ.get("BB_MEMORY_LIMIT", "1500MB"),
+        "memory_limit": memory,
         # tables keep the order their SQL produced: Gold and the ordered models are deterministic
         "preserve_insertion_order": "true",
         "checkpoint_threshold": "1GB",
@@ -79,6 +98,7 @@ def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
             "bb_option_files": _sql_list([empty["option_trades"]], "varchar"),
             "bb_gold_file": "null::varchar",
             "bb_warmup_fingerprints": f"[]::{_FINGERPRINT_TYPE}[]",
+            "bb_gaps": "'[]'",
         }
     else:
         values = {
@@ -93,6 +113,8 @@ def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
             + ", ".join(f"{{'session_date': '{d}', 'bronze_fingerprint': '{fp}'}}"
                         for d, fp in sorted(plan.warmup_fingerprints.items()))
             + f"]::{_FINGERPRINT_TYPE}[]",
+            # JSON text: [{"table", "session_date", "partition", "start_ns", "end_ns"}, ...] ('[]' without gaps)
+            "bb_gaps": "'" + plan.gaps_json().replace("'", "''") + "'",
         }
     values["bb_has_mbp10"] = "true" if plan is not None and plan.mbp10_files else "false"
     values["bb_has_options"] = "true" if plan is not None and plan.option_files else "false"

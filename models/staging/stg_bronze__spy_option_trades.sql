@@ -1,5 +1,5 @@
--- SPY 0DTE option trades of the run date: typed, exact duplicates removed, expiring on the run date,
--- with the customer aggressor side: Bronze `aggressor` when non-zero, else the tick rule per
+-- SPY 0DTE option trades of the run date: typed, exact duplicates removed, expiring on the run date
+-- and stamped inside its session (Globex window, like ES prints), with the customer aggressor side: Bronze `aggressor` when non-zero, else the tick rule per
 -- contract ordered by (ts_event_ns, seq) where a zero tick carries the previous non-zero sign and a
 -- contract's first print is 0 (SPEC §3). Prints sharing (ts_event_ns, seq) follow ts_recv_ns, price,
 -- size and the Bronze side, so which of them gets which sign never depends on file order or threads.
@@ -29,10 +29,20 @@ deduplicated as (
         price, size, opt_bid, opt_ask, seq, aggressor
 ),
 
+run_session as (
+    select globex_open_ns, globex_close_ns
+    from {{ ref('trading_calendar') }}
+    where session_date = {{ run_date() }}
+),
+
 zero_dte as (
-    select *
-    from deduplicated
-    where exp_date = {{ run_date() }}
+    -- expiring on the run date and stamped inside its session (18:00 ET D-1 -> 17:00 ET D), as ES
+    -- prints are; the others are counted in int_quality__bronze_drops (not_zero_dte, outside_session)
+    select d.*
+    from deduplicated as d
+    inner join run_session as s
+        on d.ts_event_ns >= s.globex_open_ns and d.ts_event_ns < s.globex_close_ns
+    where d.exp_date = {{ run_date() }}
 ),
 
 ticks as (
