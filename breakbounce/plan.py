@@ -83,6 +83,19 @@ class RunPlan:
         return json.dumps([asdict(g) for g in self.gaps], separators=(",", ":"))
 
 
+# --- the hours a session's data should fill --------------------------------------------------------
+
+def es_trading_span(s: calendar.Session) -> tuple[int, int]:
+    """[start, end) ns in which ES trades in the session's Globex day: every UTC hour of it must
+    have a trades file (the run date and its SMA warmup sessions)."""
+    return s.globex_open_ns, calendar.es_trading_end_ns(s)
+
+
+def mbp10_span(s: calendar.Session) -> tuple[int, int]:
+    """[start, end) ns of the run date's MBP-10 that a run reads: an hour before the open to the close."""
+    return s.rth_open_ns - MBP10_LEAD_NS, s.rth_close_ns
+
+
 # --- listing partitions ------------------------------------------------------------------------------
 
 def _parquet_files(directory: Path) -> list[str]:
@@ -248,8 +261,7 @@ def plan_run(
         s = cal[d]
         if d in sma_sessions:  # whole Globex day: bars, SMAs, front-month choice
             by_hour = _hour_files(root, bronze.FUTURES_TRADES, s.globex_open_ns, s.globex_close_ns)
-            gaps += _gaps(root, bronze.FUTURES_TRADES, "es_trades", d, by_hour,
-                          s.globex_open_ns, calendar.es_trading_end_ns(s))
+            gaps += _gaps(root, bronze.FUTURES_TRADES, "es_trades", d, by_hour, *es_trading_span(s))
         else:  # volume warmup only needs the RTH clock span
             by_hour = _hour_files(root, bronze.FUTURES_TRADES, s.rth_open_ns, s.rth_open_ns + RTH_SPAN_NS)
             gaps += _gaps(root, bronze.FUTURES_TRADES, "es_trades", d, by_hour, s.rth_open_ns, s.rth_close_ns)
@@ -263,11 +275,10 @@ def plan_run(
     fingerprints = {d: files_fingerprint([digests[f] for f in files])
                     for d, files in session_files.items() if d != date}
 
-    mbp_by_hour = _hour_files(root, bronze.FUTURES_MBP10, sess.rth_open_ns - MBP10_LEAD_NS, sess.rth_close_ns)
+    mbp_by_hour = _hour_files(root, bronze.FUTURES_MBP10, *mbp10_span(sess))
     mbp_files = [f for fs in mbp_by_hour.values() for f in fs]
     if mbp_files:  # no MBP-10 at all is allowed (a warning); part of it is a gap
-        gaps += _gaps(root, bronze.FUTURES_MBP10, "es_mbp10", date, mbp_by_hour,
-                      sess.rth_open_ns - MBP10_LEAD_NS, sess.rth_close_ns)
+        gaps += _gaps(root, bronze.FUTURES_MBP10, "es_mbp10", date, mbp_by_hour, *mbp10_span(sess))
     file_sessions.update({f: date for f in mbp_files})
     opt_files = partition_files(bronze.OPTION_TRADES.date_dir(root, date))
     if gaps and not allow_gaps:

@@ -97,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
     except IngestError as exc:
         # ingest stops at the first bad file: name the files it never read, so that none of them is
         # taken for ingested (those before it were, completely: their summary lines are on stdout)
-        rest = [f for f in args.files[done:] if str(f) not in str(exc)]
-        details = [f"  {len(rest)} other file(s) not ingested: {', '.join(rest)}"] if rest else []
+        rest = args.files[done + 1:]
+        details = [f"  not ingested: {', '.join(rest)} (the {len(rest)} file(s) after it)"] if rest else []
         raise UserError(str(exc), details=details) from None
     return 0
 
