@@ -260,9 +260,11 @@ def backfill_dates(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     have = set(sessions_with_bronze(args.bronze))
     cal = calendar.load_calendar()
     todo, skipped = [], []
+    first, last = calendar.covered_range()
     for d in wanted:
         if d not in cal:
-            skipped.append(f"{d}: {calendar.why_not_a_session(d).removeprefix(d + ' ')}")
+            skipped.append(f"{d}: not a trading session" if first <= d <= last
+                           else f"{d}: outside the calendar (seeds/trading_calendar.csv covers {first}..{last})")
         elif d not in have:
             skipped.append(f"{d}: no Bronze ES trades")
         else:
