@@ -251,6 +251,11 @@ def test_allow_gaps_over_a_missing_es_hour_nulls_what_overlaps_it(lab, generated
             assert r["tape_buy_vol"] == clean[e]["tape_buy_vol"] and r["spot"] == clean[e]["spot"]
     assert not [e for e, r in got.items() if gap_start <= r["ts_ns"] < gap_end]
     assert sess.rth_open_ns < gap_start
+    # a real `dbt build` over the same gap (the plugin reads BB_ALLOW_GAPS) publishes the same Gold
+    other = lab.base / "gold-dbt"
+    proc = lab.run("--allow-gaps", "--engine", "dbt", gold=other)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert pq.read_table(lab.gold_file(gold=other)).equals(pq.read_table(lab.gold_file()))
 
 
 def test_allow_gaps_over_a_missing_mbp10_hour_gives_null_barrier(lab):
