@@ -1,4 +1,4 @@
-"""The ``breakbounce`` command line: run / backfill / generate / ingest.
+"""The ``breakbounce`` command line: run / backfill / generate / ingest / report / evaluate.
 
 Each subcommand lives in its own module and contributes an ``add_parser(subparsers)`` that sets
 ``func`` (called with the parsed args, returns the exit code). Errors go to stderr as one line;
@@ -16,7 +16,9 @@ from breakbounce.errors import UserError  # noqa: F401  (re-exported: subcommand
 
 def build_parser() -> argparse.ArgumentParser:
     from breakbounce import runner
+    from breakbounce import evaluate
     from breakbounce.ingest import cli as ingest_cli
+    from breakbounce.report import cli as report_cli
     from breakbounce.synth import cli as synth_cli
 
     parser = argparse.ArgumentParser(prog="breakbounce", description="Leak-free, labeled level-touch training data from ES and SPY 0DTE market data.")
@@ -24,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_parsers(sub)
     synth_cli.add_parser(sub)
     ingest_cli.add_parser(sub)
+    report_cli.add_parser(sub)
+    evaluate.add_parser(sub)
     return parser
 
 
