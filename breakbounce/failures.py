@@ -37,18 +37,26 @@ def _matches(message: str, needles: tuple[str, ...]) -> bool:
     return any(n in low for n in needles)
 
 
+def environment_cause(message: str, where: str) -> UserError | None:
+    """Disk full or out of memory, named (exit 1), when ``message`` says so; ``where``: what was
+    being done ("building <node>", "opening the warehouse ...")."""
+    if _matches(message, DISK_FULL):
+        return UserError(f"disk full: No space left on device while {where} ({message})", code=1)
+    if _matches(message, OUT_OF_MEMORY):
+        limit = os.environ.get("BB_MEMORY_LIMIT")
+        setting = f"BB_MEMORY_LIMIT={limit}" if limit else "BB_MEMORY_LIMIT (default 1500MB)"
+        return UserError(f"out of memory while {where}: DuckDB's memory limit {setting} was reached "
+                         f"({message}); raise BB_MEMORY_LIMIT", code=1)
+    return None
+
+
 def first_cause(failures: list[Failure], planned_files: list[str] = ()) -> UserError:
     """The error to report for a build whose nodes failed with ``failures`` (never empty)."""
     ordered = sorted(failures, key=lambda f: f.ended)
-    disk = next((f for f in ordered if _matches(f.message, DISK_FULL)), None)
-    if disk is not None:
-        return UserError(f"disk full: No space left on device while building {disk.node} ({disk.message})", code=1)
-    oom = next((f for f in ordered if _matches(f.message, OUT_OF_MEMORY)), None)
-    if oom is not None:
-        limit = os.environ.get("BB_MEMORY_LIMIT")
-        setting = f"BB_MEMORY_LIMIT={limit}" if limit else "BB_MEMORY_LIMIT (default 1500MB)"
-        return UserError(f"out of memory: {oom.node} needed more than DuckDB's memory limit {setting} "
-                         f"allows ({oom.message}); raise BB_MEMORY_LIMIT", code=1)
+    for needles in (DISK_FULL, OUT_OF_MEMORY):  # a full disk first: it also makes allocations fail
+        hit = next((f for f in ordered if _matches(f.message, needles)), None)
+        if hit is not None:
+            return environment_cause(hit.message, f"building {hit.node}")
     if any(not f.is_test for f in ordered) and planned_files:
         hit = find_corrupt_file(list(planned_files))
         if hit is not None:

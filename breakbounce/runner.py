@@ -172,7 +172,9 @@ def _run_fast(args: argparse.Namespace, plan, started: float) -> int:
         variables = warehouse.variable_statements(plan, os.path.abspath(args.gold))
         con = engine.open_warehouse(os.path.abspath(args.db), variables)
     except duckdb.Error as exc:
-        raise UserError(f"cannot open the warehouse {args.db}: {str(exc).splitlines()[0]}", code=1) from None
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise (failures.environment_cause(message, f"opening the warehouse {args.db}")
+               or UserError(f"cannot open the warehouse {args.db}: {message}", code=1)) from None
     except engine.EngineError as exc:
         raise UserError(str(exc), code=1) from None
     results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date), variables,

@@ -99,6 +99,8 @@ def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
             "bb_gold_file": "null::varchar",
             "bb_warmup_fingerprints": f"[]::{_FINGERPRINT_TYPE}[]",
             "bb_gaps": "'[]'",
+            "bb_session_start_ns": "null::bigint",
+            "bb_session_end_ns": "null::bigint",
         }
     else:
         values = {
@@ -115,6 +117,11 @@ def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
             + f"]::{_FINGERPRINT_TYPE}[]",
             # JSON text: [{"table", "session_date", "partition", "start_ns", "end_ns"}, ...] ('[]' without gaps)
             "bb_gaps": "'" + plan.gaps_json().replace("'", "''") + "'",
+            # the run date's Globex window [18:00 ET D-1, 17:00 ET D) (the calendar seed's): constants
+            # the planner sees, so a filter on them is a scan filter (a join to the calendar made
+            # DuckDB estimate a few rows and turn the options' ASOF join into a nested loop)
+            "bb_session_start_ns": f"{plan.session.globex_open_ns}::bigint",
+            "bb_session_end_ns": f"{plan.session.globex_close_ns}::bigint",
         }
     values["bb_has_mbp10"] = "true" if plan is not None and plan.mbp10_files else "false"
     values["bb_has_options"] = "true" if plan is not None and plan.option_files else "false"
@@ -128,6 +135,7 @@ def connect(db_path: str = "target/breakbounce.duckdb", date: str | None = None,
     if date is not None:
         bronze = bronze or os.environ.get("BB_BRONZE", "data/bronze")
         gold = os.path.abspath(gold or os.environ.get("BB_GOLD", "data/gold"))
-        for stmt in variable_statements(plan_run(date, bronze), gold):
+        # reading, not building: a date with missing hours is still explorable (bb_gaps lists them)
+        for stmt in variable_statements(plan_run(date, bronze, allow_gaps=True), gold):
             con.execute(stmt)
     return con

@@ -75,8 +75,8 @@ gap_masked as (
     select j.* replace ({{ gap_masked_columns('j', 'g') }}
     )
     from joined as j
-    left join {{ ref('int_quality__event_gaps') }} as g using (event_id)
-    where not coalesce(g.gap_level, false)
+    inner join {{ ref('int_quality__event_gaps') }} as g using (event_id)  -- one row per touch
+    where not g.gap_level
 )
 
 select

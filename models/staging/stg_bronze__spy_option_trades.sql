@@ -29,20 +29,17 @@ deduplicated as (
         price, size, opt_bid, opt_ask, seq, aggressor
 ),
 
-run_session as (
-    select globex_open_ns, globex_close_ns
-    from {{ ref('trading_calendar') }}
-    where session_date = {{ run_date() }}
-),
-
 zero_dte as (
     -- expiring on the run date and stamped inside its session (18:00 ET D-1 -> 17:00 ET D), as ES
-    -- prints are; the others are counted in int_quality__bronze_drops (not_zero_dte, outside_session)
-    select d.*
-    from deduplicated as d
-    inner join run_session as s
-        on d.ts_event_ns >= s.globex_open_ns and d.ts_event_ns < s.globex_close_ns
-    where d.exp_date = {{ run_date() }}
+    -- prints are; the others are counted in int_quality__bronze_drops (not_zero_dte, outside_session).
+    -- The window comes from run variables (the calendar's values, set by the plan): constants let
+    -- DuckDB estimate this filter; a join to the calendar made it expect a few rows and run
+    -- int_option_trades__as_of_spot's ASOF join as a nested loop (20 ms -> 2 s on a small day)
+    select *
+    from deduplicated
+    where exp_date = {{ run_date() }}
+        and ts_event_ns >= getvariable('bb_session_start_ns')
+        and ts_event_ns < getvariable('bb_session_end_ns')
 ),
 
 ticks as (

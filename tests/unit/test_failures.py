@@ -25,7 +25,7 @@ def test_disk_full_is_named_even_when_follow_on_errors_come_first_in_the_list():
 def test_out_of_memory_names_the_memory_limit_variable(monkeypatch):
     monkeypatch.setenv("BB_MEMORY_LIMIT", "64MB")
     err = first_cause([Failure("bars", "Out of Memory Error: could not allocate block of size 256.0 KiB", 1.0)])
-    assert err.code == 1 and "out of memory: bars" in str(err) and "BB_MEMORY_LIMIT=64MB" in str(err)
+    assert err.code == 1 and "out of memory while building bars" in str(err) and "BB_MEMORY_LIMIT=64MB" in str(err)
     monkeypatch.delenv("BB_MEMORY_LIMIT")
     assert "BB_MEMORY_LIMIT (default 1500MB)" in str(first_cause([Failure("bars", "out of memory", 1.0)]))
 

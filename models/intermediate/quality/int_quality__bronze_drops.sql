@@ -133,9 +133,9 @@ opt_not_staged as (
             b.strike, b."right", b.price, b.size, b.opt_bid, b.opt_ask, b.seq, b.aggressor,
             coalesce(b.exp_date::date = {{ run_date() }}, false) as is_zero_dte
         from {{ source('bronze', 'spy_option_trades') }} as b
-        cross join session as s
         where b.exp_date::date is distinct from {{ run_date() }}
-            or not (b.ts_event_ns >= s.globex_open_ns and b.ts_event_ns < s.globex_close_ns)
+            or not (b.ts_event_ns >= getvariable('bb_session_start_ns')
+                    and b.ts_event_ns < getvariable('bb_session_end_ns'))
     )
 ),
 

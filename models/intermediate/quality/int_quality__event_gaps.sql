@@ -46,13 +46,15 @@ events as (
         s.globex_open_ns
     from {{ ref('int_touches__detected') }} as e
     cross join session as s
+    -- without gaps (every ordinary run) nothing below has rows to work on
+    where exists (select 1 from gaps)
 ),
 
 recent_bars as (
     -- per run-date 1-min bar: the start of the bar 20 bars earlier (21 bars through this one)
     select bar_start_ns, lag(bar_start_ns, 20) over (order by bar_start_ns) as from_ns
     from {{ ref('int_bars__es_1min') }}
-    where session_date = {{ run_date() }}
+    where session_date = {{ run_date() }} and exists (select 1 from gaps)
 ),
 
 sma_bars as (
@@ -62,6 +64,7 @@ sma_bars as (
         coalesce(lag(bar_start_ns, 199) over by_start, min(bar_start_ns) over ()) as from_200_ns,
         coalesce(lag(bar_start_ns, 399) over by_start, min(bar_start_ns) over ()) as from_400_ns
     from {{ ref('int_bars__es_2min') }}
+    where exists (select 1 from gaps)
     window by_start as (order by bar_start_ns)
 ),
 
@@ -96,21 +99,11 @@ level_windows as (
     from windows
 ),
 
-rel_vol_gaps as (
-    -- events whose clock span from the open meets an ES gap of a volume session (run date included)
-    select distinct w.event_id
-    from level_windows as w
-    inner join gaps as g on g.table_name = 'es_trades'
-    inner join {{ ref('trading_calendar') }} as c on c.session_date = g.session_date
-    where g.session_date in {{ run_sessions('volume') }}
-        and g.start_ns - c.rth_open_ns < w.t_dec_ns - w.rth_open_ns
-        and g.end_ns - c.rth_open_ns > 0
-),
-
 flags as (
+    -- one pass over events x gaps (a handful of gaps): each flag is "some gap overlaps the window"
     select
         w.event_id,
-        w.t0_ns,
+        any_value(w.t0_ns) as t0_ns,
         {{ gap_overlaps('es_trades', 'w.level_from_ns', 'w.level_to_ns') }} as gap_level,
         {{ gap_overlaps('es_trades', 'w.pm_open_ns', 'w.rth_open_ns') }} as gap_pm,
         {{ gap_overlaps('es_trades', 'w.rth_open_ns', 'least(w.or_close_ns, w.t_dec_ns)') }} as gap_or,
@@ -122,28 +115,34 @@ flags as (
         {{ gap_overlaps('es_mbp10', 'w.t_dec_ns - 1800000000000', 'w.t_dec_ns') }}
             or {{ gap_overlaps('es_trades', 'w.t_dec_ns - 240000000000', 'w.t_dec_ns') }} as gap_book,
         {{ gap_overlaps('es_trades', 'w.rth_open_ns', 'w.t_dec_ns') }} as gap_options,
-        r.event_id is not null as gap_rel_vol,
+        -- relative volume: the clock span from the open, on the run date and on every volume session
+        coalesce(bool_or(g.table_name = 'es_trades' and g.session_date in {{ run_sessions('volume') }}
+            and g.start_ns - c.rth_open_ns < w.t_dec_ns - w.rth_open_ns and g.end_ns - c.rth_open_ns > 0),
+            false) as gap_rel_vol,
         {{ gap_overlaps('es_trades', 'w.bars_from_ns', 'w.t0_ns + ' ~ horizon_ns ~ ' + 1') }} as gap_labels
     from level_windows as w
-    left join rel_vol_gaps as r using (event_id)
+    cross join gaps as g
+    inner join {{ ref('trading_calendar') }} as c on c.session_date = g.session_date
+    group by w.event_id
 )
 
 select
-    f.event_id,
-    f.gap_level,
-    f.gap_pm,
-    f.gap_or,
-    f.gap_rth,
-    f.gap_sma200,
-    f.gap_sma400,
-    f.gap_bars,
-    f.gap_tape,
-    f.gap_book,
+    e.event_id,
+    coalesce(f.gap_level, false) as gap_level,
+    coalesce(f.gap_pm, false) as gap_pm,
+    coalesce(f.gap_or, false) as gap_or,
+    coalesce(f.gap_rth, false) as gap_rth,
+    coalesce(f.gap_sma200, false) as gap_sma200,
+    coalesce(f.gap_sma400, false) as gap_sma400,
+    coalesce(f.gap_bars, false) as gap_bars,
+    coalesce(f.gap_tape, false) as gap_tape,
+    coalesce(f.gap_book, false) as gap_book,
     -- the book window of the attempt cluster's first event (one event per bar in a cluster)
-    coalesce(first_value(f.gap_book) over (partition by c.attempt_cluster_id order by f.t0_ns), false)
+    coalesce(first_value(f.gap_book) over (partition by c.attempt_cluster_id order by e.ts_ns), false)
         as gap_book_cluster,
-    f.gap_options,
-    f.gap_rel_vol,
-    f.gap_labels
-from flags as f
+    coalesce(f.gap_options, false) as gap_options,
+    coalesce(f.gap_rel_vol, false) as gap_rel_vol,
+    coalesce(f.gap_labels, false) as gap_labels
+from {{ ref('int_touches__detected') }} as e
+left join flags as f using (event_id)
 left join {{ ref('int_context__features') }} as c using (event_id)
