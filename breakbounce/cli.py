@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"breakbounce {args.command}: error: {exc}", file=sys.stderr)
+        for line in exc.details:
+            print(line, file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print(f"breakbounce {args.command}: interrupted", file=sys.stderr)

@@ -35,6 +35,8 @@ class Plugin(BasePlugin):
         self.gold_root = os.path.abspath(str(config.get("gold_root") or "data/gold"))
         self.sma_warmup = int(config.get("sma_warmup_sessions") or 3)
         self.volume_lookback = int(config.get("volume_lookback_sessions") or 7)
+        # `--vars '{allow_gaps: true}'`, or BB_ALLOW_GAPS=true (breakbounce run --allow-gaps sets it)
+        self.allow_gaps = str(config.get("allow_gaps") or "").strip().lower() in ("true", "1", "yes")
         self._plan: RunPlan | None = None
         self._statements: list[str] | None = None
 
@@ -44,10 +46,11 @@ class Plugin(BasePlugin):
             return None
         if self._plan is None:
             try:
-                plan = plan_run(self.date, self.bronze_root, self.sma_warmup, self.volume_lookback)
+                plan = plan_run(self.date, self.bronze_root, self.sma_warmup, self.volume_lookback,
+                                allow_gaps=self.allow_gaps)
                 validate_plan(plan)
             except BronzeError as exc:
-                raise DbtRuntimeError(f"breakbounce: {exc}") from None
+                raise DbtRuntimeError("\n".join([f"breakbounce: {exc}", *exc.details])) from None
             for w in plan.warnings:
                 if w not in _WARNED:
                     _WARNED.add(w)

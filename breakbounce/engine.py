@@ -170,8 +170,18 @@ def _build_seed(con: duckdb.DuckDBPyConnection, node: Node, catalog: dict) -> No
         con.execute(f"comment on table {node.relation} is '{stamp}'")
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        _rollback(con)
         raise
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back after a failure without masking it: when the failure was the commit itself (e.g. a
+    full disk), DuckDB has already ended the transaction and ``rollback`` would raise a follow-on
+    error ("cannot rollback - no transaction is active") in place of the first cause."""
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass
 
 
 def _build_model(con: duckdb.DuckDBPyConnection, node: Node, date: str, catalog: dict) -> None:
@@ -203,12 +213,32 @@ def _build_model(con: duckdb.DuckDBPyConnection, node: Node, date: str, catalog:
             con.execute(_stamp_sql(node, date))
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        _rollback(con)
         raise
 
 
 def _run_test(con: duckdb.DuckDBPyConnection, node: Node) -> int:
     return int(con.execute(f"select count(*) from ({node.sql}) as dbt_internal_test").fetchall()[0][0])
+
+
+def _describe_test_failure(con: duckdb.DuckDBPyConnection, node: Node, failures: int, date: str) -> str:
+    """What a failed test found, on one line: the rules with their counts and examples (row_rules
+    tests return one row per violated rule), or up to 5 of the failing rows of any other test."""
+    try:
+        cur = con.execute(f"select * from ({node.sql}) as dbt_internal_test limit 5")
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    except duckdb.Error:
+        rows, names = [], []
+    if names[:2] == ["rule", "failing_rows"]:
+        found = "; ".join(
+            f"{r[0]}: {r[1]} row(s)" + "".join(f", {n} {v}" for n, v in zip(names[2:], r[2:]) if v is not None)
+            for r in rows)
+        what = f"{failures} rule(s) failed on {date}: {found}"
+    else:
+        found = "; ".join(", ".join(f"{n}={v}" for n, v in zip(names, r)) for r in rows)
+        what = f"{failures} failing row(s) on {date}" + (f", e.g. {found}" if found else "")
+    return f"{what}; inspect with: dbt test -s {node.name} --vars '{{date: {date}}}'"
 
 
 def _descendants(nodes: list[Node], roots: set[str]) -> set[str]:
@@ -399,7 +429,7 @@ def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_f
             elif node.kind == "test":
                 failures = _run_test(cur, node)
                 status = "pass" if failures == 0 else "fail"
-                message = "" if failures == 0 else f"{failures} failing row(s); inspect with: dbt test -s {node.name} --vars '{{date: {date}}}'"
+                message = "" if failures == 0 else _describe_test_failure(cur, node, failures, date)
             else:
                 with lock:  # catalog bookkeeping (schemas, relation types)
                     _ensure_schema(cur, node, catalog)

@@ -25,9 +25,10 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from breakbounce import calendar, gold
+from breakbounce import calendar, failures, gold
 from breakbounce.errors import UserError
-from breakbounce.plan import BronzeError, plan_run, sessions_with_bronze, validate_plan
+from breakbounce.plan import plan_run, sessions_with_bronze, validate_plan
+from breakbounce.warehouse import build_settings as warehouse_settings
 
 #: the dbt project: $DBT_PROJECT_DIR (as for dbt itself), else the one this package belongs to
 PROJECT_DIR = Path(os.environ.get("DBT_PROJECT_DIR") or Path(__file__).resolve().parents[1]).resolve()
@@ -98,6 +99,9 @@ slot keeps its own warehouse under --work-dir (worker-<n>/warehouse.duckdb), so 
 reuse the warmup cache. One result line per date; exit code 1 if any date failed (the other dates
 are unaffected)."""
 
+ALLOW_GAPS_HELP = ("build even when Bronze hour partitions are missing (SPEC §12): warn, record the gaps in the "
+                   "Gold metadata and give NULL to features whose window overlaps one (default: exit 2)")
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
@@ -115,6 +119,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--engine", choices=["fast", "dbt"], default=None,
                    help="fast (default): run dbt's compiled graph directly, see breakbounce/engine.py; "
                         "dbt: a real `dbt build` (the default with --select)")
+    p.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
     p.set_defaults(func=cmd_run)
 
     b = sub.add_parser("backfill", help="build many dates, each in its own process",
@@ -126,6 +131,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _add_paths(b)
     b.add_argument("--workers", type=_positive_int, default=1, help="dates built at once (default 1)")
     b.add_argument("--dry-run", action="store_true", help="list what would be built, build nothing")
+    b.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
     b.add_argument("--work-dir", default=os.path.join(TARGET_DIR, "backfill"),
                    help="per-worker DuckDB files, dbt targets and per-date logs (default: %(default)s)")
     b.set_defaults(func=cmd_backfill)
@@ -166,17 +172,17 @@ def _remove_leftovers(args: argparse.Namespace) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    warehouse_settings()  # a bad BB_MEMORY_LIMIT is a usage error, before anything runs
     dbt_vars = getattr(args, "vars", None) or {}
     try:
         sessions = {k: int(dbt_vars[k]) for k in ("sma_warmup_sessions", "volume_lookback_sessions") if k in dbt_vars}
     except (TypeError, ValueError):
         raise UserError("--vars: sma_warmup_sessions and volume_lookback_sessions must be whole numbers") from None
-    try:
-        plan = plan_run(args.date, args.bronze, sessions.get("sma_warmup_sessions", 3),
-                        sessions.get("volume_lookback_sessions", 7))
-        validate_plan(plan)
-    except BronzeError as exc:
-        raise UserError(str(exc)) from None
+    plan = plan_run(args.date, args.bronze, sessions.get("sma_warmup_sessions", 3),
+                    sessions.get("volume_lookback_sessions", 7), allow_gaps=args.allow_gaps)  # BronzeError: exit 2
+    validate_plan(plan)
+    if args.allow_gaps:
+        os.environ["BB_ALLOW_GAPS"] = "true"  # dbt's plugin plans the same run
     os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
     os.environ.update(_dbt_env(args))
     os.environ["BB_DATE"] = args.date
@@ -203,10 +209,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                 msg = [line.strip() for line in (r.message or "").strip().splitlines() if line.strip()]
                 # a failed hook's first line is "<hook> failed, error:"; its cause is the next one
                 first = " ".join(msg[:2]) if msg and msg[0].endswith(":") else (msg[0] if msg else str(r.status))
-                failed.append(f"{r.node.name}: {first}")
-        detail = "; ".join(failed) or (str(result.exception).splitlines()[0] if result.exception else "see dbt log above")
-        print(f"breakbounce run {args.date}: error: dbt build failed: {detail}", file=sys.stderr)
-        return 1
+                failed.append(failures.Failure(r.node.name, first, len(failed), r.node.resource_type == "test"))
+        if not failed:
+            detail = str(result.exception).splitlines()[0] if result.exception else "see dbt log above"
+            print(f"breakbounce run {args.date}: error: dbt build failed: {detail}", file=sys.stderr)
+            return 1
+        cause = failures.first_cause(failed, plan.es_trade_files + plan.mbp10_files + plan.option_files)
+        print(f"breakbounce run {args.date}: error: dbt build failed: {cause}", file=sys.stderr)
+        return cause.code
     elapsed = time.perf_counter() - started
     print(summarize(args.date, os.path.abspath(args.db), os.path.abspath(args.gold), elapsed))
     return 0
@@ -232,7 +242,9 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
         variables = warehouse.variable_statements(plan, os.path.abspath(args.gold))
         con = engine.open_warehouse(os.path.abspath(args.db), variables)
     except duckdb.Error as exc:
-        raise UserError(f"cannot open the warehouse {args.db}: {str(exc).splitlines()[0]}", code=1) from None
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise (failures.environment_cause(message, f"opening the warehouse {args.db}")
+               or UserError(f"cannot open the warehouse {args.db}: {message}", code=1)) from None
     except engine.EngineError as exc:
         raise UserError(str(exc), code=1) from None
     results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date), variables,
@@ -245,11 +257,14 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
           f"TOTAL={len(results)} ({time.perf_counter() - t0:.2f}s)", file=sys.stderr, flush=True)
     try:
         if failed:
-            names = {n.uid: n.name for n in nodes}
-            detail = "; ".join(f"{names[r.unique_id]}: {r.message}" for r in failed)
-            print(f"breakbounce run {args.date}: error: {len(failed)} node(s) failed, {skipped} skipped: {detail}",
+            by_uid = {n.uid: n for n in nodes}
+            cause = failures.first_cause(
+                [failures.Failure(by_uid[r.unique_id].name, r.message, r.started + r.execution_time,
+                                  by_uid[r.unique_id].kind == "test") for r in failed],
+                plan.es_trade_files + plan.mbp10_files + plan.option_files)
+            print(f"breakbounce run {args.date}: error: {cause} [{len(failed)} node(s) failed, {skipped} skipped]",
                   file=sys.stderr)
-            return 1
+            return cause.code
         elapsed = time.perf_counter() - started
         print(summarize(args.date, os.path.abspath(args.db), os.path.abspath(args.gold), elapsed, con=con))
     finally:
@@ -319,9 +334,11 @@ def backfill_dates(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     have = set(sessions_with_bronze(args.bronze))
     cal = calendar.load_calendar()
     todo, skipped = [], []
+    first, last = calendar.covered_range()
     for d in wanted:
         if d not in cal:
-            skipped.append(f"{d}: not a trading session")
+            skipped.append(f"{d}: not a trading session" if first <= d <= last
+                           else f"{d}: outside the calendar (seeds/trading_calendar.csv covers {first}..{last})")
         elif d not in have:
             skipped.append(f"{d}: no Bronze ES trades")
         else:
@@ -346,7 +363,7 @@ def _run_in_slot(date: str, args: argparse.Namespace, work: Path) -> tuple[str, 
         sys.executable, "-m", "breakbounce", "run", "--date", date,
         "--bronze", args.bronze, "--gold", args.gold,
         "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt"),
-    ]
+    ] + (["--allow-gaps"] if args.allow_gaps else [])
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
@@ -354,8 +371,10 @@ def _run_in_slot(date: str, args: argparse.Namespace, work: Path) -> tuple[str, 
     if proc.returncode == 0:
         detail = next((l.strip() for l in proc.stdout.splitlines() if l.strip().startswith("gold:")), "built")
     else:
-        errors = [l for l in proc.stderr.splitlines() if "error" in l.lower()]
-        detail = (errors[-1] if errors else f"exit {proc.returncode}").strip() + f" (log: {log})"
+        # the run's error line (a failed Bronze rule names the session, and whose warmup it is)
+        errors = [l for l in proc.stderr.splitlines() if l.startswith("breakbounce run") and ": error:" in l]
+        errors = errors or [l for l in proc.stderr.splitlines() if "error" in l.lower()]
+        detail = (errors[0] if errors else f"exit {proc.returncode}").strip() + f" (log: {log})"
     return date, proc.returncode, elapsed, detail
 
 

@@ -108,6 +108,7 @@ class Tape:
 
     def write(self, root: Path, name: str = "tape.parquet") -> None:
         bronze.write_table(self.table(), root, bronze.FUTURES_TRADES, name)
+        attest_quiet_hours(root)
 
 
 def trades_table(ts, price, size, seq, symbol="ESH6", aggressor=None, recv_delay_ns: int = 250_000) -> pa.Table:
@@ -133,7 +134,25 @@ def trades_table(ts, price, size, seq, symbol="ESH6", aggressor=None, recv_delay
 
 
 def write_trades(root: Path, table: pa.Table, name: str = "part-0.parquet") -> list[Path]:
-    return bronze.write_table(table, root, bronze.FUTURES_TRADES, name)
+    written = bronze.write_table(table, root, bronze.FUTURES_TRADES, name)
+    attest_quiet_hours(root)
+    return written
+
+
+def attest_quiet_hours(root: Path) -> None:
+    """Hand-built Bronze holds every print there is: an hour a session should fill (SPEC §12) but
+    without a print is quiet, not missing. Give each such hour a zero-row file, for ES trades of
+    every session with Bronze and for MBP-10 of every date that has some, as a producer would."""
+    from breakbounce import plan
+
+    for d in plan.sessions_with_bronze(root):
+        s = calendar.session(d)
+        bronze.write_quiet_hours(root, bronze.FUTURES_TRADES, *plan.es_trading_span(s), "quiet-hour.parquet")
+        start, end = plan.mbp10_span(s)
+        mbp_hours = [bronze.FUTURES_MBP10.hour_dir(root, bronze.utc_date_str(h * bronze.NS_PER_HOUR), h % 24)
+                     for h in range(start // bronze.NS_PER_HOUR, (end - 1) // bronze.NS_PER_HOUR + 1)]
+        if any(any(h.glob("*.parquet")) for h in mbp_hours if h.is_dir()):
+            bronze.write_quiet_hours(root, bronze.FUTURES_MBP10, start, end, "quiet-hour.parquet")
 
 
 def random_session(date: str, rng: np.random.Generator, n: int = 6000, start_price: float = 6000.0,
@@ -154,13 +173,13 @@ def random_session(date: str, rng: np.random.Generator, n: int = 6000, start_pri
 
 
 def truncate_bronze(src: Path, dst: Path, cut_ns: int) -> None:
-    """Copy every Bronze parquet file under ``src`` to ``dst`` keeping only rows with ts_event_ns < cut."""
+    """Copy every Bronze parquet file under ``src`` to ``dst`` keeping only rows with ts_event_ns < cut
+    (SPEC §11: every record with ts >= cut removed; a file left without rows stays, as an empty file,
+    so the truncated day is complete, not missing hours)."""
     for path in sorted(Path(src).rglob("*.parquet")):
         table = pq.read_table(path)
         keep = pc.less(table.column("ts_event_ns"), pa.scalar(cut_ns, pa.int64()))
         table = table.filter(keep)
-        if table.num_rows == 0:
-            continue
         out = Path(dst) / path.relative_to(src)
         out.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, out, compression="zstd")

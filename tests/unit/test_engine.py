@@ -204,6 +204,19 @@ def test_a_failing_test_skips_downstream_models_but_not_sibling_tests(con, threa
     assert res["z"].status == "success"
 
 
+def test_a_failed_row_rule_names_the_rules_counts_examples_and_date(con):
+    """A row_rules test returns one row per violated rule (rule, failing_rows, example_key,
+    example_value): the failure message carries them, not just a count."""
+    nodes = engine.nodes_from_manifest(manifest(
+        model("a", "select range as x from range(5)"),
+        data_test("a_rules", "select * from (values ('x_positive', 1, '0', null), ('x_small', 2, '3', '3')) "
+                             "as v(rule, failing_rows, example_key, example_value)", ["a"]),
+    ))
+    msg = run(con, nodes)["a_rules"].message
+    assert msg.startswith("2 rule(s) failed on 2025-12-16: x_positive: 1 row(s), example_key 0; "
+                          "x_small: 2 row(s), example_key 3, example_value 3; inspect with: dbt test -s a_rules")
+
+
 def test_a_failing_model_skips_its_tests_and_descendants(con):
     nodes = graph.nodes_from_manifest(manifest(
         model("a", "select no_such_column from range(3)"),
