@@ -207,7 +207,7 @@ def test_a_failing_test_skips_downstream_models_but_not_sibling_tests(con, threa
 def test_a_failed_row_rule_names_the_rules_counts_examples_and_date(con):
     """A row_rules test returns one row per violated rule (rule, failing_rows, example_key,
     example_value): the failure message carries them, not just a count."""
-    nodes = engine.nodes_from_manifest(manifest(
+    nodes = graph.nodes_from_manifest(manifest(
         model("a", "select range as x from range(5)"),
         data_test("a_rules", "select * from (values ('x_positive', 1, '0', null), ('x_small', 2, '3', '3')) "
                              "as v(rule, failing_rows, example_key, example_value)", ["a"]),
