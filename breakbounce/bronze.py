@@ -1,7 +1,9 @@
 """The Bronze contract (SPEC §2): table layouts, Arrow schemas and an atomic, partitioned writer.
 
 Both writers of Bronze — the synthetic generator and the Databento ingester — go through this
-module, so the files they produce are indistinguishable to the staging models.
+module, so the files they produce are indistinguishable to the staging models. The root may be a
+local folder or an object-store URL (``s3://bucket/prefix``, breakbounce/storage.py); every file is
+written whole (:func:`atomic_write_parquet`).
 
 Layout (``date=``/``hour=`` are the UTC date and hour of ``ts_event_ns``)::
 
@@ -13,13 +15,14 @@ Layout (``date=``/``hour=`` are the UTC date and hour of ``ts_event_ns``)::
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from breakbounce import storage
 
 #: Databento's UNDEF_PRICE (i64::MAX) divided by 1e9, as the earlier pipeline stored empty book levels.
 EMPTY_LEVEL_PRICE = 9223372036.854776
@@ -99,6 +102,16 @@ class BronzeTable:
     def hour_dir(self, root: str | os.PathLike, date: str, hour: int) -> Path:
         return self.date_dir(root, date) / f"hour={hour:02d}"
 
+    # the same folders as strings, for a local root or an object-store URL (breakbounce/storage.py)
+    def table_location(self, root: str | os.PathLike) -> str:
+        return storage.join(root, *self.subdir.split("/"))
+
+    def date_location(self, root: str | os.PathLike, date: str) -> str:
+        return storage.join(self.table_location(root), f"date={date}")
+
+    def hour_location(self, root: str | os.PathLike, date: str, hour: int) -> str:
+        return storage.join(self.date_location(root, date), f"hour={hour:02d}")
+
 
 FUTURES_TRADES = BronzeTable("futures_trades", "futures/trades/symbol=ES", FUTURES_TRADES_SCHEMA, True)
 FUTURES_MBP10 = BronzeTable("futures_mbp10", "futures/mbp10/symbol=ES", MBP10_SCHEMA, True)
@@ -111,30 +124,21 @@ def utc_date_str(ts_ns: int) -> str:
 
 
 def atomic_write_parquet(table: pa.Table, path: str | os.PathLike, compression_level: int = 3) -> None:
-    """Write ``table`` to ``path`` via a temp file in the same directory and a rename.
+    """Write ``table`` to ``path`` (a local path or an object URL) whole: via a temp file in the same
+    directory and a rename, or one upload (:func:`breakbounce.storage.write_atomic`).
 
     A reader never sees a partial file, and an interrupted write leaves any previous file intact.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(
-            table,
-            tmp,
-            compression="zstd",
-            compression_level=compression_level,
-            row_group_size=1_000_000,
-            # dictionary-encode the low-cardinality strings only: on numeric book columns it costs
-            # about a third of the encoding time and makes the files larger
-            use_dictionary=[f.name for f in table.schema if pa.types.is_string(f.type)],
-        )
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    storage.write_atomic(path, lambda tmp: pq.write_table(
+        table,
+        tmp,
+        compression="zstd",
+        compression_level=compression_level,
+        row_group_size=1_000_000,
+        # dictionary-encode the low-cardinality strings only: on numeric book columns it costs
+        # about a third of the encoding time and makes the files larger
+        use_dictionary=[f.name for f in table.schema if pa.types.is_string(f.type)],
+    ))
 
 
 def _sort_indices(table: pa.Table) -> np.ndarray:
@@ -149,7 +153,7 @@ def write_table(
     spec: BronzeTable,
     file_name: str,
     trading_date: str | None = None,
-) -> list[Path]:
+) -> list[str]:
     """Write rows of ``spec`` into their partitions under ``bronze_root``; return the files written.
 
     Futures rows are split by the UTC date and hour of ``ts_event_ns``; option rows go to
@@ -162,11 +166,11 @@ def write_table(
     order = _sort_indices(table)
     if not np.array_equal(order, np.arange(len(order))):  # skip the copy when already sorted
         table = table.take(pa.array(order))
-    written: list[Path] = []
+    written: list[str] = []
     if not spec.hourly:
         if trading_date is None:
             raise ValueError("option trades need the trading date for their partition")
-        path = spec.date_dir(bronze_root, trading_date) / file_name
+        path = storage.join(spec.date_location(bronze_root, trading_date), file_name)
         atomic_write_parquet(table, path)
         return [path]
     ts = table.column("ts_event_ns").to_numpy()
@@ -177,14 +181,14 @@ def write_table(
     for s, e in zip(starts, ends):
         h = int(hour_key[s])
         date = utc_date_str(h * NS_PER_HOUR)
-        path = spec.hour_dir(bronze_root, date, h % 24) / file_name
+        path = storage.join(spec.hour_location(bronze_root, date, h % 24), file_name)
         atomic_write_parquet(table.slice(s, e - s), path)
         written.append(path)
     return written
 
 
 def write_quiet_hours(root: str | os.PathLike, spec: BronzeTable, start_ns: int, end_ns: int,
-                      file_name: str) -> list[Path]:
+                      file_name: str) -> list[str]:
     """Attest the UTC hours of [start_ns, end_ns) that hold no record: a zero-row file (contract
     schema) named ``file_name`` in each hour partition without a parquet file; return those written.
 
@@ -192,11 +196,19 @@ def write_quiet_hours(root: str | os.PathLike, spec: BronzeTable, start_ns: int,
     told apart from a missing one (no file), which a run refuses as a gap (SPEC §12).
     """
     written = []
-    for h in range(start_ns // NS_PER_HOUR, (end_ns - 1) // NS_PER_HOUR + 1):
-        d = spec.hour_dir(root, utc_date_str(h * NS_PER_HOUR), h % 24)
-        if not (d.is_dir() and any(p.is_file() for p in d.glob("*.parquet"))):
-            atomic_write_parquet(spec.schema.empty_table(), d / file_name)
-            written.append(d / file_name)
+    root = storage.absolute(root)
+    hours = range(start_ns // NS_PER_HOUR, (end_ns - 1) // NS_PER_HOUR + 1)
+    listed: dict[str, dict] = {}  # one listing per date folder
+    for h in hours:
+        date = utc_date_str(h * NS_PER_HOUR)
+        if date not in listed:
+            listed[date] = storage.find(spec.date_location(root, date))
+        d = spec.hour_location(root, date, h % 24)
+        prefix = storage.join(d, "")
+        if not any(p.startswith(prefix) and p.endswith(".parquet") and "/" not in p[len(prefix):]
+                   for p in listed[date]):
+            atomic_write_parquet(spec.schema.empty_table(), storage.join(d, file_name))
+            written.append(storage.join(d, file_name))
     return written
 
 

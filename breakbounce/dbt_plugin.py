@@ -19,8 +19,9 @@ import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
-from breakbounce import gold, warehouse
-from breakbounce.plan import BronzeError, RunPlan, plan_run, validate_plan
+from breakbounce import gold, storage, warehouse
+from breakbounce.errors import UserError
+from breakbounce.plan import RunPlan, plan_run, validate_plan
 
 #: plan warnings already printed by this process (dbt may create the plugin more than once)
 _WARNED: set[str] = set()
@@ -31,8 +32,9 @@ class Plugin(BasePlugin):
         # `--vars '{date: D}'` wins; the CLI passes BB_DATE instead, which keeps the rendered profile
         # identical across dates so dbt can reuse its parse (vars changes force a full re-parse)
         self.date = str(config.get("date") or os.environ.get("BB_DATE") or "").strip() or None
-        self.bronze_root = os.path.abspath(str(config.get("bronze_root") or "data/bronze"))
-        self.gold_root = os.path.abspath(str(config.get("gold_root") or "data/gold"))
+        # a path or an object-store URL (s3://bucket/prefix, read through fsspec: breakbounce/storage.py)
+        self.bronze_root = storage.absolute(str(config.get("bronze_root") or "data/bronze"))
+        self.gold_root = storage.absolute(str(config.get("gold_root") or "data/gold"))
         self.sma_warmup = int(config.get("sma_warmup_sessions") or 3)
         self.volume_lookback = int(config.get("volume_lookback_sessions") or 7)
         # `--vars '{allow_gaps: true}'`, or BB_ALLOW_GAPS=true (breakbounce run --allow-gaps sets it)
@@ -49,7 +51,7 @@ class Plugin(BasePlugin):
                 plan = plan_run(self.date, self.bronze_root, self.sma_warmup, self.volume_lookback,
                                 allow_gaps=self.allow_gaps)
                 validate_plan(plan)
-            except BronzeError as exc:
+            except UserError as exc:  # BronzeError, or an s3:// URL without the s3 extra
                 raise DbtRuntimeError("\n".join([f"breakbounce: {exc}", *exc.details])) from None
             for w in plan.warnings:
                 if w not in _WARNED:
@@ -87,6 +89,11 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn) -> None:
         warehouse.configure_build_connection(conn)
+        plan = self.plan()
+        try:  # Bronze on an object store: DuckDB reads it through fsspec
+            storage.register(conn, self.bronze_root, known=plan.file_entries if plan else None)
+        except UserError as exc:
+            raise DbtRuntimeError(f"breakbounce: {exc}") from None
         self._configure(conn)
 
     def configure_cursor(self, cursor) -> None:

@@ -5,27 +5,39 @@ engine runs the build (:func:`publish_statements`):
 
 1. refuse when the relation holds a row of another session than the run date;
 2. ``bb_gold_prepare(final)``: create the date folder, remove temp files left by dead runs;
-3. ``COPY`` the rows, ordered by (ts_ns, level_kind), to ``<final>.tmp-<pid>`` (parquet, zstd; zero
-   rows still give a file with the schema; every column OPTIONAL; the key-value metadata of
+3. ``COPY`` the rows, ordered by (ts_ns, level_kind), to ``<final>.tmp-<host>-<pid>`` (parquet, zstd;
+   zero rows still give a file with the schema; every column OPTIONAL; the key-value metadata of
    :func:`kv_metadata`);
 4. ``bb_publish_file(tmp, final)``: fsync the temp file, rename it over the final one, fsync the folder.
+
+Gold on an object store (``--gold s3://bucket/prefix``): the temp file is local (a per-user folder
+under the system's temp directory, :func:`temp_path`), and step 4 uploads it whole in one PUT
+(:func:`breakbounce.storage.upload_file`): the object appears complete or not at all, and a run that
+fails or dies before that leaves the previous object as it was.
 
 dbt's ``publish_gold`` post-hook (macros/gold/publish_gold.sql) and the fast engine both ask for the
 statements with :data:`PLAN_SQL` (the ``bb_gold_publish_sql`` UDF, arguments read from the run
 variables of the connection) and run them in order on their build connection, so both write
 identical bytes. A run that dies before step 4 leaves the previous Gold file untouched; its temp
-file is removed by the next run of any date (:func:`remove_stale_temp_files`).
+file is removed by the next run of any date (:func:`remove_stale_temp_files`). Temp files are named
+after the host and the process: on a folder that several machines share (a cluster's NFS), a run
+removes only the temp files of dead processes of its own host (and any older than
+:data:`FOREIGN_TEMP_MAX_AGE_S`).
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
+import socket
+import tempfile
+import time
 
 import duckdb
 
-from breakbounce import __version__
+from breakbounce import __version__, storage
 
 #: the label configuration keys of ``breakbounce.labels``, in order (dbt vars: macros/gold/gold_metadata.sql)
 LABEL_KEYS = ("threshold_unit", "thresholds", "confirmation_windows", "lookforward_seconds", "primary_window")
@@ -36,11 +48,30 @@ PLAN_SQL = ("select bb_gold_publish_sql(?, getvariable('bb_date')::varchar, getv
 
 
 def gold_file(gold_root: str, date: str) -> str:
-    return os.path.join(gold_root, "signals", f"date={date}", "signals.parquet")
+    """The Gold file of ``date`` under ``gold_root`` (a local folder or an object-store URL)."""
+    return storage.join(gold_root, "signals", f"date={date}", "signals.parquet")
+
+
+#: a temp file of another host (on a shared folder) is removed once it is this old: no build takes so long
+FOREIGN_TEMP_MAX_AGE_S = 6 * 3600
+
+
+def _host() -> str:
+    return socket.gethostname().split(".")[0] or "localhost"
+
+
+def _upload_dir() -> str:
+    """Local folder of the temp files of Gold bound for an object store."""
+    return os.path.join(tempfile.gettempdir(), f"breakbounce-{os.getuid()}", "gold-upload")
 
 
 def temp_path(final: str) -> str:
-    return f"{final}.tmp-{os.getpid()}"
+    """This process's temp file for ``final``: beside it, or for an object a local file."""
+    suffix = f".tmp-{_host()}-{os.getpid()}"
+    if storage.is_url(final):
+        key = hashlib.sha256(final.encode()).hexdigest()[:16]
+        return os.path.join(_upload_dir(), f"{key}-{storage.name(final)}{suffix}")
+    return f"{final}{suffix}"
 
 
 def pid_alive(pid: int) -> bool:
@@ -53,11 +84,25 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _dead(stale: str) -> bool:
+    """Whether the temp file ``stale`` (``…tmp-<host>-<pid>``, or ``…tmp-<pid>`` as older runs named
+    them) belongs to no live process: of this host, its process is gone; of another host, it is old."""
+    tail = stale.rsplit(".tmp-", 1)[-1]
+    host, _, pid = tail.rpartition("-")
+    if not pid.isdigit():
+        return False
+    if host and host != _host():
+        try:
+            return time.time() - os.path.getmtime(stale) > FOREIGN_TEMP_MAX_AGE_S
+        except OSError:
+            return False
+    return int(pid) != os.getpid() and not pid_alive(int(pid))
+
+
 def _remove_dead_temps(pattern: str) -> list[str]:
     removed = []
     for stale in glob.glob(pattern):
-        pid = stale.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+        if _dead(stale):
             try:
                 os.unlink(stale)
                 removed.append(stale)
@@ -67,19 +112,32 @@ def _remove_dead_temps(pattern: str) -> list[str]:
 
 
 def remove_stale_temp_files(gold_root: str) -> list[str]:
-    """Temp files of dead runs under every date of ``gold_root`` (a run killed while publishing)."""
+    """Temp files of dead runs under every date of ``gold_root`` (a run killed while publishing); for
+    Gold on an object store, the local temp files of dead runs."""
+    if storage.is_url(gold_root):
+        return _remove_dead_temps(os.path.join(glob.escape(_upload_dir()), "*.tmp-*"))
     return _remove_dead_temps(os.path.join(glob.escape(gold_root), "signals", "date=*", "signals.parquet.tmp-*"))
 
 
 def prepare(final: str) -> str:
-    """Create the date directory, remove stale temp files of dead runs, return this run's temp path."""
-    os.makedirs(os.path.dirname(final), exist_ok=True)
-    _remove_dead_temps(glob.escape(final) + ".tmp-*")
-    return temp_path(final)
+    """Create the date directory (or the local upload folder), remove stale temp files of dead runs,
+    return this run's temp path."""
+    tmp = temp_path(final)
+    os.makedirs(os.path.dirname(tmp), exist_ok=True)
+    _remove_dead_temps(glob.escape(tmp.rsplit(".tmp-", 1)[0]) + ".tmp-*")
+    return tmp
 
 
 def publish(tmp: str, final: str) -> str:
-    """fsync ``tmp`` and atomically rename it to ``final``; return ``final``."""
+    """Make ``tmp`` the Gold file ``final``, whole; return ``final``. A local file: fsync it, rename
+    it over ``final``, fsync the folder. An object: one upload of the complete file, then the local
+    temp file is removed."""
+    if storage.is_url(final):
+        try:
+            storage.upload_file(tmp, final)
+        finally:
+            os.unlink(tmp)
+        return final
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -31,9 +31,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from breakbounce import bronze, calendar
+from breakbounce import bronze, calendar, storage
 from breakbounce.errors import BronzeError
-from breakbounce.validation import file_digest
 from breakbounce.validation import validate_file, validate_plan  # noqa: F401  (the plan's checks, re-exported)
 
 NS_PER_MIN = 60_000_000_000
@@ -57,7 +56,7 @@ class Gap:
 @dataclass
 class RunPlan:
     date: str
-    bronze_root: Path
+    bronze_root: str  # an absolute path or an object-store URL
     session: calendar.Session
     sma_sessions: list[str]  # the run date first, then up to N prior sessions with Bronze (newest first)
     volume_sessions: list[str]
@@ -70,10 +69,15 @@ class RunPlan:
     warmup_fingerprints: dict[str, str] = field(default_factory=dict)
     #: the session each planned ES trades / MBP-10 file was planned for (messages name it)
     file_sessions: dict[str, str] = field(default_factory=dict)
-    #: SHA-256 of each planned ES trades file's bytes (the warmup fingerprints are made of them)
+    #: content digest of each planned ES trades file (the warmup fingerprints are made of them): SHA-256
+    #: of a local file's bytes, an object's listed ETag and size (breakbounce.storage.content_digest);
+    #: on an object store also of the MBP-10 and option files
     file_digests: dict[str, str] = field(default_factory=dict)
     #: missing partitions the run was allowed to proceed over (``allow_gaps``)
     gaps: list[Gap] = field(default_factory=list)
+    #: on an object store: each planned file's listing (size, ETag), so that reading it (DuckDB,
+    #: the validation's footers) needs no HEAD request first (breakbounce.storage.register)
+    file_entries: dict[str, storage.Entry] = field(default_factory=dict)
 
     @property
     def prior_sessions(self) -> list[str]:
@@ -99,51 +103,113 @@ def mbp10_span(s: calendar.Session) -> tuple[int, int]:
 
 # --- listing partitions ------------------------------------------------------------------------------
 
-def _parquet_files(directory: Path) -> list[str]:
-    """The parquet files directly in ``directory`` (none if it does not exist)."""
-    try:
-        entries = list(os.scandir(directory))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    return sorted(e.path for e in entries if e.name.endswith(".parquet") and e.is_file())
+class BronzeListing:
+    """What a Bronze root holds, listed through :mod:`breakbounce.storage` (fsspec): a local folder
+    or an object-store URL alike, each folder listed once.
 
-
-def partition_files(directory: Path) -> list[str]:
-    """The parquet files of one partition folder; a sub-folder holding parquet files is refused.
-
-    Spark and similar writers put a dataset's files in a folder (``hour=15/out.parquet/part-0.parquet``);
-    breakbounce reads only files directly in the partition, so such data would otherwise be skipped
-    without a word (SPEC §12: read or refused, never silently skipped).
+    A plan lists the ES trades table's ``date=`` folders (one request), then each date folder it
+    needs recursively (one request each, up to 1,000 objects): the run date, its warmup sessions and
+    the day before each (the Globex open); MBP-10 and options of the run date. Nothing is opened:
+    sizes and ETags come with the listing.
     """
-    try:
-        entries = list(os.scandir(directory))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    for e in entries:
-        if e.is_dir() and any(p.is_file() for p in Path(e.path).rglob("*.parquet")):
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = storage.absolute(root)
+        self._dates: dict[str, list[str]] = {}
+        self._files: dict[tuple[str, str], dict[str, storage.Entry]] = {}
+
+    def dates(self, spec: bronze.BronzeTable) -> list[str]:
+        """The dates with a ``date=`` folder, sorted."""
+        if spec.name not in self._dates:
+            self._dates[spec.name] = sorted(n[5:] for n in storage.subdirs(spec.table_location(self.root))
+                                            if n.startswith("date="))
+        return self._dates[spec.name]
+
+    def list_table(self, spec: bronze.BronzeTable) -> None:
+        """List every file of the table at once (every date is needed: one request per 1,000 objects
+        on S3 instead of one per date)."""
+        table = storage.join(spec.table_location(self.root), "")
+        by_date: dict[str, dict[str, storage.Entry]] = {}
+        for path, entry in storage.find(table).items():
+            first = path[len(table):].split("/", 1)[0]
+            if first.startswith("date="):
+                by_date.setdefault(first[5:], {})[path] = entry
+        for d in self.dates(spec):
+            self._files[(spec.name, d)] = by_date.get(d, {})
+
+    def date_files(self, spec: bronze.BronzeTable, date: str) -> dict[str, storage.Entry]:
+        """Every file under the table's ``date=`` folder (recursively), by location."""
+        key = (spec.name, date)
+        if key not in self._files:
+            self._files[key] = storage.find(spec.date_location(self.root, date))
+        return self._files[key]
+
+    def _split(self, spec: bronze.BronzeTable, date: str, folder: str) -> tuple[list[str], list[str]]:
+        """(parquet files directly in ``folder``, sub-folders of it holding parquet files)."""
+        prefix = storage.join(folder, "")
+        direct, nested = [], set()
+        for path in self.date_files(spec, date):
+            if path.startswith(prefix) and path.endswith(".parquet"):
+                rel = path[len(prefix):]
+                if "/" in rel:
+                    nested.add(storage.join(folder, rel.split("/", 1)[0]))
+                else:
+                    direct.append(path)
+        return sorted(direct), sorted(nested)
+
+    def _folder(self, spec: bronze.BronzeTable, date: str, hour: int | None) -> str:
+        return spec.date_location(self.root, date) if hour is None else spec.hour_location(self.root, date, hour)
+
+    def direct_files(self, spec: bronze.BronzeTable, date: str, hour: int | None = None) -> list[str]:
+        """The parquet files directly in a partition folder (none if it does not exist)."""
+        return self._split(spec, date, self._folder(spec, date, hour))[0]
+
+    def partition_files(self, spec: bronze.BronzeTable, date: str, hour: int | None = None) -> list[str]:
+        """The parquet files of one partition folder; a sub-folder holding parquet files is refused.
+
+        Spark and similar writers put a dataset's files in a folder (``hour=15/out.parquet/part-0.parquet``);
+        breakbounce reads only files directly in the partition, so such data would otherwise be skipped
+        without a word (SPEC §12: read or refused, never silently skipped).
+        """
+        folder = self._folder(spec, date, hour)
+        direct, nested = self._split(spec, date, folder)
+        if nested:
             raise BronzeError(
-                f"nested folder {e.path} holds parquet files: breakbounce reads the files directly in "
-                f"{directory}, not in folders under it (e.g. a Spark output); move them up into "
-                f"{directory} or remove the folder"
+                f"nested folder {nested[0]} holds parquet files: breakbounce reads the files directly in "
+                f"{folder}, not in folders under it (e.g. a Spark output); move them up into "
+                f"{folder} or remove the folder"
             )
-    return sorted(e.path for e in entries if e.name.endswith(".parquet") and e.is_file())
+        return direct
+
+    def has_session(self, s: calendar.Session) -> bool:
+        """Whether the session has Bronze: ES trades files in the hours of its RTH."""
+        return any(self.direct_files(bronze.FUTURES_TRADES, *_date_hour(h))
+                   for h in _hours(s.rth_open_ns, s.rth_close_ns))
+
+    def entry(self, path: str) -> storage.Entry | None:
+        for files in self._files.values():
+            if path in files:
+                return files[path]
+        return None
+
+    def digest(self, path: str) -> str:
+        """The content digest of a listed file (:func:`breakbounce.storage.content_digest`)."""
+        return storage.content_digest(path, self.entry(path))
+
+
+def _date_hour(hour_key: int) -> tuple[str, int]:
+    return bronze.utc_date_str(hour_key * bronze.NS_PER_HOUR), hour_key % 24
 
 
 def dates_with_es_trades(bronze_root: str | os.PathLike) -> list[str]:
     """UTC dates whose ES trades partition holds at least one parquet file, sorted."""
-    base = Path(bronze_root) / bronze.FUTURES_TRADES.subdir
-    if not base.is_dir():
-        return []
-    out = []
-    for entry in os.scandir(base):
-        if entry.is_dir() and entry.name.startswith("date="):
-            d = entry.name[5:]
-            if any(_parquet_files(Path(entry.path) / h) for h in os.listdir(entry.path)):
-                out.append(d)
-    return sorted(out)
+    listing = BronzeListing(bronze_root)
+    listing.list_table(bronze.FUTURES_TRADES)
+    return [d for d in listing.dates(bronze.FUTURES_TRADES)
+            if any(p.endswith(".parquet") for p in listing.date_files(bronze.FUTURES_TRADES, d))]
 
 
-def sessions_with_bronze(bronze_root: str | os.PathLike) -> list[str]:
+def sessions_with_bronze(bronze_root: str | os.PathLike, listing: BronzeListing | None = None) -> list[str]:
     """Calendar sessions that have Bronze, sorted: ES trades files in the hours of their RTH.
 
     Looking at the RTH hours (not just the UTC ``date=`` folder) matters: that folder also holds the
@@ -151,14 +217,9 @@ def sessions_with_bronze(bronze_root: str | os.PathLike) -> list[str]:
     warmup session with no volume.
     """
     cal = calendar.load_calendar()
-    root = Path(bronze_root)
-    out = []
-    for d in dates_with_es_trades(root):
-        s = cal.get(d)
-        if s is not None and any(_parquet_files(p) for p in _hour_dirs(root, bronze.FUTURES_TRADES,
-                                                                        s.rth_open_ns, s.rth_close_ns)):
-            out.append(d)
-    return out
+    listing = listing or BronzeListing(bronze_root)
+    listing.list_table(bronze.FUTURES_TRADES)
+    return [d for d in listing.dates(bronze.FUTURES_TRADES) if d in cal and listing.has_session(cal[d])]
 
 
 def _hours(start_ns: int, end_ns: int) -> range:
@@ -166,31 +227,23 @@ def _hours(start_ns: int, end_ns: int) -> range:
     return range(start_ns // bronze.NS_PER_HOUR, (end_ns - 1) // bronze.NS_PER_HOUR + 1)
 
 
-def _hour_dir(root: Path, spec: bronze.BronzeTable, hour_key: int) -> Path:
-    return spec.hour_dir(root, bronze.utc_date_str(hour_key * bronze.NS_PER_HOUR), hour_key % 24)
-
-
-def _hour_dirs(root: Path, spec: bronze.BronzeTable, start_ns: int, end_ns: int) -> list[Path]:
-    return [_hour_dir(root, spec, h) for h in _hours(start_ns, end_ns)]
-
-
-def _hour_files(root: Path, spec: bronze.BronzeTable, start_ns: int, end_ns: int) -> dict[int, list[str]]:
+def _hour_files(listing: BronzeListing, spec: bronze.BronzeTable, start_ns: int, end_ns: int) -> dict[int, list[str]]:
     """Files of the UTC hour partitions overlapping [start_ns, end_ns), by hour key."""
-    return {h: partition_files(_hour_dir(root, spec, h)) for h in _hours(start_ns, end_ns)}
+    return {h: listing.partition_files(spec, *_date_hour(h)) for h in _hours(start_ns, end_ns)}
 
 
-def _gaps(root: Path, spec: bronze.BronzeTable, table: str, session_date: str,
+def _gaps(root: str, spec: bronze.BronzeTable, table: str, session_date: str,
           by_hour: dict[int, list[str]], start_ns: int, end_ns: int) -> list[Gap]:
     """The hours overlapping [start_ns, end_ns) without a file."""
     out = []
     for h in _hours(start_ns, end_ns):
         if not by_hour.get(h):
-            rel = _hour_dir(root, spec, h).relative_to(root)
-            out.append(Gap(table, session_date, str(rel), h * bronze.NS_PER_HOUR, (h + 1) * bronze.NS_PER_HOUR))
+            rel = spec.hour_location(root, *_date_hour(h))[len(storage.join(root, "")):]
+            out.append(Gap(table, session_date, rel, h * bronze.NS_PER_HOUR, (h + 1) * bronze.NS_PER_HOUR))
     return out
 
 
-def describe_gaps(root: Path, gaps: list[Gap]) -> str:
+def describe_gaps(root: str | os.PathLike, gaps: list[Gap]) -> str:
     """The missing partitions grouped by table and UTC date, with the sessions they serve, on one line."""
     groups: dict[tuple[str, str], list[Gap]] = {}
     for g in gaps:
@@ -231,19 +284,29 @@ def plan_run(
     volume_lookback_sessions: int = 7,
     allow_gaps: bool = False,
 ) -> RunPlan:
-    root = Path(bronze_root).resolve()
+    root = storage.absolute(bronze_root)
+    if not storage.is_url(root):
+        root = str(Path(root).resolve())
     try:
         sess = calendar.session(date)
     except KeyError as exc:
         raise BronzeError(str(exc.args[0])) from None
-    trades_dir = bronze.FUTURES_TRADES.date_dir(root, date)
-    available = sessions_with_bronze(root)
-    if date not in available:
+    listing = BronzeListing(root)
+    trades_dir = bronze.FUTURES_TRADES.date_location(root, date)
+    if not listing.has_session(sess):
         raise BronzeError(f"no Bronze ES trades for {date}: {trades_dir} has no parquet files for the RTH hours")
-    prior = [d for d in available if d < date][::-1]
+    cal = calendar.load_calendar()
+    # prior sessions with Bronze, newest first: walk back over the date folders, listing only those
+    # needed (a history of years is never listed whole)
+    wanted = max(sma_warmup_sessions, volume_lookback_sessions)
+    prior: list[str] = []
+    for d in reversed(listing.dates(bronze.FUTURES_TRADES)):
+        if len(prior) >= wanted:
+            break
+        if d < date and d in cal and listing.has_session(cal[d]):
+            prior.append(d)
     sma_sessions = [date] + prior[:sma_warmup_sessions]
     volume_sessions = [date] + prior[:volume_lookback_sessions]
-    cal = calendar.load_calendar()
 
     es_files: list[str] = []
     file_sessions: dict[str, str] = {}
@@ -252,10 +315,10 @@ def plan_run(
     for d in dict.fromkeys(sma_sessions + volume_sessions):
         s = cal[d]
         if d in sma_sessions:  # whole Globex day: bars, SMAs, front-month choice
-            by_hour = _hour_files(root, bronze.FUTURES_TRADES, s.globex_open_ns, s.globex_close_ns)
+            by_hour = _hour_files(listing, bronze.FUTURES_TRADES, s.globex_open_ns, s.globex_close_ns)
             gaps += _gaps(root, bronze.FUTURES_TRADES, "es_trades", d, by_hour, *es_trading_span(s))
         else:  # volume warmup only needs the RTH clock span
-            by_hour = _hour_files(root, bronze.FUTURES_TRADES, s.rth_open_ns, s.rth_open_ns + RTH_SPAN_NS)
+            by_hour = _hour_files(listing, bronze.FUTURES_TRADES, s.rth_open_ns, s.rth_open_ns + RTH_SPAN_NS)
             gaps += _gaps(root, bronze.FUTURES_TRADES, "es_trades", d, by_hour, s.rth_open_ns, s.rth_close_ns)
         files = [f for fs in by_hour.values() for f in fs]
         session_files[d] = files
@@ -263,29 +326,34 @@ def plan_run(
             file_sessions.setdefault(f, d)
         es_files += files
     es_files = sorted(set(es_files))
-    digests = {f: file_digest(f) for f in es_files}
+    digests = {f: listing.digest(f) for f in es_files}
     fingerprints = {d: files_fingerprint([digests[f] for f in files])
                     for d, files in session_files.items() if d != date}
 
-    mbp_by_hour = _hour_files(root, bronze.FUTURES_MBP10, *mbp10_span(sess))
+    mbp_by_hour = _hour_files(listing, bronze.FUTURES_MBP10, *mbp10_span(sess))
     mbp_files = [f for fs in mbp_by_hour.values() for f in fs]
     if mbp_files:  # no MBP-10 at all is allowed (a warning); part of it is a gap
         gaps += _gaps(root, bronze.FUTURES_MBP10, "es_mbp10", date, mbp_by_hour, *mbp10_span(sess))
     file_sessions.update({f: date for f in mbp_files})
-    opt_files = partition_files(bronze.OPTION_TRADES.date_dir(root, date))
+    opt_files = listing.partition_files(bronze.OPTION_TRADES, date)
+    entries: dict[str, storage.Entry] = {}
+    if storage.is_url(root):  # an object's size and digest come with its listing: free
+        digests.update({f: listing.digest(f) for f in mbp_files + opt_files})
+        entries = {f: e for f in es_files + mbp_files + opt_files if (e := listing.entry(f)) is not None}
     if gaps and not allow_gaps:
         raise BronzeError(f"incomplete Bronze for {date}: no parquet file in {describe_gaps(root, gaps)}; "
                           "pass --allow-gaps to build anyway (features over a gap are NULL, the gaps "
                           "are recorded in the Gold metadata)")
     plan = RunPlan(date, root, sess, sma_sessions, volume_sessions, es_files, mbp_files, opt_files,
-                   warmup_fingerprints=fingerprints, file_sessions=file_sessions, file_digests=digests, gaps=gaps)
+                   warmup_fingerprints=fingerprints, file_sessions=file_sessions, file_digests=digests, gaps=gaps,
+                   file_entries=entries)
     if gaps:
         plan.warnings.append(f"{date}: building over {len(gaps)} missing partition(s) (--allow-gaps): "
                              f"{describe_gaps(root, gaps)}; features whose window overlaps them are NULL")
     if not mbp_files:
-        plan.warnings.append(f"no Bronze MBP-10 for {date} under {bronze.FUTURES_MBP10.date_dir(root, date).parent}: barrier features will be NULL")
+        plan.warnings.append(f"no Bronze MBP-10 for {date} under {bronze.FUTURES_MBP10.table_location(root)}: barrier features will be NULL")
     if not opt_files:
-        plan.warnings.append(f"no Bronze option trades for {date}: {bronze.OPTION_TRADES.date_dir(root, date)} is empty; gamma features will be NULL")
+        plan.warnings.append(f"no Bronze option trades for {date}: {bronze.OPTION_TRADES.date_location(root, date)} is empty; gamma features will be NULL")
     if len(prior) < max(sma_warmup_sessions, volume_lookback_sessions):
         plan.warnings.append(
             f"{date}: only {len(prior)} prior session(s) with Bronze "

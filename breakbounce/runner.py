@@ -6,9 +6,14 @@ engine (breakbounce/engine.py: dbt's compiled graph run directly on DuckDB) by d
 real ``dbt build`` in-process (``--engine dbt``, ``--select``). Progress goes to stderr, the
 summary to stdout.
 
-``backfill`` runs each date in its own ``breakbounce run`` process (``--workers`` at a time), each
-with its own DuckDB file and dbt target directory, so dates cannot disturb each other; it prints one
-result line per date and exits non-zero if any date failed.
+``backfill`` builds many dates as tasks on a Dask cluster (breakbounce/cluster.py): a local one of
+``--workers`` processes, or an existing one (``--scheduler``). Each task runs ``breakbounce run`` in
+its own process, in a worker directory with its own DuckDB file and dbt target, so dates cannot
+disturb each other; progress goes to stderr, one result line per date and a summary to stdout, and
+the exit code is non-zero if any date failed.
+
+``--bronze`` and ``--gold`` take local paths or object-store URLs (``s3://bucket/prefix``,
+breakbounce/storage.py).
 """
 
 from __future__ import annotations
@@ -18,14 +23,11 @@ import contextlib
 import datetime as dt
 import json
 import os
-import queue
-import subprocess
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from breakbounce import calendar, failures, gold
+from breakbounce import calendar, failures, gold, storage
 from breakbounce.errors import UserError
 from breakbounce.plan import plan_run, sessions_with_bronze, validate_plan
 from breakbounce.warehouse import build_settings as warehouse_settings
@@ -60,8 +62,10 @@ def _positive_int(text: str) -> int:
 
 
 def _add_paths(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bronze", default=os.environ.get("BB_BRONZE", "data/bronze"), help="Bronze root (default: $BB_BRONZE or data/bronze)")
-    p.add_argument("--gold", default=os.environ.get("BB_GOLD", "data/gold"), help="Gold root (default: $BB_GOLD or data/gold)")
+    p.add_argument("--bronze", default=os.environ.get("BB_BRONZE", "data/bronze"),
+                   help="Bronze root: a path or s3://bucket/prefix (default: $BB_BRONZE or data/bronze)")
+    p.add_argument("--gold", default=os.environ.get("BB_GOLD", "data/gold"),
+                   help="Gold root: a path or s3://bucket/prefix (default: $BB_GOLD or data/gold)")
 
 
 def _dbt_vars(text: str) -> dict:
@@ -93,11 +97,14 @@ and any --select, run a real `dbt build` instead. Progress goes to stderr, a sum
 Exit codes: 0 built, 1 a node or test failed (or an internal error), 2 bad input."""
 
 BACKFILL_DESCRIPTION = """\
-Build many session dates, each in its own `breakbounce run` process, --workers at a time. Dates
-without Bronze ES trades, and days that are not NYSE sessions, are skipped and listed. Each worker
-slot keeps its own warehouse under --work-dir (worker-<n>/warehouse.duckdb), so its later dates
-reuse the warmup cache. One result line per date; exit code 1 if any date failed (the other dates
-are unaffected)."""
+Build many session dates as tasks on a Dask cluster: a local one of --workers processes, or an
+existing one (--scheduler tcp://HOST:PORT, any Dask deployment). Each date runs `breakbounce run` in
+its own process. Dates without Bronze ES trades, and days that are not NYSE sessions, are skipped and
+listed. Each worker keeps its own warehouse (worker-<name>/warehouse.duckdb under --work-dir on a
+local cluster; $BB_WORKER_DIR or the worker's Dask directory on an existing one) and gets
+consecutive dates, which reuse its warmup cache. A worker lost mid-date costs a retry on another
+worker, never a partial Gold. Progress on stderr; one result line per date on stdout; exit code 1
+if any date failed (the other dates are unaffected)."""
 
 ALLOW_GAPS_HELP = ("build even when Bronze hour partitions are missing (SPEC §12): warn, record the gaps in the "
                    "Gold metadata and give NULL to features whose window overlaps one (default: exit 2)")
@@ -122,18 +129,22 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
     p.set_defaults(func=cmd_run)
 
-    b = sub.add_parser("backfill", help="build many dates, each in its own process",
+    b = sub.add_parser("backfill", help="build many dates on a Dask cluster (local, or --scheduler)",
                        description=BACKFILL_DESCRIPTION, formatter_class=fmt)
     rng = b.add_mutually_exclusive_group(required=True)
     rng.add_argument("--start-date", type=_iso_date, help="first date (with --end-date)")
     rng.add_argument("--dates", type=_date_list, help="comma-separated dates")
     b.add_argument("--end-date", type=_iso_date, help="last date, inclusive")
     _add_paths(b)
-    b.add_argument("--workers", type=_positive_int, default=1, help="dates built at once (default 1)")
+    b.add_argument("--workers", type=_positive_int, default=None,
+                   help="worker processes of the local Dask cluster: dates built at once (default 1)")
+    b.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="the scheduler of an existing Dask cluster to run the dates on (instead of a local one)")
     b.add_argument("--dry-run", action="store_true", help="list what would be built, build nothing")
     b.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
     b.add_argument("--work-dir", default=os.path.join(TARGET_DIR, "backfill"),
-                   help="per-worker DuckDB files, dbt targets and per-date logs (default: %(default)s)")
+                   help="per-date logs (logs/run-<date>.log) and, on the local cluster, the workers' "
+                        "DuckDB files and dbt targets (default: %(default)s)")
     b.set_defaults(func=cmd_backfill)
 
 
@@ -141,8 +152,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _dbt_env(args: argparse.Namespace) -> dict[str, str]:
     return {
-        "BB_BRONZE": os.path.abspath(args.bronze),
-        "BB_GOLD": os.path.abspath(args.gold),
+        "BB_BRONZE": storage.absolute(args.bronze),
+        "BB_GOLD": storage.absolute(args.gold),
         "BB_DUCKDB_PATH": os.path.abspath(args.db),
     }
 
@@ -166,13 +177,19 @@ def _remove_leftovers(args: argparse.Namespace) -> None:
     """What killed runs left behind (Gold temp files of any date, compile folders), before building."""
     from breakbounce import graph
 
-    gold.remove_stale_temp_files(os.path.abspath(args.gold))
+    gold.remove_stale_temp_files(storage.absolute(args.gold))
     graph.remove_leftovers(GRAPH_CACHE)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if os.environ.get("BB_EXIT_WITH_PARENT"):  # started by a backfill task: never outlive its worker
+        from breakbounce import cluster
+
+        cluster.exit_with_parent()
     warehouse_settings()  # a bad BB_MEMORY_LIMIT is a usage error, before anything runs
+    for location in (args.bronze, args.gold):
+        storage.filesystem(location)  # an s3:// URL without the s3 extra: one line, exit 2
     dbt_vars = getattr(args, "vars", None) or {}
     try:
         sessions = {k: int(dbt_vars[k]) for k in ("sma_warmup_sessions", "volume_lookback_sessions") if k in dbt_vars}
@@ -218,7 +235,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"breakbounce run {args.date}: error: dbt build failed: {cause}", file=sys.stderr)
         return cause.code
     elapsed = time.perf_counter() - started
-    print(summarize(args.date, os.path.abspath(args.db), os.path.abspath(args.gold), elapsed))
+    print(summarize(args.date, os.path.abspath(args.db), storage.absolute(args.gold), elapsed))
     return 0
 
 
@@ -238,16 +255,18 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
     print(f"breakbounce run {args.date}: building {sum(n.materialized not in ('ephemeral', 'on-run-start', 'on-run-end') for n in nodes)} nodes "
           f"(warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
+    gold_root = storage.absolute(args.gold)
     try:
-        variables = warehouse.variable_statements(plan, os.path.abspath(args.gold))
+        variables = warehouse.variable_statements(plan, gold_root)
         con = engine.open_warehouse(os.path.abspath(args.db), variables)
+        storage.register(con, plan.bronze_root, known=plan.file_entries)  # Bronze on an object store
     except duckdb.Error as exc:
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise (failures.environment_cause(message, f"opening the warehouse {args.db}")
                or UserError(f"cannot open the warehouse {args.db}: {message}", code=1)) from None
     except engine.EngineError as exc:
         raise UserError(str(exc), code=1) from None
-    results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date), variables,
+    results = engine.execute(nodes, con, args.date, gold.gold_file(gold_root, args.date), variables,
                              expected_seconds=engine.previous_seconds(target_path))
     engine.write_run_results(results, time.perf_counter() - t0, target_path)
     failed = [r for r in results if r.status in ("error", "fail")]
@@ -266,7 +285,7 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
                   file=sys.stderr)
             return cause.code
         elapsed = time.perf_counter() - started
-        print(summarize(args.date, os.path.abspath(args.db), os.path.abspath(args.gold), elapsed, con=con))
+        print(summarize(args.date, os.path.abspath(args.db), gold_root, elapsed, con=con))
     finally:
         con.close()
     return 0
@@ -300,13 +319,18 @@ def summarize(date: str, db_path: str, gold_root: str, elapsed: float, con=None)
     finally:
         if own:
             con.close()
-    if os.path.exists(gold_path):
+    if storage.exists(gold_path):
         # one read of the file: the total, per level kind and per outcome
-        rows = duckdb.connect().execute(
-            "select grouping(level_kind_name, outcome) as grouped, level_kind_name, outcome, count(*) "
-            "from read_parquet(?) group by grouping sets ((), (level_kind_name), (outcome)) order by all",
-            [gold_path],
-        ).fetchall()
+        reader = duckdb.connect()
+        storage.register(reader, gold_path)
+        try:
+            rows = reader.execute(
+                "select grouping(level_kind_name, outcome) as grouped, level_kind_name, outcome, count(*) "
+                "from read_parquet(?) group by grouping sets ((), (level_kind_name), (outcome)) order by all",
+                [gold_path],
+            ).fetchall()
+        finally:
+            reader.close()
         # grouped: 3 = the total, 1 = per level kind (outcome rolled up), 2 = per outcome
         total = sum(n for grouped, _, _, n in rows if grouped == 3)
         kinds = [(k, n) for grouped, k, _, n in rows if grouped == 1]
@@ -346,68 +370,52 @@ def backfill_dates(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     return todo, skipped
 
 
-def _run_one(date: str, args: argparse.Namespace, slots: "queue.Queue[int]") -> tuple[str, int, float, str]:
-    # each worker slot keeps its own warehouse and dbt target across dates: two dates never share a
-    # DuckDB file at the same time, and a slot's later dates reuse dbt's parse
-    slot = slots.get()
-    try:
-        return _run_in_slot(date, args, Path(args.work_dir) / f"worker-{slot}")
-    finally:
-        slots.put(slot)
-
-
-def _run_in_slot(date: str, args: argparse.Namespace, work: Path) -> tuple[str, int, float, str]:
-    work.mkdir(parents=True, exist_ok=True)
-    log = work / f"run-{date}.log"
-    cmd = [
-        sys.executable, "-m", "breakbounce", "run", "--date", date,
-        "--bronze", args.bronze, "--gold", args.gold,
-        "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt"),
-    ] + (["--allow-gaps"] if args.allow_gaps else [])
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
-    log.write_text(proc.stderr + proc.stdout)
-    if proc.returncode == 0:
-        detail = next((l.strip() for l in proc.stdout.splitlines() if l.strip().startswith("gold:")), "built")
-    else:
-        # the run's error line (a failed Bronze rule names the session, and whose warmup it is)
-        errors = [l for l in proc.stderr.splitlines() if l.startswith("breakbounce run") and ": error:" in l]
-        errors = errors or [l for l in proc.stderr.splitlines() if "error" in l.lower()]
-        detail = (errors[0] if errors else f"exit {proc.returncode}").strip() + f" (log: {log})"
-    return date, proc.returncode, elapsed, detail
-
-
 def cmd_backfill(args: argparse.Namespace) -> int:
+    from breakbounce import cluster
+
     if args.end_date and not args.start_date:
         raise UserError("--end-date needs --start-date")
+    if args.scheduler and args.workers is not None:
+        raise UserError("--workers sizes the local cluster; with --scheduler the cluster's own workers build the dates")
+    workers = args.workers or 1
+    for location in (args.bronze, args.gold):
+        storage.filesystem(location)  # an s3:// URL without the s3 extra: one line, exit 2
     todo, skipped = backfill_dates(args)
     for note in skipped:
         print(f"skip {note}", file=sys.stderr)
     if args.dry_run:
-        print(f"would build {len(todo)} date(s) with {args.workers} worker(s):")
+        where = f"on the Dask cluster at {args.scheduler}" if args.scheduler else f"with {workers} worker(s)"
+        print(f"would build {len(todo)} date(s) {where}:")
         for d in todo:
             print(f"  {d}")
         return 0
     if not todo:
         raise UserError("no dates with Bronze to build in the requested range")
-    results: list[tuple[str, int, float, str]] = []
-    slots: queue.Queue[int] = queue.Queue()
-    for i in range(args.workers):
-        slots.put(i)
-    with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        pending: set[Future] = {pool.submit(_run_one, d, args, slots) for d in todo}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                res = fut.result()
-                results.append(res)
-                status = "ok" if res[1] == 0 else "FAILED"
-                print(f"[{len(results)}/{len(todo)}] {res[0]} {status} in {res[2]:.1f}s", file=sys.stderr, flush=True)
-    results.sort()
+    work_dir = os.path.abspath(args.work_dir)
+    spec = cluster.RunSpec(storage.absolute(args.bronze), storage.absolute(args.gold), args.allow_gaps,
+                           None if args.scheduler else work_dir)
+    progress = cluster.Progress(len(todo))
+    what = (f"the Dask cluster at {args.scheduler}" if args.scheduler
+            else f"a local Dask cluster of {workers} worker(s)")
+    progress.line(f"backfill: {len(todo)} date(s) on {what}; starting it")
+    try:
+        with cluster.connect(args.scheduler, workers, work_dir) as (client, dashboard):
+            threads = sum(len(v) for v in cluster.lanes_of(client).values())
+            progress.line(f"backfill: cluster ready ({threads} worker thread(s)); dashboard: "
+                          + (dashboard or "none (install bokeh on the scheduler for one: pip install -e '.[dashboard]')"))
+            results = cluster.run_dates(client, todo, spec, progress)
+    finally:
+        progress.close()
+    logs = os.path.join(work_dir, "logs")
+    os.makedirs(logs, exist_ok=True)
     print(f"{'date':<12}{'status':<8}{'seconds':>8}  detail")
-    for date, code, secs, detail in results:
-        print(f"{date:<12}{'ok' if code == 0 else 'FAILED':<8}{secs:>8.1f}  {detail}")
-    failed = [r for r in results if r[1] != 0]
+    for res in results:
+        log = os.path.join(logs, f"run-{res.date}.log")
+        with open(log, "w") as fh:
+            fh.write(f"# breakbounce backfill: {res.date} on worker {res.worker} ({res.where}), exit {res.code}\n")
+            fh.write(res.log)
+        detail = res.detail if res.ok else f"{res.detail} (log: {log})"
+        print(f"{res.date:<12}{'ok' if res.ok else 'FAILED':<8}{res.seconds:>8.1f}  {detail}")
+    failed = [r for r in results if not r.ok]
     print(f"{len(results) - len(failed)} built, {len(failed)} failed, {len(skipped)} skipped")
     return 1 if failed else 0

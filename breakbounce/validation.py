@@ -29,7 +29,6 @@ otherwise by :func:`find_corrupt_file` when the build fails: either way the mess
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import tempfile
@@ -42,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from breakbounce import bronze
+from breakbounce import bronze, storage
 from breakbounce.errors import BronzeError
 
 if TYPE_CHECKING:
@@ -78,9 +77,11 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def read_metadata(path: str) -> pq.FileMetaData:
+def read_metadata(path: str, entry: storage.Entry | None = None) -> pq.FileMetaData:
+    """The parquet footer of a local file or an object (read by range: the footer only)."""
     try:
-        return pq.read_metadata(path)
+        with storage.parquet_source(path, entry) as source:
+            return pq.read_metadata(source)
     except Exception as exc:  # pyarrow raises several types for corrupt footers
         raise BronzeError(f"unreadable parquet file {path}: {_first_line(exc)}") from None
 
@@ -98,9 +99,9 @@ def check_schema(path: str, schema: pa.Schema, spec: bronze.BronzeTable) -> None
             )
 
 
-def validate_file(path: str, spec: bronze.BronzeTable) -> pq.FileMetaData:
+def validate_file(path: str, spec: bronze.BronzeTable, entry: storage.Entry | None = None) -> pq.FileMetaData:
     """Raise BronzeError naming the file (and column) when it is unreadable or off-contract."""
-    md = read_metadata(path)
+    md = read_metadata(path, entry)
     check_schema(path, md.schema.to_arrow_schema(), spec)
     return md
 
@@ -180,9 +181,9 @@ def hour_bounds(path: str) -> tuple[int, int]:
     """[start, end) ns of the hour partition a file is in (``.../date=YYYY-MM-DD/hour=HH/f``)."""
     import numpy as np
 
-    hour_dir = Path(path).parent
-    date = hour_dir.parent.name.removeprefix("date=")
-    start = int(np.datetime64(date, "ns").astype("int64")) + int(hour_dir.name.removeprefix("hour=")) * bronze.NS_PER_HOUR
+    hour_dir, date_dir = path.rsplit("/", 3)[1:3][::-1]  # (local path or URL: '/'-separated)
+    date = date_dir.removeprefix("date=")
+    start = int(np.datetime64(date, "ns").astype("int64")) + int(hour_dir.removeprefix("hour=")) * bronze.NS_PER_HOUR
     return start, start + bronze.NS_PER_HOUR
 
 
@@ -211,11 +212,12 @@ def _needs_scan(md: pq.FileMetaData, rules: list[Rule], bounds: tuple[int, int])
     return False, nan_scan
 
 
-def _may_fail(path: str, rules: list[Rule]) -> bool:
+def _may_fail(path: str, rules: list[Rule], entry: storage.Entry | None = None) -> bool:
     """Whether a row of ``path`` may fail what the statistics cannot see: a non-finite value in a
     float column of a ``float_nan`` rule, or an ``arrow`` rule's test. Reads only those columns."""
     columns = sorted({r.column for r in rules if r.float_nan or r.arrow})
-    table = pq.ParquetFile(path).read(columns=columns)
+    with storage.parquet_source(path, entry) as source:
+        table = pq.ParquetFile(source).read(columns=columns)
     for r in rules:
         if not (r.float_nan or r.arrow):
             continue
@@ -227,11 +229,13 @@ def _may_fail(path: str, rules: list[Rule]) -> bool:
     return False
 
 
-def _duckdb():
+def _duckdb(plan: "RunPlan | None" = None):
     import duckdb
 
     con = duckdb.connect()
     con.execute("set threads = 2")
+    if plan is not None:  # an object store's files are read through its fsspec filesystem
+        storage.register(con, plan.bronze_root, known=plan.file_entries)
     return con
 
 
@@ -297,9 +301,10 @@ def find_corrupt_file(files: list[str]) -> tuple[str, str] | None:
     """The first file whose pages do not decode (every column read), with pyarrow's reason."""
     for path in files:
         try:
-            pf = pq.ParquetFile(path)
-            for rg in range(pf.metadata.num_row_groups):
-                pf.read_row_group(rg)
+            with storage.parquet_source(path) as source:
+                pf = pq.ParquetFile(source)
+                for rg in range(pf.metadata.num_row_groups):
+                    pf.read_row_group(rg)
         except Exception as exc:
             return path, _first_line(exc)
     return None
@@ -326,12 +331,9 @@ def _memo_dir() -> Path | None:
 # --- the plan ---------------------------------------------------------------------------------------
 
 def file_digest(path: str) -> str:
-    """SHA-256 of the file's bytes (hex). ~1 GB/s: a full-scale week of ES trades (21 MB) in ~17 ms."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+    """SHA-256 of a local file's bytes (hex; ~1 GB/s: a full-scale week of ES trades, 21 MB, in ~17 ms);
+    an object's ETag and size (:func:`breakbounce.storage.content_digest`)."""
+    return storage.content_digest(path)
 
 
 def validate_plan(plan: "RunPlan") -> None:
@@ -343,7 +345,7 @@ def validate_plan(plan: "RunPlan") -> None:
     memo = _memo_dir()
     digests = dict(plan.file_digests)
     if memo is not None:
-        digests.update({f: file_digest(f) for f in plan.option_files})
+        digests.update({f: plan.file_digests.get(f) or file_digest(f) for f in plan.option_files})
     remembered = {f for f, dg in digests.items() if memo is not None and (memo / dg).exists()}
     con = None
     try:
@@ -357,7 +359,7 @@ def validate_plan(plan: "RunPlan") -> None:
             for path in files:
                 if path in remembered:
                     continue
-                md = validate_file(path, spec)
+                md = validate_file(path, spec, plan.file_entries.get(path))
                 bounds = hour_bounds(path) if spec.hourly else (0, 0)
                 undecided, scan = _needs_scan(md, rules, bounds)
                 (to_check if undecided else to_scan if scan else []).append(path)
@@ -368,10 +370,10 @@ def validate_plan(plan: "RunPlan") -> None:
                 # columns with Arrow, two files at a time (no DuckDB unless something may fail)
                 if to_scan:
                     with ThreadPoolExecutor(max_workers=2) as pool:
-                        flags = list(pool.map(lambda f: _may_fail(f, rules), to_scan))
+                        flags = list(pool.map(lambda f: _may_fail(f, rules, plan.file_entries.get(f)), to_scan))
                     to_check += [f for f, bad in zip(to_scan, flags) if bad]
                 if to_check:
-                    con = con or _duckdb()
+                    con = con or _duckdb(plan)
                     _refuse(con, plan, spec, sorted(set(to_check)))
             except BronzeError:
                 raise

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from breakbounce import bronze, gold
+from breakbounce import bronze, gold, storage
 from breakbounce.errors import UserError
 from breakbounce.plan import RunPlan, plan_run
 
@@ -160,8 +160,10 @@ def connect(db_path: str = "target/breakbounce.duckdb", date: str | None = None,
     con = duckdb.connect(db_path, read_only=read_only)
     if date is not None:
         bronze = bronze or os.environ.get("BB_BRONZE", "data/bronze")
-        gold = os.path.abspath(gold or os.environ.get("BB_GOLD", "data/gold"))
+        gold = storage.absolute(gold or os.environ.get("BB_GOLD", "data/gold"))
         # reading, not building: a date with missing hours is still explorable (bb_gaps lists them)
-        for stmt in variable_statements(plan_run(date, bronze, allow_gaps=True), gold):
+        plan = plan_run(date, bronze, allow_gaps=True)
+        storage.register(con, plan.bronze_root, known=plan.file_entries)
+        for stmt in variable_statements(plan, gold):
             con.execute(stmt)
     return con

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv (if needed) and install breakbounce with its pinned dependencies and the extras the
-# tests use (dev, report, ml). With BB_SETUP_BROWSER=1 (scripts/test.sh sets it) also install
+# tests use (dev, report, ml, s3). With BB_SETUP_BROWSER=1 (scripts/test.sh sets it) also install
 # Chromium (Debian's package) for the report pages' browser tests, when it is missing and we can
 # (root with apt-get).
 set -euo pipefail
@@ -10,10 +10,10 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($PY --version)" >&2
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import breakbounce, dbt.adapters.duckdb, pytest, plotly, sklearn" 2>/dev/null \
+if ! .venv/bin/python -c "import breakbounce, dbt.adapters.duckdb, pytest, plotly, sklearn, s3fs, moto, distributed" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ]; then
   echo "setup: installing pinned dependencies (pyproject.toml)" >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,report,ml]'
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,report,ml,s3]'
   touch .venv/.installed
 fi
 # headless Chromium renders the report pages in tests (tests/integration/test_report_pages.py); the

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from breakbounce import calendar as _cal
+from breakbounce import storage
 from breakbounce.bronze import FUTURES_MBP10, FUTURES_TRADES, OPTION_TRADES, write_quiet_hours
 from breakbounce.synth import params as P
 from breakbounce.synth.book import BookBuilder
@@ -28,6 +29,11 @@ ES_SPY_RATIO_MODEL = 10.0
 
 def truth_path(out: str | Path, date: str) -> Path:
     return Path(out) / TRUTH_DIR / f"date={date}" / "truth.json"
+
+
+def truth_location(out: str | Path, date: str) -> str:
+    """:func:`truth_path` for a local folder or an object-store URL."""
+    return storage.join(out, TRUTH_DIR, f"date={date}", "truth.json")
 
 
 def _r(x, nd=6):
@@ -117,7 +123,7 @@ def generate_session(
     finally:
         if own_sink:
             sink.close()
-    root = Path(out)
+    root = out
     stale = remove_stale(root, FUTURES_TRADES, FILE_NAME, clock.t0, clock.t_end, written)
     stale += remove_stale(root, FUTURES_MBP10, FILE_NAME, clock.t0, clock.t_end, written)
     # an hour of the session without a generated record gets a zero-row file: quiet, not missing
@@ -132,7 +138,7 @@ def generate_session(
         tr_info, book, opt_info, walls, attempt, p_ts, p_px,
     )
     truth["scenario"] = scenario["name"]
-    tp = truth_path(out, date)
+    tp = truth_location(out, date)
     write_json_atomic(truth, tp)
     return {
         "date": date,

@@ -1,4 +1,5 @@
-"""Bronze writing for the generator: every file goes through ``breakbounce.bronze.write_table``.
+"""Bronze writing for the generator: every file goes through ``breakbounce.bronze.write_table``, to a
+local folder or an object-store URL alike (breakbounce/storage.py).
 
 Hourly slices are written by a small thread pool (parquet encoding releases the GIL), with a bound
 on the number of tables in flight so memory stays flat. Output bytes never depend on the threading.
@@ -8,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from breakbounce import storage
 from breakbounce.bronze import NS_PER_HOUR, BronzeTable, utc_date_str, write_table
 
 FILE_NAME = "synthetic.parquet"
@@ -22,11 +22,11 @@ FILE_NAME = "synthetic.parquet"
 
 class BronzeSink:
     def __init__(self, root: str | os.PathLike, workers: int = 2, max_pending: int = 2):
-        self.root = Path(root)
+        self.root = os.fspath(root)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bronze-write")
         self.max_pending = max_pending
         self.pending: list[Future] = []
-        self.written: list[Path] = []
+        self.written: list[str] = []
 
     def _throttle(self) -> None:
         while len(self.pending) >= self.max_pending:
@@ -52,7 +52,7 @@ class BronzeSink:
             part = table.slice(int(s), int(e - s)) if contiguous else table.take(pa.array(order[s:e]))
             self.submit(part, spec, file_name)
 
-    def drain(self) -> list[Path]:
+    def drain(self) -> list[str]:
         while self.pending:
             self.written.extend(self.pending.pop(0).result())
         out, self.written = self.written, []
@@ -65,26 +65,29 @@ class BronzeSink:
             self.pool.shutdown(wait=True)
 
 
-def remove_stale(root: Path, spec: BronzeTable, file_name: str, t0: int, t1: int, keep: set[Path]) -> int:
+def remove_stale(root: str | os.PathLike, spec: BronzeTable, file_name: str, t0: int, t1: int,
+                 keep: set[str]) -> int:
     """Delete our file in the hours of [t0, t1) that this run did not (re)write."""
+    keep = {storage.absolute(p) for p in keep}
+    listed: dict[str, dict] = {}  # one listing per date folder
     n = 0
     for h in range(t0 // NS_PER_HOUR, (t1 - 1) // NS_PER_HOUR + 1):
-        p = spec.hour_dir(root, utc_date_str(h * NS_PER_HOUR), h % 24) / file_name
-        if p not in keep and p.exists():
-            p.unlink()
+        date = utc_date_str(h * NS_PER_HOUR)
+        if date not in listed:
+            listed[date] = storage.find(spec.date_location(storage.absolute(root), date))
+        p = storage.join(spec.hour_location(storage.absolute(root), date, h % 24), file_name)
+        if p not in keep and p in listed[date]:
+            storage.remove(p)
             n += 1
     return n
 
 
-def write_json_atomic(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=2, sort_keys=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def write_json_atomic(obj: dict, path: str | os.PathLike) -> None:
+    """``obj`` as indented JSON, written whole (a local file or an object)."""
+    text = json.dumps(obj, indent=2, sort_keys=False) + "\n"
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w") as fh:
+            fh.write(text)
+
+    storage.write_atomic(path, write)
