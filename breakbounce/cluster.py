@@ -352,8 +352,8 @@ def connect(scheduler: str | None, workers: int, work_dir: str):
     import logging
 
     if scheduler:
-        try:
-            client = distributed.Client(scheduler, timeout="10s")
+        try:  # how long to try: Dask's distributed.comm.timeouts.connect (30 s by default)
+            client = distributed.Client(scheduler)
         except (OSError, TimeoutError) as exc:
             raise UserError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
                             f"({(str(exc).splitlines() or [type(exc).__name__])[0]})") from None

@@ -147,7 +147,7 @@ def _listed(fs, known: Mapping[str, "Entry"]):
             e = by_path.get(self._strip_protocol(path))
             if e is not None and mode == "rb" and sized_open and kwargs.get("size") is None:
                 kwargs["size"] = e.size
-            return super()._open(path, mode, **kwargs)
+            return _with_details(super()._open(path, mode, **kwargs), e if mode == "rb" else None)
 
     Listed.__name__ = f"Listed{base.__name__}"
     return Listed(**{**fs.storage_options, "skip_instance_cache": True})
@@ -237,8 +237,17 @@ def parquet_source(location: str, entry: Entry | None = None) -> Iterator:
         return
     fs = filesystem(location)
     kwargs = {"size": entry.size} if entry is not None and _takes_size(type(fs)) else {}
-    with fs.open(_fs_path(location), "rb", **kwargs) as fh:
+    with _with_details(fs.open(_fs_path(location), "rb", **kwargs), entry) as fh:
         yield fh
+
+
+def _with_details(fh, entry: Entry | None):
+    """An opened object file told its listing: a read then needs no HEAD first (s3fs asks for the
+    details to send the ETag with every read: an object rewritten since it was listed fails to read
+    instead of mixing two versions)."""
+    if entry is not None and entry.raw and hasattr(type(fh), "details"):
+        fh.details = dict(entry.raw)
+    return fh
 
 
 def read_bytes(location: str | os.PathLike) -> bytes:

@@ -24,7 +24,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--start-date", required=True, type=_date, help="first date (YYYY-MM-DD)")
     p.add_argument("--end-date", required=True, type=_date, help="last date, inclusive (YYYY-MM-DD)")
-    p.add_argument("--out", required=True, help="Bronze root directory")
+    p.add_argument("--out", required=True, help="Bronze root: a directory or s3://bucket/prefix")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument("--scale", choices=("test", "full"), default="test", help="volume preset (default test)")
     p.add_argument(
@@ -38,6 +38,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from breakbounce import calendar as cal
+    from breakbounce import storage
     from breakbounce.synth import generate_range, load_scenario
     from breakbounce.synth.scenario import ScenarioError
 
@@ -45,6 +46,7 @@ def run(args) -> int:
         raise UserError(f"--end-date {args.end_date} is before --start-date {args.start_date}")
     if args.seed < 0:
         raise UserError("--seed must be >= 0")
+    storage.filesystem(args.out)  # an s3:// URL without the s3 extra: one line, exit 2
     cal_dates = list(cal.load_calendar())
     if args.start_date > cal_dates[-1] or args.end_date < cal_dates[0]:
         raise UserError(f"dates outside the trading calendar ({cal_dates[0]} .. {cal_dates[-1]})")

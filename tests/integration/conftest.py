@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -90,3 +91,90 @@ def generated_day(tmp_path_factory) -> GeneratedDay:
     proc = run_breakbounce("run", "--date", GENERATED_DATE, "--bronze", str(bronze_root), "--gold", str(gold),
                            "--db", str(db), "--target-path", str(work))
     return GeneratedDay(bronze_root, GENERATED_DATE, RunResult(proc.returncode, proc.stdout, proc.stderr, db, gold))
+
+
+# --- an S3-compatible server, and Gold built one date at a time ----------------------------------------
+
+@dataclass
+class S3Server:
+    """moto's S3 server on 127.0.0.1 (one per test session); ``env``: what a client needs, as a user
+    would set it (credentials and endpoint from the environment, never on the command line)."""
+
+    endpoint: str
+    env: dict
+
+    def fs(self):
+        import s3fs
+
+        return s3fs.S3FileSystem(key=self.env["AWS_ACCESS_KEY_ID"], secret=self.env["AWS_SECRET_ACCESS_KEY"],
+                                 endpoint_url=self.endpoint, skip_instance_cache=True, use_listings_cache=False)
+
+    def bucket(self, name: str) -> str:
+        """A new, empty bucket; its URL."""
+        self.fs().mkdir(name)
+        return f"s3://{name}"
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """Start ``python -m moto.server`` on a free 127.0.0.1 port once per session, export the AWS_*
+    variables pointing at it (for this process and every child), stop it at the end."""
+    import socket
+    import time
+    import urllib.request
+
+    import moto  # noqa: F401  (the dev extra; scripts/setup.sh installs it, and the s3 extra)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path_factory.mktemp("moto") / "server.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                stdout=fh, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"moto server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.05)
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": endpoint, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield S3Server(endpoint, env)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+SERIAL_DATES = ("2025-12-11", "2025-12-12", "2025-12-15")
+
+
+@pytest.fixture(scope="session")
+def serial_gold(generated_day, tmp_path_factory) -> Path:
+    """Gold of every generated session built one `breakbounce run` after another in one warehouse
+    (the generated_day fixture's build gives the last date): what a backfill must reproduce byte for byte."""
+    assert generated_day.run.returncode == 0, generated_day.run.stderr[-3000:]
+    base = tmp_path_factory.mktemp("serial")
+    gold = base / "gold"
+    for date in SERIAL_DATES:
+        proc = run_breakbounce("run", "--date", date, "--bronze", str(generated_day.bronze), "--gold", str(gold),
+                               "--db", str(base / "warehouse.duckdb"), "--target-path", str(base / "dbt"))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    src = generated_day.run.gold / "signals" / f"date={generated_day.date}"
+    shutil.copytree(src, gold / "signals" / f"date={generated_day.date}")
+    return gold

@@ -34,7 +34,8 @@ def test_run_help_describes_the_fast_engine_as_the_default(capsys):
 
 def test_backfill_help_has_a_description_and_shows_the_work_dir_default(capsys):
     text = " ".join(_help(capsys, "backfill").split())
-    assert "each in its own `breakbounce run` process" in text
+    assert "tasks on a Dask cluster" in text and "--scheduler tcp://HOST:PORT" in text
+    assert "Each date runs `breakbounce run` in its own process" in text
     assert "(default: " + runner.TARGET_DIR in text and "backfill)" in text
 
 
