@@ -34,6 +34,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from breakbounce import storage
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 CATALOG_PATH = PROJECT_DIR / "features.json"
 NS_PER_S = 1_000_000_000
@@ -136,21 +138,26 @@ def gold_root_default() -> str:
 
 
 def gold_files(start_date: str, end_date: str, gold: str | os.PathLike | None = None) -> list[GoldFile]:
-    """The Gold files of ``start_date`` ≤ date ≤ ``end_date`` that exist, in date order."""
-    base = Path(gold or gold_root_default()) / "signals"
+    """The Gold files of ``start_date`` ≤ date ≤ ``end_date`` that exist, in date order; ``gold`` is
+    a folder or an object-store URL (one listing, then each file's footer)."""
+    base = storage.join(storage.absolute(gold or gold_root_default()), "signals")
     found = []
-    if base.is_dir():
-        for entry in sorted(os.scandir(base), key=lambda e: e.name):
-            m = re.fullmatch(r"date=(\d{4}-\d{2}-\d{2})", entry.name)
-            path = Path(entry.path) / "signals.parquet"
-            if m and start_date <= m.group(1) <= end_date and path.is_file():
-                found.append(_describe(m.group(1), path))
+    for path, entry in sorted(storage.find(base).items()):
+        m = re.fullmatch(r"date=(\d{4}-\d{2}-\d{2})/signals\.parquet", path[len(base) + 1:])
+        if m and start_date <= m.group(1) <= end_date:
+            found.append(_describe(m.group(1), path, entry))
     return found
 
 
-def _describe(date: str, path: Path) -> GoldFile:
+def _source(path: str):
+    """What pyarrow reads a Gold file from: a local path, or an object's bytes (a day's Gold is small)."""
+    return pa.BufferReader(storage.read_bytes(path)) if storage.is_url(path) else path
+
+
+def _describe(date: str, path: str, entry: storage.Entry | None = None) -> GoldFile:
     try:
-        meta = pq.ParquetFile(path).metadata
+        with storage.parquet_source(path, entry) as source:
+            meta = pq.ParquetFile(source).metadata
     except (OSError, pa.ArrowException) as exc:
         raise DatasetError(f"{path}: not a readable parquet file ({str(exc).splitlines()[0]})") from None
     kv = meta.metadata or {}
@@ -268,11 +275,11 @@ def load_gold(start_date: str, end_date: str, gold: str | os.PathLike | None = N
     files = gold_files(start_date, end_date, gold)
     if not files:
         raise DatasetError(f"no Gold files for {start_date}..{end_date} under "
-                           f"{Path(gold or gold_root_default()) / 'signals'}")
+                           f"{storage.join(gold or gold_root_default(), 'signals')}")
     tables, ends = [], []
     for f in files:
         try:
-            pf = pq.ParquetFile(f.path)
+            pf = pq.ParquetFile(_source(f.path))
             have = pf.schema_arrow.names
             missing = [n for n in catalog.columns if n not in have]
             if missing:

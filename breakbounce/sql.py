@@ -93,6 +93,13 @@ def storage_version(db: str) -> int | None:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    from breakbounce import storage
+
+    for name, location in (("--gold", args.gold), ("--bronze", args.bronze)):
+        if storage.is_url(location):
+            raise UserError(f"{name} {location}: the DuckDB shell reads local files only (its httpfs extension "
+                            f"is not installed here); in Python, breakbounce.dataset.load_gold reads Gold from "
+                            f"an object store")
     db = args.db if os.path.exists(args.db) else None
     version = storage_version(db) if db else None
     if version is not None and version > SHELL_STORAGE_VERSION:

@@ -64,9 +64,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from breakbounce import storage
     from breakbounce.errors import UserError
     from breakbounce.ingest.errors import IngestError
     from breakbounce.ingest.pipeline import IngestOptions, ingest, stderr_progress
+
+    if storage.is_url(args.bronze):
+        raise UserError(f"--bronze {args.bronze}: ingest writes to a local Bronze folder; ingest into one, "
+                        f"then copy it to the object store (e.g. aws s3 sync)")
 
     try:
         opts = IngestOptions(

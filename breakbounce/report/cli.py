@@ -39,6 +39,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.date:
         if args.end_date:
             raise UserError("--end-date goes with --start-date, not --date")
+        from breakbounce import storage
+
+        for name, location in (("--bronze", args.bronze), ("--gold", args.gold)):
+            if storage.is_url(location):  # the range report reads Gold from an object store; this one not yet
+                raise UserError(f"{name} {location}: the session page reads local Bronze and Gold only; "
+                                f"copy the date's folders to a local directory first")
         from breakbounce.report.session import write_session_report
 
         out = args.out or str(REPORT_DIR / f"session-{args.date}.html")
