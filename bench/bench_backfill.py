@@ -8,11 +8,12 @@ Generates the dates plus 7 earlier sessions (relative volume's lookback), then m
 fresh work directory (cold warehouses, the compiled graph cached):
 
 1. `breakbounce backfill --workers 1` and `--workers 2` over the dates: wall seconds of the command;
-2. plain `breakbounce run`s of the same dates one after another in one warehouse (the serial
-   baseline: each a new process, the previous date's warmup cached), summed;
-3. the per-date overhead of the task, on one local worker: `cluster.build_date` (a `breakbounce run`
-   child process, the shipped path) against the same run called in the worker's own process
-   (`breakbounce.cli.main`), each date timed from the client, the cluster's start and stop apart.
+2. per date, one after another, three chains each in its own warehouse (a backfill's steady state):
+   a plain `breakbounce run` (a new process from here: the serial baseline), the Dask task on a
+   one-worker local cluster (`cluster.build_date`: `breakbounce run` in a child process of the
+   worker, the shipped path), and the same run inside the worker's process (`breakbounce.cli.main`),
+   each timed from the client; reported as medians and as per-date differences against the plain
+   run (paired by date: robust to the shared machine's drift), with the cluster's start and stop.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "bench" / "out-backfill"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--reuse", action="store_true", help="reuse generated Bronze")
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: backfill,serial,overhead")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: backfill,overhead")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
 
@@ -93,20 +94,13 @@ def main() -> int:
             per = [float(line.split()[2]) for line in proc.stdout.splitlines()[1:-1]]
             print(f"backfill --workers {workers}: {wall:.1f}s wall for {len(per)} dates "
                   f"({wall / len(per):.2f}s a date; task times median {statistics.median(per):.2f}s, "
-                  f"first {per[0]:.2f}s)")
-
-    if "serial" not in skip:
-        d = work / "serial"
-        shutil.rmtree(d, ignore_errors=True)
-        walls = []
-        for date in dates:
-            wall, _ = sh([sys.executable, "-m", "breakbounce", "run", "--date", date, "--bronze", str(bronze),
-                          "--gold", str(d / "gold"), "--db", str(d / "w.duckdb"), "--target-path", str(d / "dbt")])
-            walls.append(wall)
-        print(f"plain runs one after another: {sum(walls):.1f}s for {len(walls)} dates "
-              f"(median {statistics.median(walls):.2f}s, first {walls[0]:.2f}s)")
+                  f"first {per[0]:.2f}s); load average {os.getloadavg()[0]:.2f} after")
 
     if "overhead" not in skip:
+        # per date, one after another: a plain `breakbounce run` from here, the shipped task (a run in
+        # a child process of the worker) and the same run inside the worker's process, each chain in
+        # its own warehouse (so each is in a backfill's steady state); paired by date, which keeps
+        # the differences meaningful while the shared machine's speed drifts
         import logging
 
         from distributed import Client, LocalCluster
@@ -118,31 +112,41 @@ def main() -> int:
                           silence_logs=logging.ERROR, memory_limit=0)
         client = Client(lc)
         started = time.perf_counter() - t
+        walls: dict[str, list[float]] = {"plain": [], "task": [], "inproc": []}
+        dirs = {k: work / f"chain-{k}" for k in walls}
+        for d in dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
         try:
-            for mode in ("child process (shipped)", "in the worker's process"):
-                d = work / ("overhead-sub" if mode.startswith("child") else "overhead-inproc")
-                shutil.rmtree(d, ignore_errors=True)
-                spec = cluster.RunSpec(str(bronze), str(d / "gold"), False, str(d))
-                task, runs = [], []
-                for date in dates:
-                    t = time.perf_counter()
-                    if mode.startswith("child"):
-                        res = client.submit(cluster.build_date, date, spec, pure=False).result()
-                        code, inner = res.code, None
-                    else:
-                        argv = cluster.run_command(date, spec, str(d / "worker-0"))[3:]
-                        code, inner = client.submit(in_process_run, argv, pure=False).result()
-                    task.append(time.perf_counter() - t)
-                    if code:
-                        raise SystemExit(f"{mode}: {date} failed ({code})")
-                print(f"one worker, {mode}: {sum(task):.1f}s for {len(task)} dates, median "
-                      f"{statistics.median(task):.2f}s a date (first {task[0]:.2f}s)")
+            for date in dates:
+                wall, _ = sh([sys.executable, "-m", "breakbounce", "run", "--date", date, "--bronze", str(bronze),
+                              "--gold", str(dirs["plain"] / "gold"), "--db", str(dirs["plain"] / "w.duckdb"),
+                              "--target-path", str(dirs["plain"] / "dbt")])
+                walls["plain"].append(wall)
+                spec = cluster.RunSpec(str(bronze), str(dirs["task"] / "gold"), False, str(dirs["task"]))
+                t = time.perf_counter()
+                res = client.submit(cluster.build_date, date, spec, pure=False).result()
+                walls["task"].append(time.perf_counter() - t)
+                spec = cluster.RunSpec(str(bronze), str(dirs["inproc"] / "gold"), False, str(dirs["inproc"]))
+                argv = cluster.run_command(date, spec, str(dirs["inproc"] / "worker-0"))[3:]
+                t = time.perf_counter()
+                code, _ = client.submit(in_process_run, argv, pure=False).result()
+                walls["inproc"].append(time.perf_counter() - t)
+                if res.code or code:
+                    raise SystemExit(f"{date} failed: task {res.code} ({res.detail}), in-process {code}")
         finally:
             t = time.perf_counter()
             client.close()
             lc.close()
             stopped = time.perf_counter() - t
-        print(f"local cluster of one worker: start {started:.2f}s, stop {stopped:.2f}s")
+        load = os.getloadavg()[0]
+        print(f"plain runs one after another: {sum(walls['plain']):.1f}s for {len(dates)} dates "
+              f"(median {statistics.median(walls['plain']):.2f}s)")
+        for key, label in (("task", "the Dask task (a run in a child process: shipped)"),
+                           ("inproc", "the same run in the worker's own process")):
+            diff = [a - b for a, b in zip(walls[key], walls["plain"])]
+            print(f"{label}: median {statistics.median(walls[key]):.2f}s a date; against the plain run of the "
+                  f"same date: median {statistics.median(diff):+.2f}s (from {min(diff):+.2f} to {max(diff):+.2f})")
+        print(f"local cluster of one worker: start {started:.2f}s, stop {stopped:.2f}s; load average {load:.2f} at the end")
     return 0
 
 

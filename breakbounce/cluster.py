@@ -50,7 +50,6 @@ import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 from breakbounce.errors import UserError
 

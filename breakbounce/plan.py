@@ -5,6 +5,9 @@ told to read: the plugin hands these file lists to every connection as DuckDB va
 staging models read ``read_parquet(getvariable('bb_..._files'))``. Files outside the plan are never
 opened — that is the partition pruning, and it is tested by planting unreadable files elsewhere.
 
+The Bronze root is a local folder or an object-store URL: partitions are listed through
+:mod:`breakbounce.storage` (fsspec), each folder once (:class:`BronzeListing`).
+
 Rule for prior sessions (SPEC §1): earlier calendar sessions that have Bronze, i.e. ES trades files
 in the hour partitions of their RTH.
 
