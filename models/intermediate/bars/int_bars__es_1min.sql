@@ -26,9 +26,12 @@ true_range as (
 ),
 
 atr as (
+    -- the ATR as an exact fraction: sum of the window's true ranges over its bar count (the labels'
+    -- volatility-scaled thresholds compare against it in integers)
     select
         *,
-        sum(true_range_e9) over last_bars / count(*) over last_bars as atr_e9
+        sum(true_range_e9) over last_bars as atr_range_sum_e9,
+        count(*) over last_bars as atr_bar_count
     from true_range
     window last_bars as (
         partition by session_date order by bar_start_ns
@@ -46,7 +49,9 @@ select
     volume,
     trade_count,
     {{ e9_to_spy('true_range_e9') }} as true_range,
-    {{ e9_to_spy('atr_e9') }} as atr,
+    {{ e9_to_spy('(atr_range_sum_e9 / atr_bar_count)') }} as atr,
+    atr_range_sum_e9::bigint as atr_range_sum_e9,
+    atr_bar_count::integer as atr_bar_count,
     open_e9,
     high_e9,
     low_e9,
