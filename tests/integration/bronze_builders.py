@@ -166,6 +166,26 @@ def truncate_bronze(src: Path, dst: Path, cut_ns: int) -> None:
         pq.write_table(table, out, compression="zstd")
 
 
+def rewrite_bronze(src: Path, dst: Path, transforms: dict[str, "callable"]) -> None:
+    """Copy the Bronze tree ``src`` to ``dst``, passing each file of a table named in ``transforms``
+    ("futures_trades", "futures_mbp10", "option_trades") through its function (pa.Table -> pa.Table);
+    other files are hard-linked. The truth files are not copied."""
+    specs = {"futures_trades": bronze.FUTURES_TRADES, "futures_mbp10": bronze.FUTURES_MBP10,
+             "option_trades": bronze.OPTION_TRADES}
+    roots = {name: Path(src) / spec.subdir for name, spec in specs.items()}
+    for path in sorted(Path(src).rglob("*.parquet")):
+        table_name = next((n for n, r in roots.items() if r in path.parents), None)
+        if table_name is None:
+            continue
+        out = Path(dst) / path.relative_to(src)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fn = transforms.get(table_name)
+        if fn is None:
+            os.link(path, out)
+        else:
+            bronze.atomic_write_parquet(fn(pq.read_table(path)), out)
+
+
 # --- running -------------------------------------------------------------------------------------
 
 @dataclass
@@ -210,6 +230,25 @@ def build(date: str, bronze_root: Path, gold_root: Path, work: Path, select: str
         args += ["--select", select]
     proc = subprocess.run(args, capture_output=True, text=True, cwd=PROJECT_DIR)
     return Build(proc.returncode, proc.stdout, proc.stderr, db or work / "warehouse.duckdb", gold_root, date)
+
+
+def build_dbt(date: str, bronze_root: Path, gold_root: Path, work: Path, dbt_vars: dict,
+              select: str | None = None) -> Build:
+    """A real ``dbt build`` with extra dbt vars (``breakbounce run`` takes the project's vars as they are),
+    optionally of a selection with its cautious tests."""
+    import json
+
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / "warehouse.duckdb"
+    args = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
+            str(PROJECT_DIR), "--target-path", str(work / "dbt"), "--log-path", str(work / "dbt" / "logs"),
+            "--vars", json.dumps({"date": date, **dbt_vars}), "--quiet"]
+    if select:
+        args += ["--select", select, "--indirect-selection", "cautious"]
+    env = {**os.environ, "BB_BRONZE": str(bronze_root), "BB_GOLD": str(gold_root), "BB_DUCKDB_PATH": str(db),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=PROJECT_DIR, env=env)
+    return Build(proc.returncode, proc.stdout, proc.stderr, db, gold_root, date)
 
 
 def build_and_kill(date: str, bronze_root: Path, gold_root: Path, work: Path, marker: str, timeout: float = 120) -> int:
