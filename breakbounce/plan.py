@@ -24,8 +24,6 @@ from breakbounce import bronze, calendar
 NS_PER_MIN = 60_000_000_000
 #: MBP-10 is read from this long before the RTH open (barrier window 240 s + wall_ratio's 30 min).
 MBP10_LEAD_NS = 60 * NS_PER_MIN
-#: Relative volume compares clock offsets from the open up to a full 6.5 h session.
-RTH_SPAN_NS = 390 * NS_PER_MIN
 
 
 class BronzeError(Exception):
@@ -101,7 +99,8 @@ def _hour_files(root: Path, spec: bronze.BronzeTable, start_ns: int, end_ns: int
 #: the version of the rules int_bars__es_session_minutes aggregates warmup prints by (dedup, session,
 #: front month, print order); part of every fingerprint, so a rule change rebuilds cached sessions.
 #: 2: fills sharing (ts_event_ns, seq) are ordered as their sweep ran (macros/bars/print_order.sql).
-WARMUP_RULES_VERSION = 2
+#: 3: the front month is the pre-open volume leader, decided per run (stg_bronze__es_front_month).
+WARMUP_RULES_VERSION = 3
 
 
 def files_fingerprint(files: list[str]) -> str:
@@ -142,10 +141,10 @@ def plan_run(
     fingerprints: dict[str, str] = {}
     for d in dict.fromkeys(sma_sessions + volume_sessions):
         s = cal[d]
-        if d in sma_sessions:  # whole Globex day: bars, SMAs, front-month choice
-            files = _hour_files(root, bronze.FUTURES_TRADES, s.globex_open_ns, s.globex_close_ns)
-        else:  # volume warmup only needs the RTH clock span
-            files = _hour_files(root, bronze.FUTURES_TRADES, s.rth_open_ns, s.rth_open_ns + RTH_SPAN_NS)
+        # whole Globex day of every session: bars and SMAs, and the front month (SPEC §3: the pre-open
+        # volume leader) of volume-only sessions too; one file set per session also lets a session
+        # keep its cached minutes when it turns from an SMA session into a volume-only one
+        files = _hour_files(root, bronze.FUTURES_TRADES, s.globex_open_ns, s.globex_close_ns)
         es_files += files
         if d != date:
             fingerprints[d] = files_fingerprint(files)

@@ -20,6 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from python_udfs.exact import decimals, whole_numbers
+
 __all__ = [
     "REPLENISHMENT_EPS",
     "ZONE_HALF_WIDTH",
@@ -114,25 +116,6 @@ def replenishment_ratio(added, canceled, filled) -> np.ndarray:
     return a / (np.asarray(canceled, dtype=np.float64) + np.asarray(filled, dtype=np.float64) + REPLENISHMENT_EPS)
 
 
-def _ints(x, shape) -> np.ndarray:
-    """Whole-number counts as an object array of Python ints (exact products of any size)."""
-    a = np.broadcast_to(np.asarray(x), shape)
-    if a.dtype.kind == "f":
-        if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
-            raise ValueError("barrier_state needs whole-number contract counts")
-        a = a.astype(np.int64)
-    return a.astype(np.int64).astype(object)
-
-
-def _decimals(x, shape) -> np.ndarray:
-    """Doubles as exact Fractions of their shortest decimal form (0.3 -> 3/10), object array."""
-    a = np.broadcast_to(np.asarray(x, dtype=np.float64), shape)
-    values, inverse = np.unique(a, return_inverse=True)
-    exact = np.empty(values.size, dtype=object)
-    exact[:] = [Fraction(repr(float(v))) for v in values]
-    return exact[inverse].reshape(shape)
-
-
 _EPS = Fraction(1, 10**6)  # REPLENISHMENT_EPS, exactly
 
 
@@ -160,10 +143,10 @@ def barrier_state(added, canceled, filled, depth, n_snapshots, scale_size_sum, s
     """
     shape = np.broadcast_shapes(*(np.shape(x) for x in (added, canceled, filled, depth, n_snapshots,
                                                         scale_size_sum, scale_level_count)))
-    a, c, f, dep, n, size_sum, levels = (_ints(x, shape) for x in (added, canceled, filled, depth, n_snapshots,
+    a, c, f, dep, n, size_sum, levels = (whole_numbers(x, shape) for x in (added, canceled, filled, depth, n_snapshots,
                                                                   scale_size_sum, scale_level_count))
     r_vac, r_wall, r_abs, k_flow, k_weak, k_cd, k_ca = (
-        _decimals(x, shape) for x in (vacuum_max_ratio, wall_min_ratio, absorb_min_ratio, flow_scale,
+        decimals(x, shape) for x in (vacuum_max_ratio, wall_min_ratio, absorb_min_ratio, flow_scale,
                                       weak_depth_scale, contested_delta_scale, contested_activity_scale))
     delta = a - c - f
     outflow = c + f + _EPS

@@ -15,11 +15,10 @@ dbt_project.yml, declared there only); SQL passes them to ``bb_fuel_effect`` as 
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
 from python_udfs.black_scholes import RISK_FREE_RATE, bs_gamma
+from python_udfs.exact import decimals, whole_numbers
 
 __all__ = [
     "CONTRACT_MULTIPLIER",
@@ -47,13 +46,9 @@ def fuel_effect(exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9, scale_mult
     size — hence every position, exposure and scale — by a constant never changes the result.
     """
     shape = np.broadcast_shapes(*(np.shape(x) for x in (exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9)))
-    e, n, lo, hi, need = (np.broadcast_to(np.asarray(x, dtype=np.int64), shape).astype(object)
+    e, n, lo, hi, need = (whole_numbers(x, shape)
                           for x in (exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9, min_marks))
-    c = np.broadcast_to(np.asarray(scale_multiplier, dtype=np.float64), shape)
-    values, inverse = np.unique(c, return_inverse=True)
-    exact = np.empty(values.size, dtype=object)
-    exact[:] = [Fraction(repr(float(v))) for v in values]
-    bound = exact[inverse].reshape(shape) * (lo + hi)  # c·(lo + hi) = 2·c·g
+    bound = decimals(scale_multiplier, shape) * (lo + hi)  # c·(lo + hi) = 2·c·g
     ready = (n >= need) & (lo + hi > 0)
     amplify = ready & (2 * e < -bound)
     dampen = ready & (2 * e > bound)

@@ -7,9 +7,11 @@
 -- session, and a session read over a different file set (whole Globex day as an SMA session, RTH
 -- span only as a volume-only session) is a different entry. `dbt build --full-refresh` empties it.
 -- Consumers read this run's sessions through int_bars__es_warmup_minutes.
--- Same rules as stg_bronze__es_trades: exact duplicates (identical in every column staging uses)
--- collapsed, each print assigned to the Globex session (18:00 ET D-1 -> 17:00 ET D) containing it,
--- front month = largest RTH volume over distinct prints (ties: whole-session volume, then name).
+-- Same rules as stg_bronze__es_trades: exact duplicates collapsed (es_distinct_prints), each print
+-- assigned to the Globex session (18:00 ET D-1 -> 17:00 ET D) containing it. Every contract is kept;
+-- is_front_month records stg_bronze__es_front_month's choice in the run that cached the session, and
+-- int_bars__es_warmup_minutes decides it again for every run (the choice can depend on the run's
+-- earlier sessions, which are not part of this session's fingerprint).
 -- A 2-minute bucket is two whole 1-minute buckets, so coarser bars are exact roll-ups of these rows.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='session_date',
           on_schema_change='fail') }}
@@ -36,17 +38,7 @@ session_hours as (
 ),
 
 deduplicated as (
-    select
-        ts_event_ns::bigint as ts_event_ns,
-        seq::bigint as seq,
-        symbol as contract,
-        round(price::double * 1e9)::bigint as price_e9,
-        size::bigint as size,
-        aggressor::tinyint as aggressor,
-        count(*) as n_copies
-    from source
-    where ts_event_ns::bigint // 3600000000000 in (select hour_key from session_hours)
-    group by ts_event_ns, ts_recv_ns, seq, symbol, price, size, aggressor
+    {{ es_distinct_prints("(select * from source where ts_event_ns::bigint // 3600000000000 in (select hour_key from session_hours))") }}
 ),
 
 minutes as (
@@ -59,8 +51,6 @@ minutes as (
         min(t.price_e9) as low_e9,
         arg_max(t.price_e9, {{ print_order_key('t.ts_event_ns', 't.seq', 't.price_e9', 't.aggressor') }}) as close_e9,
         sum(t.size)::bigint as volume,
-        sum(t.size) filter (where t.ts_event_ns >= s.rth_open_ns and t.ts_event_ns < s.rth_close_ns)::bigint
-            as rth_volume,
         count(*)::bigint as trade_count,
         sum(t.n_copies)::bigint as n_copies
     from deduplicated as t
@@ -70,22 +60,15 @@ minutes as (
 ),
 
 front_month as (
-    select
-        session_date,
-        arg_max(contract, (coalesce(rth_volume, 0), volume, contract)) as front_contract
-    from (
-        select session_date, contract, sum(rth_volume) as rth_volume, sum(volume) as volume
-        from minutes
-        group by session_date, contract
-    )
-    group by session_date
+    select session_date, front_contract
+    from {{ ref('stg_bronze__es_front_month') }}
 )
 
 select
     m.session_date,
     b.bronze_fingerprint,
     m.contract,
-    m.contract = f.front_contract as is_front_month,
+    coalesce(m.contract = f.front_contract, false) as is_front_month,
     m.bar_start_ns,
     m.open_e9,
     m.high_e9,
@@ -95,6 +78,6 @@ select
     m.trade_count,
     m.n_copies
 from minutes as m
-inner join front_month as f using (session_date)
+left join front_month as f using (session_date)
 inner join to_build as b using (session_date)
 order by m.session_date, m.contract, m.bar_start_ns
