@@ -20,3 +20,35 @@
     from {{ from_sql }}
     group by ts_event_ns, ts_recv_ns, seq, symbol, price, size, aggressor
 {%- endmacro %}
+
+{#-
+  Rule 1 of the front month (SPEC §3), written once: per session and contract, the volume of the
+  distinct prints (es_distinct_prints) in the session's pre-open span [Globex open, 09:30 ET).
+  `sessions`: a FROM item with session_date, globex_open_ns, rth_open_ns. Only the UTC hours of those
+  spans are read. A subquery of (session_date, contract, pre_open_volume).
+-#}
+{% macro es_pre_open_volumes(sessions) -%}
+    {%- set hour_ns = 3600000000000 -%}
+    (
+        with pre_open_hours as (
+            select
+                session_date,
+                globex_open_ns,
+                rth_open_ns,
+                unnest(range(globex_open_ns // {{ hour_ns }}, (rth_open_ns - 1) // {{ hour_ns }} + 1)) as hour_key
+            from {{ sessions }}
+        ),
+
+        prints as (
+            {{ es_distinct_prints("(select * from " ~ source('bronze', 'es_trades')
+                ~ " where ts_event_ns::bigint // " ~ hour_ns ~ " in (select hour_key from pre_open_hours))") }}
+        )
+
+        select h.session_date, p.contract, sum(p.size)::bigint as pre_open_volume
+        from prints as p
+        inner join pre_open_hours as h
+            on p.ts_event_ns // {{ hour_ns }} = h.hour_key
+        where p.ts_event_ns >= h.globex_open_ns and p.ts_event_ns < h.rth_open_ns
+        group by h.session_date, p.contract
+    )
+{%- endmacro %}

@@ -7,11 +7,10 @@
 --      previous session of this run, by the same rule);
 --   3. failing that (no earlier session decided by rule 1): the contract of the first RTH print of the
 --      run's oldest session, by (ts_event_ns, seq, contract) - the session rule 2 leads back to.
--- Only the pre-open spans (and the oldest session's RTH) are read; the hour join keeps the scan to
--- those partitions' rows. Grain: one row per run session.
+-- Rule 1 reads the run date's pre-open hours; the warmup sessions' volumes are cached by Bronze
+-- fingerprint (stg_bronze__es_pre_open_volumes, the same macro). Rule 3 reads the oldest session's
+-- RTH prints. Grain: one row per run session.
 {{ config(materialized='table') }}
-
-{%- set hour_ns = 3600000000000 %}
 
 with sessions as (
     -- the run's sessions
@@ -20,32 +19,19 @@ with sessions as (
     where session_date in {{ run_sessions('volume') }}
 ),
 
-pre_open_hours as (
-    -- the UTC hours overlapping each session's pre-open span [Globex open, 09:30)
-    select
-        session_date,
-        globex_open_ns,
-        rth_open_ns,
-        unnest(range(globex_open_ns // {{ hour_ns }}, (rth_open_ns - 1) // {{ hour_ns }} + 1)) as hour_key
-    from sessions
-),
-
-pre_open_prints as (
-    -- distinct prints of the pre-open spans
-    select h.session_date, p.contract, p.size
-    from (
-        {{ es_distinct_prints("(select * from " ~ source('bronze', 'es_trades')
-            ~ " where ts_event_ns::bigint // " ~ hour_ns ~ " in (select hour_key from pre_open_hours))") }}
-    ) as p
-    inner join pre_open_hours as h
-        on p.ts_event_ns // {{ hour_ns }} = h.hour_key
-    where p.ts_event_ns >= h.globex_open_ns and p.ts_event_ns < h.rth_open_ns
+run_date_session as (
+    select * from sessions where session_date = {{ run_date() }}
 ),
 
 contract_volume as (
-    select session_date, contract, sum(size)::bigint as pre_open_volume
-    from pre_open_prints
-    group by session_date, contract
+    -- rule 1's volumes: the run date's from Bronze, the warmup sessions' from their cache entries
+    select * from {{ es_pre_open_volumes('run_date_session') }}
+    union all
+    select c.session_date, c.contract, c.pre_open_volume
+    from {{ ref('stg_bronze__es_pre_open_volumes') }} as c
+    inner join {{ warmup_fingerprints() }} as w
+        on c.session_date = w.session_date and c.bronze_fingerprint = w.bronze_fingerprint
+    where c.contract is not null
 ),
 
 leaders as (

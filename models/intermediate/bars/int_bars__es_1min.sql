@@ -1,6 +1,5 @@
 -- 1-minute bars (SPY frame) of the run date's Globex day and of every warmup session, with the
--- 14-bar ATR through each bar (SPEC §4). Volume-only warmup sessions were read for RTH only, so
--- their bars cover RTH only. The warmup sessions' bars come from int_bars__es_warmup_minutes (built
+-- 14-bar ATR through each bar (SPEC §4). The warmup sessions' bars come from int_bars__es_warmup_minutes (built
 -- straight from Bronze with staging's rules), the run date's from stg_bronze__es_trades.
 
 with bars as (

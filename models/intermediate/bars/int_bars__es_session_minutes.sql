@@ -8,10 +8,10 @@
 -- span only as a volume-only session) is a different entry. `dbt build --full-refresh` empties it.
 -- Consumers read this run's sessions through int_bars__es_warmup_minutes.
 -- Same rules as stg_bronze__es_trades: exact duplicates collapsed (es_distinct_prints), each print
--- assigned to the Globex session (18:00 ET D-1 -> 17:00 ET D) containing it. Every contract is kept;
--- is_front_month records stg_bronze__es_front_month's choice in the run that cached the session, and
--- int_bars__es_warmup_minutes decides it again for every run (the choice can depend on the run's
--- earlier sessions, which are not part of this session's fingerprint).
+-- assigned to the Globex session (18:00 ET D-1 -> 17:00 ET D) containing it. Every contract is kept
+-- and is_front_month is NULL: the front month is decided per run (stg_bronze__es_front_month, read
+-- by int_bars__es_warmup_minutes), since it can depend on the run's earlier sessions, which are not
+-- part of this session's fingerprint. (The column stays so caches built before keep their schema.)
 -- A 2-minute bucket is two whole 1-minute buckets, so coarser bars are exact roll-ups of these rows.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='session_date',
           on_schema_change='fail') }}
@@ -57,18 +57,13 @@ minutes as (
     inner join session_hours as s
         on t.ts_event_ns // 3600000000000 = s.hour_key
     group by all
-),
-
-front_month as (
-    select session_date, front_contract
-    from {{ ref('stg_bronze__es_front_month') }}
 )
 
 select
     m.session_date,
     b.bronze_fingerprint,
     m.contract,
-    coalesce(m.contract = f.front_contract, false) as is_front_month,
+    null::boolean as is_front_month,
     m.bar_start_ns,
     m.open_e9,
     m.high_e9,
@@ -78,6 +73,5 @@ select
     m.trade_count,
     m.n_copies
 from minutes as m
-left join front_month as f using (session_date)
 inner join to_build as b using (session_date)
 order by m.session_date, m.contract, m.bar_start_ns
