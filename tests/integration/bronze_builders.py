@@ -271,7 +271,8 @@ def build_and_kill(date: str, bronze_root: Path, gold_root: Path, work: Path, ma
 # --- reference -----------------------------------------------------------------------------------
 
 def front_prints(tape: Tape, date: str) -> list[Print]:
-    """The session's distinct front-month prints in (ts, seq) order (SPEC §3: largest RTH volume)."""
+    """The session's distinct front-month prints in (ts, seq) order (SPEC §3, rule 1: the largest
+    pre-open volume; these tapes always have a unique leader)."""
     cache = tape.__dict__.setdefault("_front", {})
     if (date, len(tape.prints)) not in cache:
         cache[(date, len(tape.prints))] = _front_prints(tape, date)
@@ -281,13 +282,19 @@ def front_prints(tape: Tape, date: str) -> list[Print]:
 def _front_prints(tape: Tape, date: str) -> list[Print]:
     s = calendar.session(date)
     inside = [p for p in tape.prints if s.globex_open_ns <= p.ts < s.globex_close_ns]
-    volume: dict[str, tuple[int, int]] = {}
+    volume: dict[str, int] = {}
     for p in inside:
-        rth, total = volume.get(p.contract, (0, 0))
-        volume[p.contract] = (rth + (p.size if s.rth_open_ns <= p.ts < s.rth_close_ns else 0), total + p.size)
-    if not volume:
-        return []
-    front = max(volume, key=lambda c: (volume[c], c))
+        if p.ts < s.rth_open_ns:
+            volume[p.contract] = volume.get(p.contract, 0) + p.size
+    if volume:
+        ranked = sorted(volume.values(), reverse=True)
+        assert len(ranked) == 1 or ranked[0] > ranked[1], f"{date}: the reference needs a unique pre-open leader"
+        front = max(volume, key=volume.get)
+    else:  # rule 3 (these tapes have no earlier session with pre-open prints): the first RTH print's contract
+        rth = sorted((p for p in inside if s.rth_open_ns <= p.ts < s.rth_close_ns), key=lambda p: (p.ts, p.seq))
+        if not rth:
+            return []
+        front = rth[0].contract
     return sorted((p for p in inside if p.contract == front), key=lambda p: (p.ts, p.seq))
 
 
