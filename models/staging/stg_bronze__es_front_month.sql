@@ -85,7 +85,7 @@ select
     end as front_contract,
     case
         when c.leader is not null then 'PRE_OPEN_VOLUME'
-        when c.latest_leader is not null then 'PREVIOUS_SESSION'
+        when c.session_date > (select session_date from oldest) then 'PREVIOUS_SESSION'
         else 'FIRST_RTH_PRINT'
     end as front_month_rule,
     c.leader_volume as pre_open_volume,
