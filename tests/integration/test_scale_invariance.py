@@ -9,7 +9,8 @@ generated week of ``conftest.generated_day`` (2025-12-11..16, seed 7, test scale
   is unchanged in the default 'atr' mode. A power of two keeps every double of the pipeline exactly scaled
   (VWAP / SMA levels are ratios of exact sums, rounded once), so the comparison is exact;
 * ``label_threshold_unit: dollars`` with ``[1.0, 2.0]`` gives exactly the label columns that the pipeline
-  wrote for this day before thresholds scaled with volatility (a fixture captured from that Gold).
+  wrote for this day before thresholds scaled with volatility (a fixture captured from that Gold), and the
+  first-passage times the generator's truth file lists for the planted events (computed for $2).
 """
 
 from __future__ import annotations
@@ -131,3 +132,25 @@ def test_dollars_mode_reproduces_the_earlier_gold_labels(scaled):
         assert got.column(name).to_pylist() == want.column(name).to_pylist(), name
     thresholds = _arrow(run, "select distinct label_threshold_1, label_threshold_2 from intermediate.int_labels__by_event")
     assert thresholds.to_pylist() == [{"label_threshold_1": 1.0, "label_threshold_2": 2.0}]
+
+
+def test_dollars_mode_planted_events_match_the_truth_times(generated_day, scaled):
+    run = scaled["dollars"]
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    truth = generated_day.truth()
+    n = 0
+    for p in truth["events"]:
+        rows = _arrow(run, "select l.* from intermediate.int_labels__by_event as l join intermediate.int_touches__detected "
+                           f"as e using (event_id) where e.ts_ns = {int(p['t0_ns'])} and e.level_kind_name = '{p['level_kind']}'")
+        assert rows.num_rows == 1, p["id"]
+        e = rows.to_pylist()[0]
+        for window, detail in (p.get("label_detail") or {}).items():
+            assert e[f"outcome_{window}"] == detail.get("outcome", e[f"outcome_{window}"])
+            for side in ("break", "bounce"):
+                want, got = detail.get(f"time_to_{side}_s"), e[f"time_to_{side}_2_{window}"]
+                if want is None:
+                    assert got is None, (p["id"], window, side)
+                else:  # the truth file rounds to microseconds
+                    assert got == pytest.approx(want, abs=2e-6), (p["id"], window, side)
+                n += 1
+    assert n >= 6
