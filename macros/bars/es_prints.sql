@@ -52,3 +52,21 @@
         group by h.session_date, p.contract
     )
 {%- endmacro %}
+
+{#-
+  The warmup cache models' work list: this run's warmup sessions (session_date, bronze_fingerprint)
+  whose Bronze fingerprint the calling incremental model (`this`) has not cached yet; every one of
+  them on a full build. A subquery.
+-#}
+{% macro uncached_warmup_sessions() -%}
+    (
+        select w.session_date, w.bronze_fingerprint
+        from {{ warmup_fingerprints() }} as w
+        {%- if incremental_build() %}
+        where not exists (
+            select 1 from {{ this }} as c
+            where c.session_date = w.session_date and c.bronze_fingerprint = w.bronze_fingerprint
+        )
+        {%- endif %}
+    )
+{%- endmacro %}

@@ -210,12 +210,15 @@ def test_gamma_exposure_and_fuel_effect(hand_built):
     # the gamma scale: the call purchase counts from the 10:11 mark, the first with a dealer position; at
     # every mark since, the only contract near the $600 spot is that call (the K=590 puts map to $592)
     first_flow = et(D1, "10:11:00")
+    iv, _ = expected_call_flow_gamma(first_flow)
+    dealer_gamma = {m: -CALL["size"] * 100 * float(bs.bs_gamma(SPY_SPOT, CALL["strike"], years_to_close(D1, m), iv, RATE))
+                    for m in range(first_flow, max(r[0] for r in after) + 1, MIN)}
     for t_dec, level, gex, effect, scale, n_marks in after:
         assert abs(level - 600.0) <= 0.25
         _, gamma = expected_call_flow_gamma(t_dec)
         expected = -CALL["size"] * 100 * gamma  # the K=590 puts map to $592: out of range
         assert gex == pytest.approx(expected, rel=1e-9, abs=1e-5)
-        sample = [-CALL["size"] * 100 * expected_call_flow_gamma(m)[1] for m in range(first_flow, t_dec, MIN)]
+        sample = [dealer_gamma[m] for m in range(first_flow, t_dec, MIN)]
         want, g = expected_fuel_effect(expected, sample)
         assert (effect, n_marks) == (want, len(sample)), t_dec
         assert scale == pytest.approx(g, rel=1e-9, abs=1e-5)

@@ -70,27 +70,26 @@ def _column(run, sql: str) -> dict:
     return {r[0]: r[1:] for r in run.query(sql)}
 
 
-def test_book_sizes_x10_keep_every_barrier_state(generated_day, scaled):
-    run = scaled["book_x10"]
+def _states_kept(base_run, run, state: str, size: str) -> set:
+    """Every event's ``state`` equal in both runs, and its ``size`` column 10 x larger in ``run``; the
+    base run's states."""
     assert run.returncode == 0, run.stderr[-3000:]
-    sql = "select event_id, barrier_state, depth_in_zone from marts.fct_touch_signals"
-    base, got = _column(generated_day.run, sql), _column(run, sql)
+    sql = f"select event_id, {state}, {size} from marts.fct_touch_signals"
+    base, got = _column(base_run, sql), _column(run, sql)
     assert got.keys() == base.keys() and len(base) > 100
     assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in base.items()}
-    assert all(got[k][1] == 10 * base[k][1] for k in base)  # the book really was scaled
-    # the states are not one value (otherwise the check would be empty)
-    assert len({v[0] for v in base.values()}) >= 3
+    assert all(got[k][1] == pytest.approx(10 * base[k][1], rel=1e-9, abs=1e-6) for k in base)  # really scaled
+    return {v[0] for v in base.values()}
+
+
+def test_book_sizes_x10_keep_every_barrier_state(generated_day, scaled):
+    states = _states_kept(generated_day.run, scaled["book_x10"], "barrier_state", "depth_in_zone")
+    assert len(states) >= 3  # not one value (the check would be empty)
 
 
 def test_option_sizes_x10_keep_every_fuel_effect(generated_day, scaled):
-    run = scaled["options_x10"]
-    assert run.returncode == 0, run.stderr[-3000:]
-    sql = "select event_id, fuel_effect, gamma_exposure from marts.fct_touch_signals"
-    base, got = _column(generated_day.run, sql), _column(run, sql)
-    assert got.keys() == base.keys() and len(base) > 100
-    assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in base.items()}
-    assert all(got[k][1] == pytest.approx(10 * base[k][1], rel=1e-9, abs=1e-6) for k in base)
-    assert {v[0] for v in base.values()} == {"AMPLIFY", "DAMPEN", "NEUTRAL"}
+    states = _states_kept(generated_day.run, scaled["options_x10"], "fuel_effect", "gamma_exposure")
+    assert states == {"AMPLIFY", "DAMPEN", "NEUTRAL"}
 
 
 def _labels(run) -> pa.Table:

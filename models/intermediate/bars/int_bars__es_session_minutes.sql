@@ -22,14 +22,7 @@ with source as (
 
 to_build as (
     -- this run's warmup sessions whose fingerprint is not cached yet
-    select w.session_date, w.bronze_fingerprint
-    from {{ warmup_fingerprints() }} as w
-    {%- if incremental_build() %}
-    where not exists (
-        select 1 from {{ this }} as c
-        where c.session_date = w.session_date and c.bronze_fingerprint = w.bronze_fingerprint
-    )
-    {%- endif %}
+    select * from {{ uncached_warmup_sessions() }}
 ),
 
 session_hours as (
