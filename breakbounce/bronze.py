@@ -183,6 +183,23 @@ def write_table(
     return written
 
 
+def write_quiet_hours(root: str | os.PathLike, spec: BronzeTable, start_ns: int, end_ns: int,
+                      file_name: str) -> list[Path]:
+    """Attest the UTC hours of [start_ns, end_ns) that hold no record: a zero-row file (contract
+    schema) named ``file_name`` in each hour partition without a parquet file; return those written.
+
+    A producer that covered a span calls this for it, so that a quiet hour (a file with no rows) is
+    told apart from a missing one (no file), which a run refuses as a gap (SPEC §12).
+    """
+    written = []
+    for h in range(start_ns // NS_PER_HOUR, (end_ns - 1) // NS_PER_HOUR + 1):
+        d = spec.hour_dir(root, utc_date_str(h * NS_PER_HOUR), h % 24)
+        if not (d.is_dir() and any(p.is_file() for p in d.glob("*.parquet"))):
+            atomic_write_parquet(spec.schema.empty_table(), d / file_name)
+            written.append(d / file_name)
+    return written
+
+
 def option_symbol(trading_date: str, right: str, strike: float) -> str:
     """OCC-style ticker used by the earlier pipeline's Bronze, e.g. ``O:SPY251216C00676000``."""
     yymmdd = trading_date[2:4] + trading_date[5:7] + trading_date[8:10]

@@ -47,12 +47,33 @@ def load_calendar(path: str | None = None) -> dict[str, Session]:
     return sessions
 
 
+def covered_range() -> tuple[str, str]:
+    """The first and last session of the seed (ISO dates)."""
+    cal = load_calendar()
+    first, *_, last = cal  # dict keys in date order
+    return first, last
+
+
+def why_not_a_session(date: str) -> str:
+    """Why ``date`` has no session: outside the seed's years, or a day the NYSE is closed."""
+    first, last = covered_range()
+    if date < first or date > last:
+        return f"{date} is outside the calendar (seeds/trading_calendar.csv covers {first}..{last})"
+    return f"{date} is not an NYSE trading session (see seeds/trading_calendar.csv)"
+
+
 def session(date: str) -> Session:
     """The session for ``date``; ``KeyError`` with a readable message when it is not a trading day."""
     cal = load_calendar()
     if date not in cal:
-        raise KeyError(f"{date} is not an NYSE trading session (see seeds/trading_calendar.csv)")
+        raise KeyError(why_not_a_session(date))
     return cal[date]
+
+
+def es_trading_end_ns(s: Session) -> int:
+    """When ES stops trading in the session's Globex day: 17:00 ET, or 13:15 ET on an early close
+    (CME's equity index futures halt 15 minutes after the NYSE's 13:00 close and reopen at 18:00)."""
+    return s.rth_close_ns + 15 * 60 * 1_000_000_000 if s.is_early_close else s.globex_close_ns
 
 
 def sessions_between(start: str, end: str) -> list[Session]:

@@ -4,6 +4,10 @@ Configured in ``profiles.yml``. For every DuckDB connection and cursor dbt opens
 ``bb_*`` DuckDB variables (run date, warmup sessions, the exact Bronze file lists, the Gold target)
 that the models read with ``getvariable()``. Because they are evaluated when a query runs, never
 rendered into a view's DDL, every model always reads the date of the current invocation.
+
+Before dbt opens the warehouse it also: writes a new file in the storage format the DuckDB shell
+reads (:data:`breakbounce.warehouse.STORAGE_COMPATIBILITY`), turns "another process holds the
+file" into one line naming that process, and removes Gold temp files that killed runs left.
 """
 
 from __future__ import annotations
@@ -11,11 +15,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
-from breakbounce import warehouse
+from breakbounce import gold, warehouse
 from breakbounce.plan import BronzeError, RunPlan, plan_run, validate_plan
+
+#: plan warnings already printed by this process (dbt may create the plugin more than once)
+_WARNED: set[str] = set()
 
 
 class Plugin(BasePlugin):
@@ -27,6 +35,8 @@ class Plugin(BasePlugin):
         self.gold_root = os.path.abspath(str(config.get("gold_root") or "data/gold"))
         self.sma_warmup = int(config.get("sma_warmup_sessions") or 3)
         self.volume_lookback = int(config.get("volume_lookback_sessions") or 7)
+        # `--vars '{allow_gaps: true}'`, or BB_ALLOW_GAPS=true (breakbounce run --allow-gaps sets it)
+        self.allow_gaps = str(config.get("allow_gaps") or "").strip().lower() in ("true", "1", "yes")
         self._plan: RunPlan | None = None
         self._statements: list[str] | None = None
 
@@ -36,12 +46,15 @@ class Plugin(BasePlugin):
             return None
         if self._plan is None:
             try:
-                plan = plan_run(self.date, self.bronze_root, self.sma_warmup, self.volume_lookback)
+                plan = plan_run(self.date, self.bronze_root, self.sma_warmup, self.volume_lookback,
+                                allow_gaps=self.allow_gaps)
                 validate_plan(plan)
             except BronzeError as exc:
-                raise DbtRuntimeError(f"breakbounce: {exc}") from None
+                raise DbtRuntimeError("\n".join([f"breakbounce: {exc}", *exc.details])) from None
             for w in plan.warnings:
-                print(f"breakbounce warning: {w}", flush=True)
+                if w not in _WARNED:
+                    _WARNED.add(w)
+                    print(f"breakbounce warning: {w}", flush=True)
             self._plan = plan
         return self._plan
 
@@ -55,6 +68,23 @@ class Plugin(BasePlugin):
             con.execute(stmt)
 
     # -- dbt-duckdb hooks -------------------------------------------------------------------------
+    def update_connection_config(self, creds, config: dict[str, Any]) -> None:
+        """Called right before dbt opens the warehouse."""
+        for key, value in warehouse.file_config().items():
+            config.setdefault(key, value)
+        if self.date is not None:
+            gold.remove_stale_temp_files(self.gold_root)
+        path = getattr(creds, "path", None)
+        if path and path != ":memory:" and os.path.exists(path):
+            # dbt's own attempt fails with three tracebacks; a probe turns a held lock into one line
+            try:
+                duckdb.connect(path, config=dict(config)).close()
+            except duckdb.IOException as exc:
+                locked = warehouse.lock_message(str(exc), path)
+                if locked:
+                    raise DbtRuntimeError(f"breakbounce: {locked}") from None
+                raise
+
     def configure_connection(self, conn) -> None:
         warehouse.configure_build_connection(conn)
         self._configure(conn)

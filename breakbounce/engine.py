@@ -3,15 +3,18 @@
 Why: SPEC §13 gives a realistic day 10 s and a small day 2 s end to end. dbt itself costs ~2.5 s
 to import, ~1 s to load its parse and ~45 ms of bookkeeping per node (65 nodes), before any SQL.
 
-What: the project stays the single source of SQL. ``dbt compile`` renders every model and test once
-per version of the project (models, macros, tests, seeds, dbt_project.yml, profiles.yml, the dbt
-versions and the database name — :func:`graph_key`); the compiled graph is cached as JSON in
-``target/fast_graph/``. A run then executes that graph on a connection set up exactly like dbt's
-(:func:`breakbounce.warehouse.configure_build_connection`), two nodes at a time on cursors of it,
-in dependency order, longest remaining chain of the last run's node times first (:func:`execute`):
+What: the project stays the single source of SQL. :mod:`breakbounce.graph` has dbt compile it once
+per version of the project and of the ``--vars``, caches the compiled graph and checks that it uses
+only what this engine implements (its docstring lists the boundary). A run then executes that graph
+on a connection set up exactly like dbt's (:func:`breakbounce.warehouse.configure_build_connection`),
+two nodes at a time on cursors of it, in dependency order, longest remaining chain of the last
+run's node times first (:func:`execute`):
 
-- seed: (re)loaded when the CSV changed (its digest is the table comment), with the seed's
-  ``column_types`` (all columns must be typed);
+- project hooks: ``load_stale_seeds`` (on-run-start) loads every stale seed before any node; the
+  selection guard ``assert_selected_built_for_run`` has nothing to check (every model is rebuilt
+  before any test reads it);
+- seed: (re)loaded when the CSV changed (the md5 of the CSV is the table comment, as dbt's
+  ``stamp_seed`` sets it), with the seed's ``column_types`` (all columns must be typed);
 - view: ``create or replace view``; ephemeral: nothing (dbt inlined it as a CTE);
 - table: ``create or replace table``; with an enforced contract, the SQL's column names and types
   are checked against the contract first, as dbt does, and the table is created from the contract;
@@ -22,208 +25,31 @@ in dependency order, longest remaining chain of the last run's node times first 
 - data tests run as soon as all their parents are built (``select count(*)`` of the failing rows);
   a failing test or model skips everything downstream of the models it covers, as ``dbt build``
   does, and the run fails at the end listing every failure;
-- the ``publish_gold`` post-hook becomes :func:`breakbounce.gold.publish_relation`.
-
-Hooks other than those three, unknown materializations or test configurations are refused when the
-graph is loaded: such a project needs ``breakbounce run --engine dbt``. The upstream date guard
-(``assert_upstream_built_for_run``) is not needed here: a fast run always builds the whole graph.
+- the ``publish_gold`` post-hook runs :func:`breakbounce.gold.publish_relation`: the statements
+  dbt's hook runs, on the engine's connection.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
-from importlib import metadata
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 
 from breakbounce import gold, warehouse
-
-GRAPH_FORMAT = 1
-GRAPH_CACHE_ENTRIES = 8
-COMPILE_VAR = "breakbounce_fast_compile"
-#: the hooks of this project, and what the engine does for each
-KNOWN_HOOKS = {
-    "{{ assert_upstream_built_for_run() }}": "guard",
-    "{{ stamp_run_date() }}": "stamp",
-    "{{ publish_gold() }}": "publish",
-}
-MATERIALIZATIONS = {"seed", "view", "ephemeral", "table", "incremental", "test"}
-# (a test's `where` is fine: dbt compiles it into the test's SQL)
-_DEFAULT_TEST_CONFIG = {"severity": "ERROR", "fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0",
-                        "limit": None, "store_failures": None}
-#: project inputs that change the compiled graph
-_PROJECT_INPUTS = ("models", "macros", "tests/dbt", "seeds", "dbt_project.yml", "profiles.yml")
-
-
-class EngineError(Exception):
-    """The graph cannot be compiled or run by the fast engine; ``str()`` is one line."""
-
-
-@dataclass
-class Node:
-    uid: str
-    name: str
-    kind: str  # model | seed | test
-    materialized: str
-    relation: str  # quoted "database"."schema"."alias" (tests: "")
-    sql: str
-    depends_on: list[str]
-    hooks: list[str] = field(default_factory=list)
-    contract: list[tuple[str, str]] = field(default_factory=list)  # enforced (name, data_type), in order
-    unique_key: str | None = None
-    seed_path: str | None = None
-    seed_types: dict[str, str] = field(default_factory=dict)
-    compiled_path: str | None = None  # relative to a dbt target directory, as dbt writes it
-
-
-# --- the compiled graph -------------------------------------------------------------------------
-
-def _input_files(project_dir: Path) -> list[Path]:
-    out = []
-    for rel in _PROJECT_INPUTS:
-        p = project_dir / rel
-        if p.is_file():
-            out.append(p)
-        elif p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and "__pycache__" not in f.parts))
-    return out
-
-
-def graph_key(project_dir: Path, database: str) -> str:
-    """Digest of everything the compiled SQL depends on."""
-    h = hashlib.sha256()
-    h.update(f"format {GRAPH_FORMAT}\ndatabase {database}\n".encode())
-    for dist in ("dbt-core", "dbt-duckdb", "duckdb"):
-        h.update(f"{dist} {metadata.version(dist)}\n".encode())
-    for f in _input_files(project_dir):
-        h.update(f"{f.relative_to(project_dir)}\n".encode())
-        h.update(hashlib.sha256(f.read_bytes()).digest())
-    return h.hexdigest()[:24]
-
-
-def database_name(db_path: str) -> str:
-    """dbt-duckdb names the database after the file (``target/breakbounce.duckdb`` -> breakbounce)."""
-    return Path(db_path).stem
-
-
-def load_graph(project_dir: Path, cache_dir: Path, db_path: str) -> list[Node]:
-    """The compiled graph for this project and database name: from the cache, else ``dbt compile``."""
-    database = database_name(db_path)
-    key = graph_key(project_dir, database)
-    cached = cache_dir / f"graph-{key}.json"
-    if cached.exists():
-        try:
-            data = json.loads(cached.read_text())
-            return [Node(**{**n, "contract": [tuple(c) for c in n["contract"]]}) for n in data["nodes"]]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # a damaged cache entry is compiled again
-    nodes = compile_graph(project_dir, database)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f"{cached.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({"key": key, "nodes": [asdict(n) for n in nodes]}))
-    os.replace(tmp, cached)
-    # keep the newest few entries (one per project version and warehouse name); older ones are dead
-    entries = sorted(cache_dir.glob("graph-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[GRAPH_CACHE_ENTRIES:]:
-        old.unlink(missing_ok=True)
-    return nodes
-
-
-def compile_graph(project_dir: Path, database: str) -> list[Node]:
-    """Run ``dbt compile`` against a scratch warehouse of the same name and read its manifest."""
-    from dbt.cli.main import dbtRunner  # only here: importing dbt is the cost this engine avoids
-
-    print("breakbounce: compiling the dbt project for the fast engine (once per project version)",
-          file=sys.stderr, flush=True)
-    with tempfile.TemporaryDirectory(prefix="breakbounce-compile-") as tmp:
-        env_before = os.environ.get("BB_DUCKDB_PATH")
-        os.environ["BB_DUCKDB_PATH"] = str(Path(tmp) / f"{database}.duckdb")
-        try:
-            with contextlib.redirect_stdout(sys.stderr):
-                result = dbtRunner().invoke([
-                    "compile", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-                    "--target-path", str(Path(tmp) / "dbt"), "--log-path", str(Path(tmp) / "logs"),
-                    "--vars", json.dumps({COMPILE_VAR: True}), "--quiet",
-                ])
-        finally:
-            if env_before is None:
-                os.environ.pop("BB_DUCKDB_PATH", None)
-            else:
-                os.environ["BB_DUCKDB_PATH"] = env_before
-        if not result.success:
-            detail = str(result.exception).splitlines()[0] if result.exception else "see the dbt log above"
-            raise EngineError(f"dbt compile failed: {detail}")
-        manifest = json.loads((Path(tmp) / "dbt" / "manifest.json").read_text())
-    return nodes_from_manifest(manifest, target_dir=str(Path(tmp) / "dbt"))
-
-
-def nodes_from_manifest(manifest: dict, target_dir: str | None = None) -> list[Node]:
-    """The graph's nodes, checked to use only what the engine implements."""
-    if manifest.get("unit_tests"):
-        raise EngineError("the project has dbt unit tests; use --engine dbt")
-    nodes = []
-    for uid, n in sorted(manifest["nodes"].items()):
-        kind, cfg = n["resource_type"], n["config"]
-        if kind == "operation" or not cfg.get("enabled", True):
-            continue
-        if kind not in ("model", "seed", "test"):
-            raise EngineError(f"{uid}: resource type {kind} is not supported by the fast engine; use --engine dbt")
-        mat = cfg["materialized"]
-        if mat not in MATERIALIZATIONS:
-            raise EngineError(f"{uid}: materialization {mat} is not supported by the fast engine; use --engine dbt")
-        hooks = []
-        for h in cfg.get("pre-hook", []) + cfg.get("post-hook", []):
-            if h["sql"].strip() not in KNOWN_HOOKS:
-                raise EngineError(f"{uid}: hook {h['sql']!r} is unknown to the fast engine; use --engine dbt")
-            hooks.append(KNOWN_HOOKS[h["sql"].strip()])
-        if kind == "test":
-            differs = {k: cfg.get(k) for k, v in _DEFAULT_TEST_CONFIG.items() if cfg.get(k) != v}
-            if differs:
-                raise EngineError(f"{uid}: test config {differs} is not supported by the fast engine; use --engine dbt")
-        contract = []
-        if cfg.get("contract", {}).get("enforced"):
-            contract = [(c["name"], c["data_type"]) for c in n["columns"].values()]
-            if any(not t for _, t in contract):
-                raise EngineError(f"{uid}: every contract column needs a data_type")
-        if mat == "incremental":
-            if cfg.get("incremental_strategy") != "delete+insert" or not isinstance(cfg.get("unique_key"), str):
-                raise EngineError(f"{uid}: the fast engine runs incremental models as delete+insert on one unique_key")
-            if not contract:
-                raise EngineError(f"{uid}: an incremental model needs an enforced contract for the fast engine")
-        seed_path, seed_types = None, {}
-        if kind == "seed":
-            seed_path = str(Path(n["root_path"]) / n["original_file_path"])
-            seed_types = dict(cfg.get("column_types") or {})
-        sql = n.get("compiled_code") or ""
-        compiled_path = n.get("compiled_path")
-        if compiled_path and target_dir and compiled_path.startswith(target_dir + os.sep):
-            compiled_path = compiled_path[len(target_dir) + 1:]
-        else:
-            compiled_path = None
-        if kind != "seed" and mat != "ephemeral" and not sql:
-            raise EngineError(f"{uid}: no compiled SQL in the manifest")
-        nodes.append(Node(
-            uid=uid, name=n["name"], kind=kind, materialized=mat,
-            relation=n.get("relation_name") or "", sql=sql,
-            depends_on=[d for d in n.get("depends_on", {}).get("nodes", []) if d in manifest["nodes"]],
-            hooks=hooks, contract=contract, unique_key=cfg.get("unique_key"),
-            seed_path=seed_path, seed_types=seed_types, compiled_path=compiled_path,
-        ))
-    return nodes
+from breakbounce.graph import EngineError, Node, database_name  # noqa: F401  (EngineError re-exported for callers)
 
 
 def execution_order(nodes: list[Node]) -> list[Node]:
     """Models and seeds in dependency order (ties by name); each test right after its last parent."""
+    by_uid = {n.uid: n for n in nodes}
+    nodes = [n for n in nodes if n.kind != "operation"]
     by_uid = {n.uid: n for n in nodes}
     builds = [n for n in nodes if n.kind != "test"]
     tests = sorted((n for n in nodes if n.kind == "test"), key=lambda n: n.name)
@@ -316,18 +142,18 @@ def _column_list(node: Node) -> str:
     return ", ".join(f'"{name}"' for name, _ in node.contract)
 
 
-def _file_digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:24]
+SEED_STAMP_SQL = "select 'breakbounce seed md5:' || md5(content) from read_text(?)"  # as macros/run/seeds.sql
 
 
 def _build_seed(con: duckdb.DuckDBPyConnection, node: Node, catalog: dict) -> None:
-    comment = f"breakbounce seed {_file_digest(node.seed_path)}"
+    """Load the seed unless its table carries the stamp of this very CSV (macros/run/seeds.sql)."""
+    stamp = con.execute(SEED_STAMP_SQL, [node.seed_path]).fetchall()[0][0]
     schema, name = _schema_and_name(node)
     row = con.execute(
         "select comment from duckdb_tables() where database_name = current_database() and schema_name = ? and table_name = ?",
         [schema, name],
     ).fetchall()
-    if row and row[0][0] == comment:
+    if row and row[0][0] == stamp:
         return  # loaded from this very CSV already
     header = con.execute("select * from read_csv(?, header = true, all_varchar = true) limit 0", [node.seed_path]).description
     names = [d[0] for d in header]
@@ -339,13 +165,23 @@ def _build_seed(con: duckdb.DuckDBPyConnection, node: Node, catalog: dict) -> No
     con.execute("begin")
     try:
         _replace_other_type(con, node, "table", catalog)
-        con.execute(f"create or replace table {node.relation} as select * from read_csv(?, header = true, columns = {columns})",
-                    [node.seed_path])
-        con.execute(f"comment on table {node.relation} is '{comment}'")
+        con.execute(f"create or replace table {node.relation} as select * from read_csv(?, header = true, "
+                    f"delim = ?, columns = {columns})", [node.seed_path, node.seed_delimiter])
+        con.execute(f"comment on table {node.relation} is '{stamp}'")
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        _rollback(con)
         raise
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back after a failure without masking it: when the failure was the commit itself (e.g. a
+    full disk), DuckDB has already ended the transaction and ``rollback`` would raise a follow-on
+    error ("cannot rollback - no transaction is active") in place of the first cause."""
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass
 
 
 def _build_model(con: duckdb.DuckDBPyConnection, node: Node, date: str, catalog: dict) -> None:
@@ -377,12 +213,32 @@ def _build_model(con: duckdb.DuckDBPyConnection, node: Node, date: str, catalog:
             con.execute(_stamp_sql(node, date))
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        _rollback(con)
         raise
 
 
 def _run_test(con: duckdb.DuckDBPyConnection, node: Node) -> int:
     return int(con.execute(f"select count(*) from ({node.sql}) as dbt_internal_test").fetchall()[0][0])
+
+
+def _describe_test_failure(con: duckdb.DuckDBPyConnection, node: Node, failures: int, date: str) -> str:
+    """What a failed test found, on one line: the rules with their counts and examples (row_rules
+    tests return one row per violated rule), or up to 5 of the failing rows of any other test."""
+    try:
+        cur = con.execute(f"select * from ({node.sql}) as dbt_internal_test limit 5")
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    except duckdb.Error:
+        rows, names = [], []
+    if names[:2] == ["rule", "failing_rows"]:
+        found = "; ".join(
+            f"{r[0]}: {r[1]} row(s)" + "".join(f", {n} {v}" for n, v in zip(names[2:], r[2:]) if v is not None)
+            for r in rows)
+        what = f"{failures} rule(s) failed on {date}: {found}"
+    else:
+        found = "; ".join(", ".join(f"{n}={v}" for n, v in zip(names, r)) for r in rows)
+        what = f"{failures} failing row(s) on {date}" + (f", e.g. {found}" if found else "")
+    return f"{what}; inspect with: dbt test -s {node.name} --vars '{{date: {date}}}'"
 
 
 def _descendants(nodes: list[Node], roots: set[str]) -> set[str]:
@@ -420,17 +276,27 @@ def open_warehouse(db_path: str, variables: list[str]) -> duckdb.DuckDBPyConnect
 
     The file is attached under dbt-duckdb's name for it (so the compiled SQL's
     ``"<name>"."schema"."table"`` resolve) with :data:`ROW_GROUP_SIZE`, an ATTACH-only option;
-    spill files go where DuckDB puts them for a file database (``<db>.tmp``).
+    spill files go where DuckDB puts them for a file database (``<db>.tmp``). A new file is written
+    in :data:`breakbounce.warehouse.STORAGE_COMPATIBILITY`, as dbt's connection writes it. A file
+    another process holds is one line naming that process (:func:`breakbounce.warehouse.lock_message`).
     """
     try:
         rows = int(os.environ.get("BB_ROW_GROUP_SIZE") or ROW_GROUP_SIZE)
     except ValueError:
         raise EngineError(f"BB_ROW_GROUP_SIZE must be a whole number of rows, not {os.environ['BB_ROW_GROUP_SIZE']!r}") from None
     name = database_name(db_path).replace('"', '""')
-    con = duckdb.connect(config={"temp_directory": f"{db_path}.tmp"})
-    con.execute(f"attach ? as \"{name}\" (row_group_size {rows})", [db_path])
+    con = duckdb.connect(config={"temp_directory": f"{db_path}.tmp",
+                                 "storage_compatibility_version": warehouse.STORAGE_COMPATIBILITY})
+    try:
+        con.execute(f"attach ? as \"{name}\" (row_group_size {rows})", [db_path])
+    except duckdb.IOException as exc:
+        con.close()
+        locked = warehouse.lock_message(str(exc), db_path)
+        if locked:
+            raise EngineError(locked) from None
+        raise
     con.execute(f'use "{name}"')
-    warehouse.configure_build_connection(con, gold_udfs=False)
+    warehouse.configure_build_connection(con)
     threads = os.environ.get("BB_DUCKDB_THREADS") or (os.cpu_count() or 1)
     con.execute(f"set threads = {int(threads)}")
     for stmt in variables:
@@ -500,25 +366,47 @@ def previous_seconds(target_path: str) -> dict[str, float]:
         return {}
 
 
+def _run_operation(con: duckdb.DuckDBPyConnection, op: Node, nodes: list[Node], catalog: dict) -> None:
+    """A project hook (graph.KNOWN_OPERATIONS), on the build connection."""
+    for action in op.hooks:
+        if action == "load_seeds":
+            for seed in (n for n in nodes if n.kind == "seed"):
+                _build_seed(con, seed, catalog)
+        elif action == "guard":
+            pass  # every model is rebuilt before any test reads it: no table can hold another date
+        else:
+            raise EngineError(f"{op.uid}: unknown operation {action}")
+
+
 def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_file: str,
             variables: list[str] = (), log=None, threads: int = WORKERS,
             expected_seconds: dict[str, float] | None = None) -> list[NodeResult]:
     """Build the whole graph for ``date`` on ``con`` (see :func:`open_warehouse`); per-node results.
 
-    Up to ``threads`` nodes run at once, each on its own cursor of ``con`` (its own transaction);
-    among the nodes ready to start, the one heading the longest chain of ``expected_seconds`` (the
-    last run's times, :func:`previous_seconds`) goes first (:func:`critical_path_priority`), ties in
-    :func:`execution_order`; results are listed in that order. Every node's SQL is deterministic, so
-    the outcome depends neither on ``threads`` nor on the order nodes start in.
+    The on-run-start hooks run first, in order (a failing one skips every node, as dbt does with
+    ``skip_nodes_if_on_run_start_fails``), the on-run-end hooks last. Up to ``threads`` nodes run
+    at once, each on its own cursor of ``con`` (its own transaction); among the nodes ready to
+    start, the one heading the longest chain of ``expected_seconds`` (the last run's times,
+    :func:`previous_seconds`) goes first (:func:`critical_path_priority`), ties in
+    :func:`execution_order`; results are listed in that order, hooks around them. Every node's SQL
+    is deterministic, so the outcome depends neither on ``threads`` nor on the order nodes start in.
+    Progress lines are numbered in the order nodes finish.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     order, waits = _schedule(nodes)
+    operations = [n for n in nodes if n.kind == "operation"]
     index = {n.uid: i for i, n in enumerate(order)}
     width = len(str(len(order)))
     catalog = _catalog(con)
     kinds = {n.uid: n.kind for n in nodes}
     local = threading.local()
     lock = threading.Lock()
+    finished = [0]
+
+    def progress(node: Node, outcome: str) -> None:
+        with lock:
+            finished[0] += 1
+            log(f"  {finished[0]:>{width}}/{len(order)} {node.kind} {node.name} {outcome}")
 
     # a cursor starts in the instance's default database: point it at the warehouse like ``con``
     use = ['use "{}"'.format(con.execute("select current_database()").fetchall()[0][0].replace('"', '""'))]
@@ -531,7 +419,6 @@ def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_f
         return local.cur
 
     def run(node: Node) -> NodeResult:
-        label = f"{index[node.uid] + 1:>{width}}/{len(order)} {node.kind} {node.name}"
         cur = cursor()
         t0 = time.perf_counter()
         try:
@@ -542,29 +429,49 @@ def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_f
             elif node.kind == "test":
                 failures = _run_test(cur, node)
                 status = "pass" if failures == 0 else "fail"
-                message = "" if failures == 0 else f"{failures} failing row(s); inspect with: dbt test -s {node.name} --vars '{{date: {date}}}'"
+                message = "" if failures == 0 else _describe_test_failure(cur, node, failures, date)
             else:
                 with lock:  # catalog bookkeeping (schemas, relation types)
                     _ensure_schema(cur, node, catalog)
                 _build_model(cur, node, date, catalog)
                 if "publish" in node.hooks:
-                    log(f"  {label}: publishing Gold {gold_file}")
-                    gold.publish_relation(cur, node.relation, date, gold_file)
+                    log(f"  publishing Gold {gold_file}")
+                    gold.publish_relation(cur, node.relation, node.gold_labels)
                 status, message = "success", ""
         except (duckdb.Error, EngineError, RuntimeError, OSError) as exc:
             status, message = "error", (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         elapsed = time.perf_counter() - t0
         if status in ("fail", "error"):
-            log(f"  {label} {status.upper()} in {elapsed:.2f}s: {message}")
+            progress(node, f"{status.upper()} in {elapsed:.2f}s: {message}")
         else:
-            log(f"  {label} {'PASS' if status == 'pass' else 'OK'} in {elapsed:.2f}s")
+            progress(node, f"{'PASS' if status == 'pass' else 'OK'} in {elapsed:.2f}s")
         return NodeResult(node.uid, status, elapsed, message, round(t0 - run_start, 4))
 
+    def hooks(kind: str) -> list[NodeResult]:
+        out = []
+        for op in (o for o in operations if o.materialized == kind):
+            t0 = time.perf_counter()
+            if out and out[-1].status == "error":
+                out.append(NodeResult(op.uid, "skipped", 0.0, "an earlier hook failed"))
+                continue
+            try:
+                _run_operation(con, op, nodes, catalog)
+                status, message = "success", ""
+            except (duckdb.Error, EngineError, OSError) as exc:
+                status, message = "error", (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            elapsed = time.perf_counter() - t0
+            log(f"  hook {op.name} " + (f"ERROR in {elapsed:.2f}s: {message}" if message else f"OK in {elapsed:.2f}s"))
+            out.append(NodeResult(op.uid, status, elapsed, message, round(t0 - run_start, 4)))
+        return out
+
+    run_start = time.perf_counter()
+    start_hooks = hooks("on-run-start")
     results: dict[str, NodeResult] = {}
     blocked: set[str] = set()
+    if any(r.status == "error" for r in start_hooks):
+        blocked = {n.uid for n in order}
     level = critical_path_priority(order, waits, expected_seconds or {})
     pending = sorted(order, key=lambda n: (-level[n.uid], index[n.uid]))
-    run_start = time.perf_counter()
     cores = os.cpu_count() or 1
     adaptive = not os.environ.get("BB_DUCKDB_THREADS")
     current = [int(con.execute("select current_setting('threads')").fetchall()[0][0])]
@@ -579,7 +486,7 @@ def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_f
                 pending.remove(node)
                 if node.uid in blocked or (node.kind == "test" and blocked & set(node.depends_on)):
                     results[node.uid] = NodeResult(node.uid, "skipped", 0.0, "an upstream node failed")
-                    log(f"  {index[node.uid] + 1:>{width}}/{len(order)} {node.kind} {node.name} SKIP")
+                    progress(node, "SKIP")
                     continue
                 running[pool.submit(run, node)] = node
             if not running:
@@ -600,17 +507,7 @@ def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_f
                     blocked |= {u for u in _descendants(nodes, covered) if kinds[u] != "test"}
                     if node.kind != "test":
                         blocked.add(node.uid)
-    return [results[n.uid] for n in order]
-
-
-def write_compiled(nodes: list[Node], target_path: str) -> None:
-    """The compiled SQL of every node under ``target_path/compiled/``, where dbt would put it."""
-    for n in nodes:
-        if n.compiled_path and n.sql:
-            path = Path(target_path) / n.compiled_path
-            if not path.exists() or path.read_text() != n.sql:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(n.sql)
+    return start_hooks + [results[n.uid] for n in order] + hooks("on-run-end")
 
 
 def write_run_results(results: list[NodeResult], elapsed: float, target_path: str) -> None:

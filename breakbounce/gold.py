@@ -1,18 +1,38 @@
-"""Gold files: where they live and how they are published atomically.
+"""Gold files: where they live, and the one implementation of publishing them.
 
-``gold/signals/date=YYYY-MM-DD/signals.parquet`` is written by the marts model's post-hook as
-``COPY ... TO '<final>.tmp-<pid>'`` followed by ``bb_publish_file(tmp, final)``, a UDF that fsyncs
-and renames the temporary file over the final one. A run that dies before the rename leaves the
-previous Gold file untouched; stale temporary files are removed by the next publish.
+``gold/signals/date=YYYY-MM-DD/signals.parquet`` is published by the same SQL statements whichever
+engine runs the build (:func:`publish_statements`):
+
+1. refuse when the relation holds a row of another session than the run date;
+2. ``bb_gold_prepare(final)``: create the date folder, remove temp files left by dead runs;
+3. ``COPY`` the rows, ordered by (ts_ns, level_kind), to ``<final>.tmp-<pid>`` (parquet, zstd; zero
+   rows still give a file with the schema; every column OPTIONAL; the key-value metadata of
+   :func:`kv_metadata`);
+4. ``bb_publish_file(tmp, final)``: fsync the temp file, rename it over the final one, fsync the folder.
+
+dbt's ``publish_gold`` post-hook (macros/gold/publish_gold.sql) and the fast engine both ask for the
+statements with :data:`PLAN_SQL` (the ``bb_gold_publish_sql`` UDF, arguments read from the run
+variables of the connection) and run them in order on their build connection, so both write
+identical bytes. A run that dies before step 4 leaves the previous Gold file untouched; its temp
+file is removed by the next run of any date (:func:`remove_stale_temp_files`).
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 
 import duckdb
-import pyarrow as pa
+
+from breakbounce import __version__
+
+#: the label configuration keys of ``breakbounce.labels``, in order (dbt vars: macros/gold/gold_metadata.sql)
+LABEL_KEYS = ("threshold_unit", "thresholds", "confirmation_windows", "lookforward_seconds", "primary_window")
+
+#: asks for the publishing statements; parameters: the relation (quoted name) and the labels JSON
+PLAN_SQL = ("select bb_gold_publish_sql(?, getvariable('bb_date')::varchar, getvariable('bb_gold_file'), ?, "
+            "to_json(getvariable('bb_gaps'))::varchar)")
 
 
 def gold_file(gold_root: str, date: str) -> str:
@@ -23,20 +43,7 @@ def temp_path(final: str) -> str:
     return f"{final}.tmp-{os.getpid()}"
 
 
-def prepare(final: str) -> str:
-    """Create the date directory, remove stale temp files of dead runs, return this run's temp path."""
-    os.makedirs(os.path.dirname(final), exist_ok=True)
-    for stale in glob.glob(glob.escape(final) + ".tmp-*"):
-        pid = stale.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            try:
-                os.unlink(stale)
-            except FileNotFoundError:
-                pass
-    return temp_path(final)
-
-
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -44,6 +51,31 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _remove_dead_temps(pattern: str) -> list[str]:
+    removed = []
+    for stale in glob.glob(pattern):
+        pid = stale.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+            try:
+                os.unlink(stale)
+                removed.append(stale)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+def remove_stale_temp_files(gold_root: str) -> list[str]:
+    """Temp files of dead runs under every date of ``gold_root`` (a run killed while publishing)."""
+    return _remove_dead_temps(os.path.join(glob.escape(gold_root), "signals", "date=*", "signals.parquet.tmp-*"))
+
+
+def prepare(final: str) -> str:
+    """Create the date directory, remove stale temp files of dead runs, return this run's temp path."""
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    _remove_dead_temps(glob.escape(final) + ".tmp-*")
+    return temp_path(final)
 
 
 def publish(tmp: str, final: str) -> str:
@@ -62,13 +94,96 @@ def publish(tmp: str, final: str) -> str:
     return final
 
 
-def _prepare_udf(final: pa.Array) -> pa.Array:
-    return pa.array([None if f is None else prepare(f) for f in final.to_pylist()], pa.string())
+# --- the Gold file's key-value metadata -----------------------------------------------------------
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
-def _publish_udf(tmp: pa.Array, final: pa.Array) -> pa.Array:
-    pairs = zip(tmp.to_pylist(), final.to_pylist())
-    return pa.array([None if t is None or f is None else publish(t, f) for t, f in pairs], pa.string())
+def labels_json(labels: str | dict) -> str:
+    """The ``breakbounce.labels`` value: the label configuration, keys in :data:`LABEL_KEYS` order."""
+    value = json.loads(labels) if isinstance(labels, str) else labels
+    if not isinstance(value, dict) or set(value) != set(LABEL_KEYS):
+        raise ValueError(f"breakbounce: the Gold label configuration must have the keys {list(LABEL_KEYS)}, got {labels!r}")
+    return _compact({k: value[k] for k in LABEL_KEYS})
+
+
+def gaps_json(raw: str | None) -> str:
+    """The ``breakbounce.gaps`` value from ``to_json(getvariable('bb_gaps'))``: ``[]`` when unset;
+    a VARCHAR variable holding JSON is decoded once more."""
+    if raw is None:
+        return "[]"
+    value = json.loads(raw)
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, list):
+        raise ValueError(f"breakbounce: bb_gaps must be a list, got {raw!r}")
+    return _compact(value)
+
+
+def kv_metadata(labels: str | dict, gaps: str | None = None) -> dict[str, str]:
+    """The Gold file's parquet key-value metadata."""
+    return {"breakbounce.version": __version__, "breakbounce.labels": labels_json(labels),
+            "breakbounce.gaps": gaps_json(gaps)}
+
+
+# --- publishing -----------------------------------------------------------------------------------
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def publish_statements(relation: str, date: str | None, final: str | None, labels: str, gaps: str | None) -> list[str]:
+    """The SQL statements that publish ``relation`` as the Gold file ``final`` of ``date``, in order."""
+    if not date or not final:
+        raise ValueError("breakbounce: no run date / Gold target (bb_date, bb_gold_file); pass --vars '{date: YYYY-MM-DD}'")
+    tmp = temp_path(final)
+    kv = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in kv_metadata(labels, gaps).items())
+    refusal = f"breakbounce: refusing to publish Gold for {date}: {relation} holds "
+    return [
+        # 1. never publish rows of another session (a subset run reading stale tables)
+        f"select error({_literal(refusal)} || count(*) || ' row(s) of session ' || min(session_date)::varchar) "
+        f"from {relation} where session_date is distinct from {_literal(date)}::date having count(*) > 0",
+        # 2. the date's folder; temp files of dead runs removed
+        f"select bb_gold_prepare({_literal(final)})",
+        # 3. every column OPTIONAL: DuckDB marks a column REQUIRED when its statistics show no NULL,
+        #    which would make the file schema depend on the day's data; a zero-row branch BY NAME
+        #    that lacks every other column (NULL-filled) makes them all nullable, types unchanged
+        f"copy (select * from (select * from {relation} union all by name select null as ts_ns from range(0)) "
+        f"order by ts_ns, level_kind) to {_literal(tmp)} (format parquet, compression zstd, kv_metadata {{{kv}}})",
+        # 4. fsync + rename over the final file
+        f"select bb_publish_file({_literal(tmp)}, {_literal(final)})",
+    ]
+
+
+def publish_relation(con: duckdb.DuckDBPyConnection, relation: str, labels: str) -> str:
+    """Publish ``relation`` as the run's Gold file on ``con`` (run variables set); return its path.
+
+    The fast engine's side of dbt's ``publish_gold`` post-hook: the same :data:`PLAN_SQL`, the same
+    statements, on the build connection.
+    """
+    statements = json.loads(con.execute(PLAN_SQL, [relation, labels]).fetchall()[0][0])
+    final = None
+    for stmt in statements:
+        rows = con.execute(stmt).fetchall()
+        final = rows[0][0] if rows else final
+    return final
+
+
+# --- UDFs (registered on every build connection) --------------------------------------------------
+# Native (row by row) on purpose: they see one row, and the first Arrow UDF returning VARCHAR in a
+# process imports pandas (~0.25 s).
+
+def _prepare_udf(final: str | None) -> str | None:
+    return None if final is None else prepare(final)
+
+
+def _publish_udf(tmp: str | None, final: str | None) -> str | None:
+    return None if tmp is None or final is None else publish(tmp, final)
+
+
+def _publish_sql_udf(relation: str, date: str | None, final: str | None, labels: str, gaps: str | None) -> str:
+    return json.dumps(publish_statements(relation, date, final, labels, gaps))
 
 
 def function_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -77,42 +192,16 @@ def function_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
-    """``bb_gold_prepare(final) -> temp path`` and ``bb_publish_file(tmp, final) -> final``."""
+    """``bb_gold_prepare(final)``, ``bb_publish_file(tmp, final)`` and
+    ``bb_gold_publish_sql(relation, date, final, labels, gaps) -> JSON list of statements``."""
     varchar = duckdb.sqltypes.VARCHAR
     for name, fn, params in (
         ("bb_gold_prepare", _prepare_udf, [varchar]),
         ("bb_publish_file", _publish_udf, [varchar, varchar]),
+        ("bb_gold_publish_sql", _publish_sql_udf, [varchar] * 5),
     ):
         if function_exists(con, name):
             continue
         con.create_function(
-            name, fn, params, varchar, type="arrow", side_effects=True, null_handling="special"
+            name, fn, params, varchar, type="native", side_effects=True, null_handling="special"
         )
-
-
-def copy_sql(relation: str, columns: list[tuple[str, str]], tmp: str) -> str:
-    """The COPY writing ``relation`` to ``tmp`` as Gold: ordered by (ts_ns, level_kind), zstd, every
-    column OPTIONAL (a typed zero-row UNION ALL branch; see macros/gold/publish_gold.sql)."""
-    nullable = ", ".join(f'null::{dtype} as "{name}"' for name, dtype in columns)
-    return (
-        f"copy (select * from (select * from {relation} union all select {nullable} from range(0)) "
-        f"order by ts_ns, level_kind) to '{tmp.replace(chr(39), chr(39) * 2)}' (format parquet, compression zstd)"
-    )
-
-
-def publish_relation(con: duckdb.DuckDBPyConnection, relation: str, date: str, final: str) -> str:
-    """Publish ``relation`` (the Gold view) as the Gold file of ``date``, atomically.
-
-    The fast engine's version of the ``publish_gold`` post-hook, step for step: refuse rows of another
-    session, write a temp file beside ``final``, fsync and rename it over ``final``.
-    """
-    foreign, other = con.execute(
-        f"select count(*), min(session_date)::varchar from {relation} where session_date is distinct from ?::date",
-        [date],
-    ).fetchall()[0]
-    if foreign:
-        raise RuntimeError(f"refusing to publish Gold for {date}: {relation} holds {foreign} row(s) of session {other}")
-    tmp = prepare(final)
-    columns = [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
-    con.execute(copy_sql(relation, columns, tmp))
-    return publish(tmp, final)

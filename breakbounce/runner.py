@@ -1,8 +1,10 @@
-"""``breakbounce run`` and ``breakbounce backfill``: the dbt build of one date, and of many.
+"""``breakbounce run`` and ``breakbounce backfill``: the build of one date, and of many.
 
 ``run`` plans and validates the date's Bronze first (a missing date or a bad file is a one-line
-error and exit code 2, before anything is built or written), then runs ``dbt build`` in-process for
-that date. dbt's own log goes to stderr (progress); the summary goes to stdout.
+error and exit code 2, before anything is built or written), then builds that date: with the fast
+engine (breakbounce/engine.py: dbt's compiled graph run directly on DuckDB) by default, or with a
+real ``dbt build`` in-process (``--engine dbt``, ``--select``). Progress goes to stderr, the
+summary to stdout.
 
 ``backfill`` runs each date in its own ``breakbounce run`` process (``--workers`` at a time), each
 with its own DuckDB file and dbt target directory, so dates cannot disturb each other; it prints one
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import json
 import os
 import queue
 import subprocess
@@ -22,11 +25,17 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from breakbounce import calendar, gold
+from breakbounce import calendar, failures, gold
 from breakbounce.errors import UserError
-from breakbounce.plan import BronzeError, plan_run, sessions_with_bronze, validate_plan
+from breakbounce.plan import plan_run, sessions_with_bronze, validate_plan
+from breakbounce.warehouse import build_settings as warehouse_settings
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+#: the dbt project: $DBT_PROJECT_DIR (as for dbt itself), else the one this package belongs to
+PROJECT_DIR = Path(os.environ.get("DBT_PROJECT_DIR") or Path(__file__).resolve().parents[1]).resolve()
+#: where runs write compiled SQL and run_results.json: $DBT_TARGET_PATH (as for dbt), else <project>/target
+TARGET_DIR = os.environ.get("DBT_TARGET_PATH") or str(PROJECT_DIR / "target")
+#: the fast engine's compiled graphs, one per project version and --vars (shared by every target)
+GRAPH_CACHE = PROJECT_DIR / "target" / "fast_graph"
 
 
 def _iso_date(text: str) -> str:
@@ -55,20 +64,66 @@ def _add_paths(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gold", default=os.environ.get("BB_GOLD", "data/gold"), help="Gold root (default: $BB_GOLD or data/gold)")
 
 
+def _dbt_vars(text: str) -> dict:
+    """``--vars``: a YAML mapping, as dbt takes it."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise argparse.ArgumentTypeError(f"not a YAML mapping: {text!r} ({str(exc).splitlines()[0]})") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"not a YAML mapping of dbt vars: {text!r}")
+    if "date" in value:
+        raise argparse.ArgumentTypeError("give the date with --date, not in --vars")
+    return value
+
+
+RUN_DESCRIPTION = """\
+Build one session date: Bronze -> the warehouse's models -> the Gold file
+gold/signals/date=D/signals.parquet, published only after every data test passed.
+
+The date's Bronze is checked first (a missing date, an unreadable file or a missing column is one
+line and exit code 2, nothing written). By default the fast engine runs dbt's compiled graph
+directly on DuckDB (breakbounce/engine.py: the same SQL, tests and Gold as `dbt build`, without
+dbt's per-node cost; dbt compiles the project once per project version and --vars). --engine dbt,
+and any --select, run a real `dbt build` instead. Progress goes to stderr, a summary to stdout.
+Exit codes: 0 built, 1 a node or test failed (or an internal error), 2 bad input."""
+
+BACKFILL_DESCRIPTION = """\
+Build many session dates, each in its own `breakbounce run` process, --workers at a time. Dates
+without Bronze ES trades, and days that are not NYSE sessions, are skipped and listed. Each worker
+slot keeps its own warehouse under --work-dir (worker-<n>/warehouse.duckdb), so its later dates
+reuse the warmup cache. One result line per date; exit code 1 if any date failed (the other dates
+are unaffected)."""
+
+ALLOW_GAPS_HELP = ("build even when Bronze hour partitions are missing (SPEC §12): warn, record the gaps in the "
+                   "Gold metadata and give NULL to features whose window overlaps one (default: exit 2)")
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="build one date: Bronze -> Gold (dbt build)")
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("run", help="build one date: Bronze -> tested Gold", description=RUN_DESCRIPTION,
+                       formatter_class=fmt)
     p.add_argument("--date", required=True, type=_iso_date, help="session date YYYY-MM-DD")
     _add_paths(p)
     p.add_argument("--db", default=os.environ.get("BB_DUCKDB_PATH", str(PROJECT_DIR / "target" / "breakbounce.duckdb")),
-                   help="DuckDB file holding the models (default: target/breakbounce.duckdb)")
-    p.add_argument("--target-path", default=None, help="dbt target directory (default: the project's target/)")
+                   help="DuckDB file holding the models (default: $BB_DUCKDB_PATH or target/breakbounce.duckdb)")
+    p.add_argument("--target-path", default=None,
+                   help="where compiled SQL and run_results.json go (default: $DBT_TARGET_PATH or the project's target/)")
+    p.add_argument("--vars", type=_dbt_vars, default={}, metavar="YAML",
+                   help="dbt vars for the maths, as dbt takes them, e.g. '{touch_band: 0.2}' (both engines)")
     p.add_argument("--select", default=None, help="dbt node selection (default: everything; implies --engine dbt)")
     p.add_argument("--engine", choices=["fast", "dbt"], default=None,
                    help="fast (default): run dbt's compiled graph directly, see breakbounce/engine.py; "
                         "dbt: a real `dbt build` (the default with --select)")
+    p.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
     p.set_defaults(func=cmd_run)
 
-    b = sub.add_parser("backfill", help="build many dates, each in its own process")
+    b = sub.add_parser("backfill", help="build many dates, each in its own process",
+                       description=BACKFILL_DESCRIPTION, formatter_class=fmt)
     rng = b.add_mutually_exclusive_group(required=True)
     rng.add_argument("--start-date", type=_iso_date, help="first date (with --end-date)")
     rng.add_argument("--dates", type=_date_list, help="comma-separated dates")
@@ -76,7 +131,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _add_paths(b)
     b.add_argument("--workers", type=_positive_int, default=1, help="dates built at once (default 1)")
     b.add_argument("--dry-run", action="store_true", help="list what would be built, build nothing")
-    b.add_argument("--work-dir", default=str(PROJECT_DIR / "target" / "backfill"), help="per-worker DuckDB files, dbt targets and per-date logs")
+    b.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
+    b.add_argument("--work-dir", default=os.path.join(TARGET_DIR, "backfill"),
+                   help="per-worker DuckDB files, dbt targets and per-date logs (default: %(default)s)")
     b.set_defaults(func=cmd_backfill)
 
 
@@ -90,77 +147,104 @@ def _dbt_env(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
-def dbt_build_args(select: str | None = None, target_path: str | None = None) -> list[str]:
-    """``dbt build`` for the date in $BB_DATE (not --vars: unchanged vars let dbt reuse its parse)."""
+def dbt_build_args(select: str | None = None, target_path: str | None = None, dbt_vars: dict | None = None) -> list[str]:
+    """``dbt build`` for the date in $BB_DATE (not in --vars: unchanged vars let dbt reuse its parse)."""
     # --no-write-json: dbt would re-serialise its 1.8 MB manifest before the first node on every run
     # (~0.3 s); cmd_run writes run_results.json itself from the result object
     cmd = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--no-write-json"]
     if select:
         # only tests whose every parent is selected: a subset must not test tables it did not rebuild
         cmd += ["--select", select, "--indirect-selection", "cautious"]
+    if dbt_vars:
+        cmd += ["--vars", json.dumps(dbt_vars)]
     if target_path:
         cmd += ["--target-path", target_path, "--log-path", os.path.join(target_path, "logs")]
     return cmd
 
 
+def _remove_leftovers(args: argparse.Namespace) -> None:
+    """What killed runs left behind (Gold temp files of any date, compile folders), before building."""
+    from breakbounce import graph
+
+    gold.remove_stale_temp_files(os.path.abspath(args.gold))
+    graph.remove_leftovers(GRAPH_CACHE)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    warehouse_settings()  # a bad BB_MEMORY_LIMIT is a usage error, before anything runs
+    dbt_vars = getattr(args, "vars", None) or {}
     try:
-        plan = plan_run(args.date, args.bronze)
-        validate_plan(plan)
-    except BronzeError as exc:
-        raise UserError(str(exc)) from None
+        sessions = {k: int(dbt_vars[k]) for k in ("sma_warmup_sessions", "volume_lookback_sessions") if k in dbt_vars}
+    except (TypeError, ValueError):
+        raise UserError("--vars: sma_warmup_sessions and volume_lookback_sessions must be whole numbers") from None
+    plan = plan_run(args.date, args.bronze, sessions.get("sma_warmup_sessions", 3),
+                    sessions.get("volume_lookback_sessions", 7), allow_gaps=args.allow_gaps)  # BronzeError: exit 2
+    validate_plan(plan)
+    if args.allow_gaps:
+        os.environ["BB_ALLOW_GAPS"] = "true"  # dbt's plugin plans the same run
     os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
     os.environ.update(_dbt_env(args))
     os.environ["BB_DATE"] = args.date
+    _remove_leftovers(args)
     engine = args.engine or ("dbt" if args.select else "fast")
     if engine == "fast":
         if args.select:
             raise UserError("--select needs --engine dbt (the fast engine always builds the whole graph)")
-        return _run_fast(args, plan, started)
+        return _run_fast(args, plan, started, dbt_vars)
     # dbt's anonymous usage events are network calls from every node; off unless the user opted in
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     from dbt.cli.main import dbtRunner
 
-    print(f"breakbounce run {args.date}: building (warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr)
+    target_path = args.target_path or TARGET_DIR
+    print(f"breakbounce run {args.date}: building with dbt (warmup sessions: {', '.join(plan.prior_sessions) or 'none'})",
+          file=sys.stderr)
     with contextlib.redirect_stdout(sys.stderr):
-        result = dbtRunner().invoke(dbt_build_args(args.select, args.target_path))
-    _write_run_results(result, args.target_path or str(PROJECT_DIR / "target"))
+        result = dbtRunner().invoke(dbt_build_args(args.select, target_path, dbt_vars))
+    _write_run_results(result, target_path)
     if not result.success:
         failed = []
         for r in getattr(result.result, "results", None) or []:
             if str(r.status) in ("error", "fail", "runtime error"):
-                msg = (r.message or "").strip().splitlines()
-                failed.append(f"{r.node.name}: {msg[0] if msg else r.status}")
-        detail = "; ".join(failed) or (str(result.exception).splitlines()[0] if result.exception else "see dbt log above")
-        print(f"breakbounce run {args.date}: error: dbt build failed: {detail}", file=sys.stderr)
-        return 1
+                msg = [line.strip() for line in (r.message or "").strip().splitlines() if line.strip()]
+                # a failed hook's first line is "<hook> failed, error:"; its cause is the next one
+                first = " ".join(msg[:2]) if msg and msg[0].endswith(":") else (msg[0] if msg else str(r.status))
+                failed.append(failures.Failure(r.node.name, first, len(failed), r.node.resource_type == "test"))
+        if not failed:
+            detail = str(result.exception).splitlines()[0] if result.exception else "see dbt log above"
+            print(f"breakbounce run {args.date}: error: dbt build failed: {detail}", file=sys.stderr)
+            return 1
+        cause = failures.first_cause(failed, plan.es_trade_files + plan.mbp10_files + plan.option_files)
+        print(f"breakbounce run {args.date}: error: dbt build failed: {cause}", file=sys.stderr)
+        return cause.code
     elapsed = time.perf_counter() - started
     print(summarize(args.date, os.path.abspath(args.db), os.path.abspath(args.gold), elapsed))
     return 0
 
 
-def _run_fast(args: argparse.Namespace, plan, started: float) -> int:
+def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) -> int:
     import duckdb
 
-    from breakbounce import engine, warehouse
+    from breakbounce import engine, graph, warehouse
 
-    target_path = args.target_path or str(PROJECT_DIR / "target")
+    target_path = args.target_path or TARGET_DIR
     try:
-        nodes = engine.load_graph(PROJECT_DIR, PROJECT_DIR / "target" / "fast_graph", args.db)
+        nodes = graph.load_graph(PROJECT_DIR, GRAPH_CACHE, args.db, dbt_vars)
     except engine.EngineError as exc:
         raise UserError(str(exc), code=1) from None
-    engine.write_compiled(nodes, target_path)
+    graph.write_compiled(nodes, target_path)
     for w in plan.warnings:
         print(f"breakbounce warning: {w}", file=sys.stderr, flush=True)
-    print(f"breakbounce run {args.date}: building {sum(n.materialized != 'ephemeral' for n in nodes)} nodes "
+    print(f"breakbounce run {args.date}: building {sum(n.materialized not in ('ephemeral', 'on-run-start', 'on-run-end') for n in nodes)} nodes "
           f"(warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     try:
         variables = warehouse.variable_statements(plan, os.path.abspath(args.gold))
         con = engine.open_warehouse(os.path.abspath(args.db), variables)
     except duckdb.Error as exc:
-        raise UserError(f"cannot open the warehouse {args.db}: {str(exc).splitlines()[0]}", code=1) from None
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise (failures.environment_cause(message, f"opening the warehouse {args.db}")
+               or UserError(f"cannot open the warehouse {args.db}: {message}", code=1)) from None
     except engine.EngineError as exc:
         raise UserError(str(exc), code=1) from None
     results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date), variables,
@@ -173,11 +257,14 @@ def _run_fast(args: argparse.Namespace, plan, started: float) -> int:
           f"TOTAL={len(results)} ({time.perf_counter() - t0:.2f}s)", file=sys.stderr, flush=True)
     try:
         if failed:
-            names = {n.uid: n.name for n in nodes}
-            detail = "; ".join(f"{names[r.unique_id]}: {r.message}" for r in failed)
-            print(f"breakbounce run {args.date}: error: {len(failed)} node(s) failed, {skipped} skipped: {detail}",
+            by_uid = {n.uid: n for n in nodes}
+            cause = failures.first_cause(
+                [failures.Failure(by_uid[r.unique_id].name, r.message, r.started + r.execution_time,
+                                  by_uid[r.unique_id].kind == "test") for r in failed],
+                plan.es_trade_files + plan.mbp10_files + plan.option_files)
+            print(f"breakbounce run {args.date}: error: {cause} [{len(failed)} node(s) failed, {skipped} skipped]",
                   file=sys.stderr)
-            return 1
+            return cause.code
         elapsed = time.perf_counter() - started
         print(summarize(args.date, os.path.abspath(args.db), os.path.abspath(args.gold), elapsed, con=con))
     finally:
@@ -200,7 +287,9 @@ def summarize(date: str, db_path: str, gold_root: str, elapsed: float, con=None)
     gold_path = gold.gold_file(gold_root, date)
     lines = [f"{date}: built in {elapsed:.1f}s; warehouse {db_path}"]
     own = con is None
-    con = con or duckdb.connect(db_path)  # same config as dbt's still-open connection
+    from breakbounce import warehouse
+
+    con = con or duckdb.connect(db_path, config=warehouse.file_config())  # as dbt's still-open connection
     try:
         bars = con.execute(
             "select count(*) from intermediate.int_bars__es_1min where session_date = ?", [date]
@@ -245,9 +334,11 @@ def backfill_dates(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     have = set(sessions_with_bronze(args.bronze))
     cal = calendar.load_calendar()
     todo, skipped = [], []
+    first, last = calendar.covered_range()
     for d in wanted:
         if d not in cal:
-            skipped.append(f"{d}: not a trading session")
+            skipped.append(f"{d}: not a trading session" if first <= d <= last
+                           else f"{d}: outside the calendar (seeds/trading_calendar.csv covers {first}..{last})")
         elif d not in have:
             skipped.append(f"{d}: no Bronze ES trades")
         else:
@@ -272,7 +363,7 @@ def _run_in_slot(date: str, args: argparse.Namespace, work: Path) -> tuple[str, 
         sys.executable, "-m", "breakbounce", "run", "--date", date,
         "--bronze", args.bronze, "--gold", args.gold,
         "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt"),
-    ]
+    ] + (["--allow-gaps"] if args.allow_gaps else [])
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
@@ -280,8 +371,10 @@ def _run_in_slot(date: str, args: argparse.Namespace, work: Path) -> tuple[str, 
     if proc.returncode == 0:
         detail = next((l.strip() for l in proc.stdout.splitlines() if l.strip().startswith("gold:")), "built")
     else:
-        errors = [l for l in proc.stderr.splitlines() if "error" in l.lower()]
-        detail = (errors[-1] if errors else f"exit {proc.returncode}").strip() + f" (log: {log})"
+        # the run's error line (a failed Bronze rule names the session, and whose warmup it is)
+        errors = [l for l in proc.stderr.splitlines() if l.startswith("breakbounce run") and ": error:" in l]
+        errors = errors or [l for l in proc.stderr.splitlines() if "error" in l.lower()]
+        detail = (errors[0] if errors else f"exit {proc.returncode}").strip() + f" (log: {log})"
     return date, proc.returncode, elapsed, detail
 
 

@@ -78,9 +78,14 @@ def run(args: argparse.Namespace) -> int:
             max_dte=args.max_dte,
             chunk_records=args.chunk_records,
         )
-        progress = stderr_progress()
-        total_rows = 0
+    except IngestError as exc:
+        raise UserError(str(exc)) from None
+    progress = stderr_progress()
+    total_rows = 0
+    done = 0  # files ingested completely (each file is all-or-nothing)
+    try:
         for report in ingest(args.files, opts, progress):
+            done += 1
             if progress is not None:
                 print(file=sys.stderr)
             print(report.summary(args.schema))
@@ -90,7 +95,11 @@ def run(args: argparse.Namespace) -> int:
         if len(args.files) > 1:
             print(f"{len(args.files)} files, {total_rows:,} Bronze rows")
     except IngestError as exc:
-        raise UserError(str(exc)) from None
+        # ingest stops at the first bad file: name the files it never read, so that none of them is
+        # taken for ingested (those before it were, completely: their summary lines are on stdout)
+        rest = args.files[done + 1:]
+        details = [f"  not ingested: {', '.join(rest)} (the {len(rest)} file(s) after it)"] if rest else []
+        raise UserError(str(exc), details=details) from None
     return 0
 
 

@@ -67,7 +67,7 @@ def make_clock(date: str) -> Clock:
         sess = _cal.session(date)
     except KeyError as exc:
         raise ValueError(str(exc.args[0])) from None
-    t_end = sess.rth_close_ns + 15 * 60 * NS if sess.is_early_close else sess.globex_close_ns
+    t_end = _cal.es_trading_end_ns(sess)
     n_cells = (t_end - sess.globex_open_ns) // CELL_NS
     return Clock(sess, sess.globex_open_ns, t_end, sess.rth_close_ns + 15 * 60 * NS, int(n_cells))
 

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from breakbounce import calendar as _cal
-from breakbounce.bronze import FUTURES_MBP10, FUTURES_TRADES, OPTION_TRADES
+from breakbounce.bronze import FUTURES_MBP10, FUTURES_TRADES, OPTION_TRADES, write_quiet_hours
 from breakbounce.synth import params as P
 from breakbounce.synth.book import BookBuilder
 from breakbounce.synth.clock import make_clock
@@ -130,6 +130,9 @@ def generate_session(
     root = Path(out)
     stale = remove_stale(root, FUTURES_TRADES, FILE_NAME, clock.t0, clock.t_end, written)
     stale += remove_stale(root, FUTURES_MBP10, FILE_NAME, clock.t0, clock.t_end, written)
+    # an hour of the session without a generated record gets a zero-row file: quiet, not missing
+    for spec in (FUTURES_TRADES, FUTURES_MBP10):
+        write_quiet_hours(root, spec, clock.t0, clock.t_end, FILE_NAME)
 
     rows = {"futures_trades": tr_tab.num_rows, "futures_mbp10": book.stats.records, "option_trades": opt_tab.num_rows}
     truth = _truth(

@@ -1,42 +1,25 @@
 {#-
-  Post-hook of gold_touch_signals: write the run date's Gold parquet atomically (SPEC §9).
-    1. refuse if the relation holds a row of another session (never publish the wrong date);
-    2. bb_gold_prepare(final) -> this process's temp path next to the final file (stale temps of
-       dead runs are removed);
-    3. COPY the rows, ordered by (ts_ns, level_kind), to the temp file (parquet, zstd) — zero
-       events still give a file with the full schema. Every column is written as OPTIONAL: DuckDB
-       marks a column REQUIRED when its statistics show no NULL, which would make the file schema
-       depend on the day's data; a typed zero-row UNION ALL branch keeps all columns nullable;
-    4. bb_publish_file(tmp, final): fsync + rename over the final file.
-  A run killed before step 4 leaves the previous Gold file untouched. Rendered only when executing,
-  so compiling or parsing never writes anything. Returns no SQL of its own (runs its queries).
+  Post-hook of gold_touch_signals: publish the run date's Gold parquet atomically (SPEC §9).
+  The statements come from Python (breakbounce/gold.py publish_statements, through the
+  bb_gold_publish_sql UDF the plugin registers) and are the very ones the fast engine runs: refuse
+  rows of another session, prepare the temp path, COPY ordered by (ts_ns, level_kind) with every
+  column nullable and the key-value metadata, fsync + rename. Rendered only when executing, so
+  compiling or parsing never writes anything; logs the file it wrote. Returns no SQL of its own.
 -#}
 {% macro publish_gold(relation=none) -%}
     {%- if execute -%}
         {%- set relation = relation or this -%}
-        {%- set final = run_query("select getvariable('bb_gold_file')").columns[0].values()[0] -%}
-        {%- if not final -%}
-            {{ exceptions.raise_compiler_error("breakbounce: no Gold target (bb_gold_file); pass --vars '{date: YYYY-MM-DD}'") }}
-        {%- endif -%}
-        {%- set foreign = run_query(
-            "select count(*), min(session_date)::varchar from " ~ relation
-            ~ " where session_date is distinct from getvariable('bb_date')").rows[0] -%}
-        {%- if foreign[0] > 0 -%}
-            {{ exceptions.raise_compiler_error(
-                "breakbounce: refusing to publish Gold for " ~ current_run_date() ~ ": " ~ relation
-                ~ " holds " ~ foreign[0] ~ " row(s) of session " ~ foreign[1]) }}
-        {%- endif -%}
-        {%- set tmp = run_query("select bb_gold_prepare(getvariable('bb_gold_file'))").columns[0].values()[0] -%}
-        {%- set nullable_branch = [] -%}
-        {%- for col in adapter.get_columns_in_relation(relation) -%}
-            {%- do nullable_branch.append('null::' ~ col.data_type ~ ' as ' ~ adapter.quote(col.name)) -%}
+        {%- set plan = run_query(
+            "select bb_gold_publish_sql('" ~ (relation | string | replace("'", "''")) ~ "', "
+            ~ "getvariable('bb_date')::varchar, getvariable('bb_gold_file'), '"
+            ~ (model.config.meta.breakbounce_gold_labels | tojson | replace("'", "''")) ~ "', "
+            ~ "to_json(getvariable('bb_gaps'))::varchar)").columns[0].values()[0] -%}
+        {%- set ns = namespace(final=none) -%}
+        {%- for statement in fromjson(plan) -%}
+            {%- set result = run_query(statement) -%}
+            {%- if result.rows | length > 0 -%}{%- set ns.final = result.rows[0][0] -%}{%- endif -%}
         {%- endfor -%}
-        {%- do run_query(
-            "copy (select * from (select * from " ~ relation ~ " union all select "
-            ~ nullable_branch | join(', ') ~ " from range(0)) order by ts_ns, level_kind) to '"
-            ~ (tmp | replace("'", "''")) ~ "' (format parquet, compression zstd)") -%}
-        {%- do run_query(
-            "select bb_publish_file('" ~ (tmp | replace("'", "''")) ~ "', getvariable('bb_gold_file'))") -%}
+        {{ log("breakbounce: published Gold " ~ ns.final, info=True) }}
     {%- endif -%}
     select 1
 {%- endmacro %}

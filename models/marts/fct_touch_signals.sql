@@ -66,6 +66,17 @@ joined as (
     left join fuel as f using (event_id)
     left join context as c using (event_id)
     left join labels as l using (event_id)
+),
+
+gap_masked as (
+    -- input gaps (`--allow-gaps`, SPEC §12): events whose own level was computed over a gap are
+    -- dropped; every column whose window overlaps one is NULL (labels: UNDEFINED). Nothing changes
+    -- without gaps. The columns and their windows: macros/quality/gaps.sql
+    select j.* replace ({{ gap_masked_columns('j', 'g') }}
+    )
+    from joined as j
+    inner join {{ ref('int_quality__event_gaps') }} as g using (event_id)  -- one row per touch
+    where not g.gap_level
 )
 
 select
@@ -179,6 +190,6 @@ select
     {{ col }}::{{ typ }} as {{ col }},
     {%- endfor %}
     future_price_5min::double as future_price_5min
-from joined
+from gap_masked
 where is_run_date
 order by ts_ns, level_kind

@@ -1,5 +1,5 @@
--- SPY 0DTE option trades of the run date: typed, exact duplicates removed, expiring on the run date,
--- with the customer aggressor side: Bronze `aggressor` when non-zero, else the tick rule per
+-- SPY 0DTE option trades of the run date: typed, exact duplicates removed, expiring on the run date
+-- and stamped inside its session (Globex window, like ES prints), with the customer aggressor side: Bronze `aggressor` when non-zero, else the tick rule per
 -- contract ordered by (ts_event_ns, seq) where a zero tick carries the previous non-zero sign and a
 -- contract's first print is 0 (SPEC §3). Prints sharing (ts_event_ns, seq) follow ts_recv_ns, price,
 -- size and the Bronze side, so which of them gets which sign never depends on file order or threads.
@@ -30,9 +30,16 @@ deduplicated as (
 ),
 
 zero_dte as (
+    -- expiring on the run date and stamped inside its session (18:00 ET D-1 -> 17:00 ET D), as ES
+    -- prints are; the others are counted in int_quality__bronze_drops (not_zero_dte, outside_session).
+    -- The window comes from run variables (the calendar's values, set by the plan): constants let
+    -- DuckDB estimate this filter; a join to the calendar made it expect a few rows and run
+    -- int_option_trades__as_of_spot's ASOF join as a nested loop (20 ms -> 2 s on a small day)
     select *
     from deduplicated
     where exp_date = {{ run_date() }}
+        and ts_event_ns >= getvariable('bb_session_start_ns')
+        and ts_event_ns < getvariable('bb_session_end_ns')
 ),
 
 ticks as (

@@ -109,6 +109,7 @@ class Tape:
 
     def write(self, root: Path, name: str = "tape.parquet") -> None:
         bronze.write_table(self.table(), root, bronze.FUTURES_TRADES, name)
+        attest_quiet_hours(root)
 
 
 def trades_table(ts, price, size, seq, symbol="ESH6", aggressor=None, recv_delay_ns: int = 250_000) -> pa.Table:
@@ -134,7 +135,25 @@ def trades_table(ts, price, size, seq, symbol="ESH6", aggressor=None, recv_delay
 
 
 def write_trades(root: Path, table: pa.Table, name: str = "part-0.parquet") -> list[Path]:
-    return bronze.write_table(table, root, bronze.FUTURES_TRADES, name)
+    written = bronze.write_table(table, root, bronze.FUTURES_TRADES, name)
+    attest_quiet_hours(root)
+    return written
+
+
+def attest_quiet_hours(root: Path) -> None:
+    """Hand-built Bronze holds every print there is: an hour a session should fill (SPEC §12) but
+    without a print is quiet, not missing. Give each such hour a zero-row file, for ES trades of
+    every session with Bronze and for MBP-10 of every date that has some, as a producer would."""
+    from breakbounce import plan
+
+    for d in plan.sessions_with_bronze(root):
+        s = calendar.session(d)
+        bronze.write_quiet_hours(root, bronze.FUTURES_TRADES, *plan.es_trading_span(s), "quiet-hour.parquet")
+        start, end = plan.mbp10_span(s)
+        mbp_hours = [bronze.FUTURES_MBP10.hour_dir(root, bronze.utc_date_str(h * bronze.NS_PER_HOUR), h % 24)
+                     for h in range(start // bronze.NS_PER_HOUR, (end - 1) // bronze.NS_PER_HOUR + 1)]
+        if any(any(h.glob("*.parquet")) for h in mbp_hours if h.is_dir()):
+            bronze.write_quiet_hours(root, bronze.FUTURES_MBP10, start, end, "quiet-hour.parquet")
 
 
 def random_session(date: str, rng: np.random.Generator, n: int = 6000, start_price: float = 6000.0,
@@ -155,13 +174,13 @@ def random_session(date: str, rng: np.random.Generator, n: int = 6000, start_pri
 
 
 def truncate_bronze(src: Path, dst: Path, cut_ns: int) -> None:
-    """Copy every Bronze parquet file under ``src`` to ``dst`` keeping only rows with ts_event_ns < cut."""
+    """Copy every Bronze parquet file under ``src`` to ``dst`` keeping only rows with ts_event_ns < cut
+    (SPEC §11: every record with ts >= cut removed; a file left without rows stays, as an empty file,
+    so the truncated day is complete, not missing hours)."""
     for path in sorted(Path(src).rglob("*.parquet")):
         table = pq.read_table(path)
         keep = pc.less(table.column("ts_event_ns"), pa.scalar(cut_ns, pa.int64()))
         table = table.filter(keep)
-        if table.num_rows == 0:
-            continue
         out = Path(dst) / path.relative_to(src)
         out.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, out, compression="zstd")
@@ -222,34 +241,19 @@ def run_args(date: str, bronze_root: Path, gold_root: Path, work: Path) -> list[
 
 
 def build(date: str, bronze_root: Path, gold_root: Path, work: Path, select: str | None = None,
-          db: Path | None = None) -> Build:
-    """``breakbounce run`` in a fresh process (dbt keeps process-wide state)."""
+          db: Path | None = None, dbt_vars: dict | None = None) -> Build:
+    """``breakbounce run`` in a fresh process (dbt keeps process-wide state); ``dbt_vars``: its --vars."""
+    import json
+
     args = run_args(date, bronze_root, gold_root, work)
     if db is not None:
         args[args.index("--db") + 1] = str(db)
     if select:
         args += ["--select", select]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     proc = subprocess.run(args, capture_output=True, text=True, cwd=PROJECT_DIR)
     return Build(proc.returncode, proc.stdout, proc.stderr, db or work / "warehouse.duckdb", gold_root, date)
-
-
-def build_dbt(date: str, bronze_root: Path, gold_root: Path, work: Path, dbt_vars: dict,
-              select: str | None = None) -> Build:
-    """A real ``dbt build`` with extra dbt vars (``breakbounce run`` takes the project's vars as they are),
-    optionally of a selection with its cautious tests."""
-    import json
-
-    work.mkdir(parents=True, exist_ok=True)
-    db = work / "warehouse.duckdb"
-    args = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-            str(PROJECT_DIR), "--target-path", str(work / "dbt"), "--log-path", str(work / "dbt" / "logs"),
-            "--vars", json.dumps({"date": date, **dbt_vars}), "--quiet"]
-    if select:
-        args += ["--select", select, "--indirect-selection", "cautious"]
-    env = {**os.environ, "BB_BRONZE": str(bronze_root), "BB_GOLD": str(gold_root), "BB_DUCKDB_PATH": str(db),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(args, capture_output=True, text=True, cwd=PROJECT_DIR, env=env)
-    return Build(proc.returncode, proc.stdout, proc.stderr, db, gold_root, date)
 
 
 def build_and_kill(date: str, bronze_root: Path, gold_root: Path, work: Path, marker: str, timeout: float = 120) -> int:

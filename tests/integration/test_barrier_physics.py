@@ -26,7 +26,7 @@ from breakbounce import bronze, calendar
 from python_udfs import barrier as oracle_barrier
 from python_udfs import tape as oracle_tape
 
-from .bronze_builders import truncate_bronze
+from .bronze_builders import attest_quiet_hours, truncate_bronze
 from .conftest import RunResult, run_breakbounce
 from .bronze_builders import trades_table
 
@@ -224,6 +224,7 @@ def build_session(root: Path) -> dict:
     bronze.write_table(trades, root, bronze.FUTURES_TRADES, "trades.parquet")
     for name, table in book.tables().items():
         bronze.write_table(table, root, bronze.FUTURES_MBP10, f"{name}.parquet")
+    attest_quiet_hours(root)
     return {
         "trades": {k: np.array(v) for k, v in tr.items()},
         "book": book.rows,

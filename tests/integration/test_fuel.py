@@ -32,6 +32,7 @@ from breakbounce import bronze, calendar
 from python_udfs import black_scholes as bs
 from python_udfs.params import project_var
 
+from .bronze_builders import attest_quiet_hours
 from .conftest import PROJECT_DIR, run_breakbounce
 
 NS = 1_000_000_000
@@ -157,6 +158,7 @@ def hand_built(tmp_path_factory):
     root = tmp_path_factory.mktemp("bronze-fuel")
     for d in (D1, D2):
         bronze.write_table(flat_tape(d), root, bronze.FUTURES_TRADES, "tape.parquet")
+    attest_quiet_hours(root)
     bronze.write_table(option_table(D1, hand_built_options(D1)), root, bronze.OPTION_TRADES, "opts.parquet",
                        trading_date=D1)
     work = tmp_path_factory.mktemp("run-fuel")
@@ -385,6 +387,7 @@ def test_option_drop_counts(tmp_path):
     """int_quality__bronze_drops counts option duplicates, other expiries and tick-rule sides exactly."""
     root = tmp_path / "bronze"
     bronze.write_table(flat_tape(D1), root, bronze.FUTURES_TRADES, "tape.parquet")
+    attest_quiet_hours(root)
     zero_dte = option_table(D1, hand_built_options(D1))  # 62 prints, 60 of them with aggressor 0
     other = option_table(D2, [(et(D1, "10:30:00") + i * NS, 600.0, "C", 1.0, 1, 1) for i in range(4)])
     bronze.write_table(pa.concat_tables([zero_dte, other]), root, bronze.OPTION_TRADES, "opts.parquet",
@@ -399,7 +402,7 @@ def test_option_drop_counts(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = dict(query(work / "w.duckdb", "select reason, rows from intermediate.int_quality__bronze_drops "
                                         "where table_name = 'spy_option_trades'"))
-    assert got == {"read": 70, "exact_duplicate": 4, "not_zero_dte": 4, "tick_rule_aggressor": 60}
+    assert got == {"read": 70, "exact_duplicate": 4, "not_zero_dte": 4, "outside_session": 0, "tick_rule_aggressor": 60}
 
 
 def test_tick_rule_orders_prints_sharing_ts_and_seq(tmp_path):
@@ -408,6 +411,7 @@ def test_tick_rule_orders_prints_sharing_ts_and_seq(tmp_path):
     (+1) and the 1.20 print upticks (+1), although the file lists 1.20 first."""
     root = tmp_path / "bronze"
     bronze.write_table(flat_tape(D1), root, bronze.FUTURES_TRADES, "tape.parquet")
+    attest_quiet_hours(root)
     t0 = et(D1, "10:00:00")
     rows = [(t0, 600.0, "C", 1.00, 1, 0), (t0 + NS, 600.0, "C", 1.10, 1, 0),
             (t0 + 2 * NS, 600.0, "C", 1.20, 5, 0), (t0 + 2 * NS, 600.0, "C", 1.10, 3, 0)]

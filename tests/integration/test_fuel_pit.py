@@ -16,7 +16,7 @@ import pytest
 from breakbounce import bronze, calendar
 from python_udfs import black_scholes as bs
 
-from .bronze_builders import truncate_bronze
+from .bronze_builders import attest_quiet_hours, truncate_bronze
 from .test_fuel import FUEL_COLUMNS, MIN, NS, es_table, et, expected_fuel_effect, option_table, query, run_date
 
 DATE = "2025-12-18"
@@ -41,6 +41,7 @@ def random_bronze(root, seed: int = 20251218):
     steps = rng.choice([-1, 0, 0, 1], len(es_ts)) * 0.25
     es_px = 6000.0 + np.cumsum(steps)
     bronze.write_table(es_table(es_ts, es_px), root, bronze.FUTURES_TRADES, "tape.parquet")
+    attest_quiet_hours(root)
 
     def es_frame_at(t):  # last ES print <= t, SPY frame
         i = np.searchsorted(es_ts, t, side="right") - 1

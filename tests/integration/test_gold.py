@@ -125,3 +125,54 @@ def test_subset_run_for_another_date_on_stale_tables_publishes_nothing(story):
     assert "2025-12-15" in subset.stderr
     assert not subset.gold_file.exists()
     assert story["full"].gold_file.read_bytes() == story["first_bytes"]
+
+
+def test_gold_metadata_of_a_real_build(generated_day):
+    """The key-value metadata of the shared build's Gold file: version, label configuration from the
+    project's dbt vars, no gaps."""
+    import json
+
+    import breakbounce
+
+    assert generated_day.run.returncode == 0, generated_day.run.stderr[-3000:]
+    f = generated_day.run.gold / "signals" / f"date={generated_day.date}" / "signals.parquet"
+    meta = pq.ParquetFile(f).metadata.metadata
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    assert meta[b"breakbounce.version"].decode() == breakbounce.__version__
+    assert json.loads(meta[b"breakbounce.labels"]) == {
+        "threshold_unit": project.get("label_threshold_unit", "dollars"),
+        "thresholds": project["label_thresholds"],
+        "confirmation_windows": project["confirmation_windows"],
+        "lookforward_seconds": project["lookforward_seconds"],
+        "primary_window": project["primary_label_window"],
+    }
+    assert json.loads(meta[b"breakbounce.gaps"]) == []
+
+
+def test_the_next_run_of_any_date_removes_what_killed_runs_left(generated_day, tmp_path):
+    """A publish killed after its temp file was complete, and a first compile killed mid-way, leave
+    files behind; the next run of another date removes them. A new warehouse name does not recompile."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from breakbounce import graph
+
+    from .conftest import run_breakbounce
+
+    assert generated_day.run.returncode == 0, generated_day.run.stderr[-3000:]
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    gold_root = tmp_path / "gold"
+    killed_publish = gold_root / "signals" / "date=2025-12-12" / f"signals.parquet.tmp-{dead}"
+    killed_publish.parent.mkdir(parents=True)
+    killed_publish.write_bytes((generated_day.run.gold / "signals" / f"date={generated_day.date}" / "signals.parquet").read_bytes())
+    killed_compile = Path(tempfile.gettempdir()) / f"{graph.COMPILE_DIR_PREFIX}{dead}-x1y2z3"
+    (killed_compile / "dbt" / "compiled").mkdir(parents=True)
+    proc = run_breakbounce("run", "--date", generated_day.date, "--bronze", str(generated_day.bronze),
+                           "--gold", str(gold_root), "--db", str(tmp_path / "a-new-name.duckdb"),
+                           "--target-path", str(tmp_path / "dbt"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not killed_publish.exists() and not killed_compile.exists()
+    assert sorted(p.name for p in killed_publish.parent.iterdir()) == []
+    assert "compiling the dbt project" not in proc.stderr  # same project and vars: the cached graph

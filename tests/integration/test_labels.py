@@ -39,7 +39,7 @@ def dollars(runs, tmp_path_factory):
     base = tmp_path_factory.mktemp("winter-dollars")
     bronze = base / "bronze"
     run.tape.write(bronze)
-    build = bb.build_dbt(run.date, bronze, base / "gold", base / "work", DOLLARS)
+    build = bb.build(run.date, bronze, base / "gold", base / "work", dbt_vars=DOLLARS)
     assert build.returncode == 0, (build.stdout + build.stderr)[-3000:]
     return bb.ScenarioRun(run.tape, run.date, run.priors, build)
 

@@ -22,7 +22,7 @@ from breakbounce import bronze, calendar
 from python_udfs import tape as oracle_tape
 
 from .conftest import RunResult, run_breakbounce
-from .bronze_builders import trades_table
+from .bronze_builders import attest_quiet_hours, trades_table
 
 DATE = "2025-12-16"
 NS = 1_000_000_000
@@ -74,6 +74,7 @@ def build_tape(root) -> dict[str, np.ndarray]:
             trade(et(bar) + 22 * NS + off, price, size, side)
     table = trades_table(tr["ts"], tr["price"], tr["size"], tr["seq"], symbol="ESH6", aggressor=tr["aggressor"])
     bronze.write_table(table, root, bronze.FUTURES_TRADES, "trades.parquet")
+    attest_quiet_hours(root)
     out = {k: np.array(v) for k, v in tr.items()}
     o = np.lexsort((out["seq"], out["ts"]))
     return {k: v[o] for k, v in out.items()}

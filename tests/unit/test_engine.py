@@ -1,11 +1,14 @@
-"""The fast engine (breakbounce/engine.py) on hand-made manifests: what it accepts, the order it runs
-nodes in, each materialization, contracts, and how failures skip what is downstream."""
+"""The fast engine (breakbounce/engine.py, graph in breakbounce/graph.py) on hand-made manifests: what
+it accepts, the order it runs nodes in, each materialization, contracts, project hooks, and how
+failures skip what is downstream."""
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 
-from breakbounce import engine
+from breakbounce import engine, graph
 
 STAMP = [{"sql": "{{ stamp_run_date() }}"}]
 
@@ -30,8 +33,8 @@ def data_test(name, sql, deps, **cfg):
     }
 
 
-def manifest(*nodes):
-    return {"nodes": dict(nodes), "unit_tests": {}}
+def manifest(*nodes, **extra):
+    return {"nodes": dict(nodes), "unit_tests": {}, "metadata": {"project_name": "p"}, **extra}
 
 
 @pytest.fixture
@@ -61,17 +64,17 @@ def run(con, nodes, date="2025-12-16", threads=2):
 ])
 def test_refuses_what_it_does_not_implement(bad, message):
     with pytest.raises(engine.EngineError, match=message):
-        engine.nodes_from_manifest(manifest(model("a", "select 1"), bad))
+        graph.nodes_from_manifest(manifest(model("a", "select 1"), bad))
 
 
 def test_refuses_a_contract_column_without_type():
     uid, node = model("a", "select 1 as x", contract=[("x", "")])
     with pytest.raises(engine.EngineError, match="data_type"):
-        engine.nodes_from_manifest(manifest((uid, node)))
+        graph.nodes_from_manifest(manifest((uid, node)))
 
 
 def test_order_is_by_dependency_then_name_with_tests_after_their_last_parent():
-    nodes = engine.nodes_from_manifest(manifest(
+    nodes = graph.nodes_from_manifest(manifest(
         model("c", "select 1", deps=["a", "b"]),
         model("b", "select 1"),
         model("a", "select 1"),
@@ -82,21 +85,22 @@ def test_order_is_by_dependency_then_name_with_tests_after_their_last_parent():
     assert [n.name for n in engine.execution_order(nodes)] == ["a", "t_a", "b", "t_ab", "c", "t_c"]
 
 
-def test_graph_key_changes_with_any_project_file_and_the_database(tmp_path):
+def test_graph_key_changes_with_any_project_file_and_the_vars_not_the_database(tmp_path):
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "a.sql").write_text("select 1")
     (tmp_path / "dbt_project.yml").write_text("name: p")
-    key = engine.graph_key(tmp_path, "warehouse")
-    assert engine.graph_key(tmp_path, "warehouse") == key
-    assert engine.graph_key(tmp_path, "breakbounce") != key
+    key = graph.graph_key(tmp_path)
+    assert graph.graph_key(tmp_path, {}) == key
+    assert graph.graph_key(tmp_path, {"touch_band": 0.2}) != key
+    assert graph.graph_key(tmp_path, {"a": 1, "b": 2}) == graph.graph_key(tmp_path, {"b": 2, "a": 1})
     (tmp_path / "models" / "a.sql").write_text("select 2")
-    assert engine.graph_key(tmp_path, "warehouse") != key
+    assert graph.graph_key(tmp_path) != key
 
 
 # --- materializations ----------------------------------------------------------------------------
 
 def test_tables_views_and_stamps(con):
-    nodes = engine.nodes_from_manifest(manifest(
+    nodes = graph.nodes_from_manifest(manifest(
         model("a", "select range as x from range(3)"),
         model("v", 'select x * 10 as y from "w"."s"."a"', deps=["a"], materialized="view"),
         model("e", "select 1", materialized="ephemeral"),
@@ -107,7 +111,7 @@ def test_tables_views_and_stamps(con):
     assert con.execute("select comment from duckdb_tables() where table_name = 'a'").fetchall() == [
         ("breakbounce run date 2025-12-16",)]
     # a rerun for another date replaces the table and its stamp; a relation changing type is replaced
-    nodes = engine.nodes_from_manifest(manifest(model("a", "select 7 as x"), model("v", "select 1 as y", materialized="table")))
+    nodes = graph.nodes_from_manifest(manifest(model("a", "select 7 as x"), model("v", "select 1 as y", materialized="table")))
     run(con, nodes, date="2025-12-17")
     assert con.execute("select x from s.a").fetchall() == [(7,)]
     assert con.execute("select comment from duckdb_tables() where table_name = 'v'").fetchall() == [
@@ -116,18 +120,18 @@ def test_tables_views_and_stamps(con):
 
 def test_tables_are_written_in_row_groups_of_the_engine_size(con):
     rows = 2 * engine.ROW_GROUP_SIZE + 5
-    run(con, engine.nodes_from_manifest(manifest(model("big", f"select range as x from range({rows})"))))
+    run(con, graph.nodes_from_manifest(manifest(model("big", f"select range as x from range({rows})"))))
     groups = con.execute("select count(distinct row_group_id) from pragma_storage_info('s.big')").fetchall()
     assert groups == [(3,)]  # two full row groups written during the build, and the 5 left over
     assert con.execute("select count(*), sum(x) from s.big").fetchall() == [(rows, rows * (rows - 1) // 2)]
 
 
 def test_contract_is_checked_and_fixes_the_column_order(con):
-    ok = engine.nodes_from_manifest(manifest(
+    ok = graph.nodes_from_manifest(manifest(
         model("a", "select 'x' as b, 1::bigint as a", contract=[("a", "bigint"), ("b", "varchar")])))
     assert run(con, ok)["a"].status == "success"
     assert con.execute("select * from s.a").description[0][0] == "a"
-    bad = engine.nodes_from_manifest(manifest(
+    bad = graph.nodes_from_manifest(manifest(
         model("a", "select 'x' as b, 1::integer as a", contract=[("a", "bigint"), ("b", "varchar")])))
     res = run(con, bad)["a"]
     assert res.status == "error" and "contract" in res.message and "INTEGER" in res.message
@@ -139,7 +143,7 @@ def test_incremental_creates_the_table_then_replaces_by_key(con):
            'where not exists (select 1 from "w"."s"."inc" c where c.k = t.k and c.v = t.v)')
     node = model("inc", sql, materialized="incremental", incremental_strategy="delete+insert", unique_key="k",
                  contract=[("k", "integer"), ("v", "varchar")])
-    nodes = engine.nodes_from_manifest(manifest(node))
+    nodes = graph.nodes_from_manifest(manifest(node))
     run(con, nodes)
     assert con.execute("select * from s.inc order by k").fetchall() == [(1, "new1"), (2, "new2")]
     con.execute("update s.inc set v = 'stale' where k = 2")
@@ -158,7 +162,7 @@ def test_seed_loads_typed_and_reloads_only_when_the_csv_changes(con, tmp_path):
         "config": {"materialized": "seed", "enabled": True, "pre-hook": [], "post-hook": [],
                    "column_types": {"d": "date", "n": "bigint", "flag": "boolean"}},
     })
-    nodes = engine.nodes_from_manifest(manifest(seed))
+    nodes = graph.nodes_from_manifest(manifest(seed))
     run(con, nodes)
     assert [d[1] for d in con.execute("describe reference.cal").fetchall()] == ["DATE", "BIGINT", "BOOLEAN"]
     con.execute("insert into reference.cal values ('2000-01-01', 0, false)")
@@ -177,7 +181,7 @@ def test_seed_columns_must_all_be_typed(con, tmp_path):
         "original_file_path": "cal.csv", "depends_on": {}, "columns": {},
         "config": {"materialized": "seed", "enabled": True, "column_types": {"d": "date"}},
     })
-    res = run(con, engine.nodes_from_manifest(manifest(seed)))["cal"]
+    res = run(con, graph.nodes_from_manifest(manifest(seed)))["cal"]
     assert res.status == "error" and "['n']" in res.message
 
 
@@ -185,7 +189,7 @@ def test_seed_columns_must_all_be_typed(con, tmp_path):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_a_failing_test_skips_downstream_models_but_not_sibling_tests(con, threads):
-    nodes = engine.nodes_from_manifest(manifest(
+    nodes = graph.nodes_from_manifest(manifest(
         model("a", "select range as x from range(3)"),
         data_test("a_positive", 'select * from "w"."s"."a" where x < 1', ["a"]),
         data_test("a_small", 'select * from "w"."s"."a" where x > 100', ["a"]),
@@ -200,8 +204,21 @@ def test_a_failing_test_skips_downstream_models_but_not_sibling_tests(con, threa
     assert res["z"].status == "success"
 
 
-def test_a_failing_model_skips_its_tests_and_descendants(con):
+def test_a_failed_row_rule_names_the_rules_counts_examples_and_date(con):
+    """A row_rules test returns one row per violated rule (rule, failing_rows, example_key,
+    example_value): the failure message carries them, not just a count."""
     nodes = engine.nodes_from_manifest(manifest(
+        model("a", "select range as x from range(5)"),
+        data_test("a_rules", "select * from (values ('x_positive', 1, '0', null), ('x_small', 2, '3', '3')) "
+                             "as v(rule, failing_rows, example_key, example_value)", ["a"]),
+    ))
+    msg = run(con, nodes)["a_rules"].message
+    assert msg.startswith("2 rule(s) failed on 2025-12-16: x_positive: 1 row(s), example_key 0; "
+                          "x_small: 2 row(s), example_key 3, example_value 3; inspect with: dbt test -s a_rules")
+
+
+def test_a_failing_model_skips_its_tests_and_descendants(con):
+    nodes = graph.nodes_from_manifest(manifest(
         model("a", "select no_such_column from range(3)"),
         data_test("a_t", 'select * from "w"."s"."a"', ["a"]),
         model("b", 'select * from "w"."s"."a"', deps=["a"]),
@@ -212,7 +229,7 @@ def test_a_failing_model_skips_its_tests_and_descendants(con):
 
 
 def test_ready_nodes_start_by_the_longest_chain_of_expected_seconds(con, tmp_path):
-    nodes = engine.nodes_from_manifest(manifest(
+    nodes = graph.nodes_from_manifest(manifest(
         model("a1", "select 1 as x"), model("a2", 'select x from "w"."s"."a1"', deps=["a1"]),
         model("b", "select 2 as x"),
     ))
@@ -240,7 +257,7 @@ def test_ready_nodes_start_by_the_longest_chain_of_expected_seconds(con, tmp_pat
 
 
 def test_models_wait_for_the_tests_of_what_they_read_unless_the_test_reads_them():
-    nodes = engine.nodes_from_manifest(manifest(
+    nodes = graph.nodes_from_manifest(manifest(
         model("a", "select 1"),
         model("eph", "select 1", deps=["a"], materialized="ephemeral"),
         model("b", "select 1", deps=["eph"]),
@@ -256,7 +273,7 @@ def test_models_wait_for_the_tests_of_what_they_read_unless_the_test_reads_them(
 
 
 def test_parallel_and_serial_runs_build_the_same_tables(tmp_path):
-    graph = manifest(
+    whole = manifest(
         *[model(f"m{i}", f"select range * {i} as x from range(1000)") for i in range(6)],
         model("total", " union all ".join(f'select sum(x) as s from "w"."s"."m{i}"' for i in range(6)),
               deps=[f"m{i}" for i in range(6)]),
@@ -265,8 +282,99 @@ def test_parallel_and_serial_runs_build_the_same_tables(tmp_path):
     for threads in (1, 2):
         (tmp_path / f"t{threads}").mkdir()
         c = engine.open_warehouse(str(tmp_path / f"t{threads}" / "w.duckdb"), [])
-        res = run(c, engine.nodes_from_manifest(graph), threads=threads)
+        res = run(c, graph.nodes_from_manifest(whole), threads=threads)
         assert all(r.status == "success" for r in res.values())
         sums.append(sorted(c.execute("select s from s.total").fetchall()))
         c.close()
     assert sums[0] == sums[1] == sorted((sum(range(1000)) * i,) for i in range(6))
+
+
+# --- project hooks, progress, the warehouse file -------------------------------------------------
+
+def _seed(tmp_path, csv_text="d,n\n2025-12-16,5\n"):
+    csv = tmp_path / "seeds" / "cal.csv"
+    csv.parent.mkdir(exist_ok=True)
+    csv.write_text(csv_text)
+    return ("seed.p.cal", {
+        "resource_type": "seed", "name": "cal", "relation_name": '"w"."reference"."cal"', "root_path": str(tmp_path),
+        "original_file_path": "seeds/cal.csv", "depends_on": {"nodes": []}, "columns": {},
+        "config": {"materialized": "seed", "enabled": True, "pre-hook": [], "post-hook": [{"sql": "{{ stamp_seed() }}"}],
+                   "column_types": {"d": "date", "n": "bigint"}, "delimiter": ","},
+    })
+
+
+def test_on_run_start_loads_seeds_before_any_node_with_the_stamp_dbt_sets(con, tmp_path):
+    from .test_graph import operation
+
+    nodes = graph.nodes_from_manifest(manifest(
+        operation(0, "{{ load_stale_seeds() }}"), operation(1, "{{ assert_selected_built_for_run() }}"), _seed(tmp_path),
+        model("reads_seed", 'select n * 2 as m from "w"."reference"."cal"', deps=["seed.p.cal"]),
+    ))
+    results = engine.execute(nodes, con, "2025-12-16", "/nonexistent", log=lambda m: None)
+    assert [(r.unique_id.split(".")[-1], r.status) for r in results] == [
+        ("p-on-run-start-0", "success"), ("p-on-run-start-1", "success"), ("cal", "success"), ("reads_seed", "success")]
+    assert results[0].started <= results[2].started
+    # the stamp is what macros/run/seeds.sql's seed_stamp computes: md5 of the CSV's bytes
+    import hashlib
+
+    digest = hashlib.md5((tmp_path / "seeds" / "cal.csv").read_bytes()).hexdigest()
+    assert con.execute("select comment from duckdb_tables() where table_name = 'cal'").fetchall() == [
+        (f"breakbounce seed md5:{digest}",)]
+    assert con.execute("select m from s.reads_seed").fetchall() == [(10,)]
+
+
+def test_a_failing_on_run_start_hook_skips_every_node(con, tmp_path):
+    from .test_graph import operation
+
+    bad_seed = _seed(tmp_path, "d,n,untyped\n2025-12-16,5,x\n")
+    nodes = graph.nodes_from_manifest(manifest(
+        operation(0, "{{ load_stale_seeds() }}"), bad_seed, model("a", "select 1 as x"),
+    ))
+    results = {r.unique_id.split(".")[-1]: r for r in engine.execute(nodes, con, "2025-12-16", "/x", log=lambda m: None)}
+    assert results["p-on-run-start-0"].status == "error" and "untyped" in results["p-on-run-start-0"].message
+    assert results["cal"].status == results["a"].status == "skipped"
+
+
+def test_progress_lines_are_numbered_in_the_order_they_print():
+    import re
+
+    nodes = graph.nodes_from_manifest(manifest(
+        *[model(f"m{i}", f"select sum(range) as s from range({(6 - i) * 200_000})") for i in range(6)],
+        data_test("t0", 'select * from "w"."s"."m0" where s < 0', ["m0"]),
+    ))
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        c = engine.open_warehouse(f"{tmp}/w.duckdb", [])
+        engine.execute(nodes, c, "2025-12-16", "/x", log=lines.append, threads=2)
+        c.close()
+    numbers = [int(m.group(1)) for m in (re.match(r"\s+(\d+)/7 ", line) for line in lines) if m]
+    assert numbers == list(range(1, 8))
+
+
+def test_a_new_warehouse_file_is_readable_by_the_duckdb_shell_format(tmp_path):
+    from breakbounce import warehouse
+
+    c = engine.open_warehouse(str(tmp_path / "w.duckdb"), [])
+    tags = c.execute("select tags['storage_version'] from duckdb_databases() where database_name = 'w'").fetchall()
+    c.close()
+    assert tags == [(warehouse.STORAGE_COMPATIBILITY + "+",)]
+
+
+def test_a_held_warehouse_is_one_line_naming_the_holder(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "w.duckdb"
+    engine.open_warehouse(str(db), []).close()
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}, read_only=True); "
+                               "print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(engine.EngineError) as err:
+            engine.open_warehouse(str(db), [])
+        message = str(err.value)
+        assert "\n" not in message
+        assert f"in use by PID {holder.pid}" in message and str(db) in message and "--db" in message
+    finally:
+        holder.kill()
+        holder.wait()

@@ -8,6 +8,8 @@
 --   outside_window         MBP-10 outside [RTH open - 1 h, RTH close) of the run date
 --   crossed_book           MBP-10 rows with ask_px_1 <= bid_px_1
 --   not_zero_dte           option prints whose exp_date is not the run date
+--   outside_session        (options) 0DTE prints stamped outside the run date's Globex window, as
+--                          for ES prints
 -- plus informational rows (nothing dropped): tick_rule_aggressor = option prints whose side came
 -- from the tick rule because Bronze had aggressor 0.
 
@@ -120,24 +122,32 @@ opt_staged as (
     from {{ ref('int_option_trades__as_of_spot') }}
 ),
 
-opt_other_expiries as (
-    -- distinct prints of every other expiry (or none), with the same key as staging's dedup
-    select count(*) as n
+opt_not_staged as (
+    -- distinct prints staging does not keep, with the same key as its dedup: another expiry (or
+    -- none), or a 0DTE print stamped outside the run date's Globex window
+    select
+        count(*) filter (where not is_zero_dte) as n_other_expiry,
+        count(*) filter (where is_zero_dte) as n_outside
     from (
-        select distinct ts_event_ns, ts_recv_ns, source, underlying, option_symbol, exp_date, strike,
-            "right", price, size, opt_bid, opt_ask, seq, aggressor
-        from {{ source('bronze', 'spy_option_trades') }}
-        where exp_date::date is distinct from {{ run_date() }}
+        select distinct b.ts_event_ns, b.ts_recv_ns, b.source, b.underlying, b.option_symbol, b.exp_date,
+            b.strike, b."right", b.price, b.size, b.opt_bid, b.opt_ask, b.seq, b.aggressor,
+            coalesce(b.exp_date::date = {{ run_date() }}, false) as is_zero_dte
+        from {{ source('bronze', 'spy_option_trades') }} as b
+        where b.exp_date::date is distinct from {{ run_date() }}
+            or not (b.ts_event_ns >= getvariable('bb_session_start_ns')
+                    and b.ts_event_ns < getvariable('bb_session_end_ns'))
     )
 ),
 
 opt_unique as (
     select
-        s.n_zero_dte + o.n as n,
+        s.n_zero_dte + o.n_other_expiry + o.n_outside as n,
         s.n_zero_dte,
+        o.n_other_expiry,
+        o.n_outside,
         s.n_tick_rule
     from opt_staged as s
-    cross join opt_other_expiries as o
+    cross join opt_not_staged as o
 ),
 
 opt as (
@@ -145,7 +155,8 @@ opt as (
     from (
         select 'read' as reason, n as rows from opt_read
         union all select 'exact_duplicate', (select n from opt_read) - n from opt_unique
-        union all select 'not_zero_dte', n - n_zero_dte from opt_unique
+        union all select 'not_zero_dte', n_other_expiry from opt_unique
+        union all select 'outside_session', n_outside from opt_unique
         union all select 'tick_rule_aggressor', n_tick_rule from opt_unique
     )
 )
