@@ -39,7 +39,7 @@ def test_dbt_run_then_test_on_a_new_warehouse_then_refusals(generated_day, tmp_p
 
     test = _dbt("test", "--vars", f"{{date: {date}}}", env=env, target=target)
     assert test.returncode == 0, test.stdout[-3000:]
-    assert "ERROR=0" in test.stdout and "PASS=35" in test.stdout  # 33 data tests and the 2 project hooks
+    assert "ERROR=0" in test.stdout and "PASS=39" in test.stdout  # 37 data tests and the 2 project hooks
 
     # the warehouse holds `date`: testing another date is refused before any test runs, in one line
     other = _dbt("test", "--vars", "{date: 2025-12-15}", env=env, target=target)
@@ -47,7 +47,7 @@ def test_dbt_run_then_test_on_a_new_warehouse_then_refusals(generated_day, tmp_p
     refusals = [line for line in other.stdout.splitlines() if "which was built for" in line]
     assert len(refusals) == 1
     assert f"was built for {date}, not 2025-12-15" in refusals[0] and "dbt build --vars '{date: 2025-12-15}'" in refusals[0]
-    assert " FAIL " not in other.stdout and "SKIP=33" in other.stdout
+    assert " FAIL " not in other.stdout and "SKIP=37" in other.stdout
 
     # another process holds the warehouse (read-only is enough): one line naming it, both ways in
     holder = subprocess.Popen(
