@@ -10,7 +10,7 @@ no outcome class above 70% and CHOP between 30% and 70%; no physics value above 
 within 10 points of each other.
 
 Generated Bronze is cached under ``--cache`` (reused when a date's truth file exists, so a rerun only
-rebuilds Gold); each scale is built date by date with ``breakbounce run`` on one warehouse (as
+rebuilds Gold; delete it after changing the generator); each scale is built date by date with ``breakbounce run`` on one warehouse (as
 ``backfill --workers 1`` would), sequentially, so it is slow at full scale: ~20-40 s per date on 2 cores.
 ``--extract DIR`` also keeps each date's per-event barrier / fuel / label tables as parquet, for
 exploring other thresholds without rebuilding.
