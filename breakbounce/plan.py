@@ -41,8 +41,6 @@ from breakbounce.validation import validate_file, validate_plan  # noqa: F401  (
 NS_PER_MIN = 60_000_000_000
 #: MBP-10 is read from this long before the RTH open (barrier window 240 s + wall_ratio's 30 min).
 MBP10_LEAD_NS = 60 * NS_PER_MIN
-#: Relative volume compares clock offsets from the open up to a full 6.5 h session.
-RTH_SPAN_NS = 390 * NS_PER_MIN
 
 
 @dataclass(frozen=True)
@@ -265,7 +263,9 @@ def describe_gaps(root: str | os.PathLike, gaps: list[Gap]) -> str:
 #: rebuilds cached sessions.
 #: 2: fills sharing (ts_event_ns, seq) are ordered as their sweep ran (macros/bars/print_order.sql).
 #: 3: fingerprints are of file content (SHA-256 of the bytes), no longer path, size and mtime.
-WARMUP_RULES_VERSION = 3
+#: 4: the front month is the pre-open volume leader, decided per run (stg_bronze__es_front_month); the
+#:    cached minutes keep every contract.
+WARMUP_RULES_VERSION = 4
 
 
 def files_fingerprint(digests: list[str]) -> str:
@@ -317,12 +317,11 @@ def plan_run(
     session_files: dict[str, list[str]] = {}
     for d in dict.fromkeys(sma_sessions + volume_sessions):
         s = cal[d]
-        if d in sma_sessions:  # whole Globex day: bars, SMAs, front-month choice
-            by_hour = _hour_files(listing, bronze.FUTURES_TRADES, s.globex_open_ns, s.globex_close_ns)
-            gaps += _gaps(root, bronze.FUTURES_TRADES, "es_trades", d, by_hour, *es_trading_span(s))
-        else:  # volume warmup only needs the RTH clock span
-            by_hour = _hour_files(listing, bronze.FUTURES_TRADES, s.rth_open_ns, s.rth_open_ns + RTH_SPAN_NS)
-            gaps += _gaps(root, bronze.FUTURES_TRADES, "es_trades", d, by_hour, s.rth_open_ns, s.rth_close_ns)
+        # whole Globex day of every session: bars and SMAs, and the front month (SPEC §3: the pre-open
+        # volume leader) of volume-only sessions too; one file set per session also lets a session
+        # keep its cached minutes when it turns from an SMA session into a volume-only one
+        by_hour = _hour_files(listing, bronze.FUTURES_TRADES, s.globex_open_ns, s.globex_close_ns)
+        gaps += _gaps(root, bronze.FUTURES_TRADES, "es_trades", d, by_hour, *es_trading_span(s))
         files = [f for fs in by_hour.values() for f in fs]
         session_files[d] = files
         for f in files:

@@ -6,25 +6,30 @@ Units: depths, added / canceled / filled and ``delta_liq`` are **ES contracts**;
 The SQL models compute the per-snapshot zone depth, the per-pair decomposition and the per-event sums; the
 per-row functions here (:func:`decompose_depth_change`, :func:`replenishment_ratio`, :func:`barrier_state`) are
 the arithmetic they share, and :func:`barrier_metrics` is a complete numpy reference (test oracle) for one event.
+
+The state thresholds are dbt vars (``dbt_project.yml``, declared there only): SQL passes them to the
+``bb_barrier_state`` UDF as arguments, Python callers build :class:`BarrierThresholds` with
+:meth:`BarrierThresholds.from_project`. Sizes are multiples of the book's causal size scale s (the
+``wall_ratio`` denominator), so a book with every size x 10 gets the same states.
 """
 
 from __future__ import annotations
 
+from dataclasses import astuple, dataclass
+from fractions import Fraction
+
 import numpy as np
 
+from python_udfs.exact import decimals, whole_numbers
+
 __all__ = [
-    "VACUUM_MAX_R",
-    "WALL_MIN_R",
-    "FLOW_THRESHOLD",
-    "WEAK_MAX_DEPTH",
-    "CONTESTED_MAX_DELTA",
-    "CONTESTED_MIN_ACTIVITY",
     "REPLENISHMENT_EPS",
     "ZONE_HALF_WIDTH",
     "BARRIER_WINDOW_NS",
     "SNAPSHOT_BUCKET_NS",
     "WALL_LOOKBACK_NS",
     "BARRIER_STATES",
+    "BarrierThresholds",
     "decompose_depth_change",
     "replenishment_ratio",
     "barrier_state",
@@ -32,18 +37,53 @@ __all__ = [
     "barrier_metrics",
 ]
 
-VACUUM_MAX_R = 0.3
-WALL_MIN_R = 1.5
-FLOW_THRESHOLD = 100.0  # contracts
-WEAK_MAX_DEPTH = 50.0  # contracts
-CONTESTED_MAX_DELTA = 50.0  # contracts
-CONTESTED_MIN_ACTIVITY = 100.0  # contracts
 REPLENISHMENT_EPS = 1e-6
 ZONE_HALF_WIDTH = 0.20  # SPY-frame dollars = 8 ES ticks of 0.25 / 10
 BARRIER_WINDOW_NS = 240 * 1_000_000_000
 SNAPSHOT_BUCKET_NS = 250_000_000
 WALL_LOOKBACK_NS = 1800 * 1_000_000_000
 BARRIER_STATES = ("VACUUM", "WALL", "CONSUMED", "ABSORPTION", "WEAK", "NEUTRAL")
+
+
+@dataclass(frozen=True)
+class BarrierThresholds:
+    """The state table's thresholds (SPEC §7.2), in the order ``bb_barrier_state`` takes them.
+
+    Ratios compare with R = added / (canceled + filled + 1e-6); the ``*_scale`` values are multiples of the
+    size scale s (mean size per non-empty book level over [t_dec − 30 min, t_dec)) and stand for the SPEC's
+    contract counts: ``flow_scale`` the 100 of VACUUM / WALL / CONSUMED, ``weak_depth_scale`` the 50 of WEAK,
+    ``contested_delta_scale`` and ``contested_activity_scale`` the 50 and 100 of the contested ABSORPTION.
+    """
+
+    vacuum_max_ratio: float
+    wall_min_ratio: float
+    absorb_min_ratio: float
+    flow_scale: float
+    weak_depth_scale: float
+    contested_delta_scale: float
+    contested_activity_scale: float
+
+    #: dbt var of each field
+    VARS = {
+        "vacuum_max_ratio": "barrier_vacuum_max_ratio",
+        "wall_min_ratio": "barrier_wall_min_ratio",
+        "absorb_min_ratio": "barrier_absorption_min_ratio",
+        "flow_scale": "barrier_flow_scale",
+        "weak_depth_scale": "barrier_weak_depth_scale",
+        "contested_delta_scale": "barrier_contested_delta_scale",
+        "contested_activity_scale": "barrier_contested_activity_scale",
+    }
+
+    @classmethod
+    def from_project(cls, overrides: dict | None = None) -> "BarrierThresholds":
+        """The thresholds as ``dbt_project.yml`` declares them (``overrides``: dbt var name → value)."""
+        from python_udfs.params import project_vars
+
+        v = {**project_vars(), **(overrides or {})}
+        return cls(**{field: float(v[var]) for field, var in cls.VARS.items()})
+
+    def as_tuple(self) -> tuple[float, ...]:
+        return astuple(self)
 
 
 def decompose_depth_change(depth_prev, depth_now, filled_between):
@@ -76,37 +116,55 @@ def replenishment_ratio(added, canceled, filled) -> np.ndarray:
     return a / (np.asarray(canceled, dtype=np.float64) + np.asarray(filled, dtype=np.float64) + REPLENISHMENT_EPS)
 
 
-def barrier_state(delta_liq, replenishment_ratio, filled, canceled, added, depth, n_snapshots) -> np.ndarray:
+_EPS = Fraction(1, 10**6)  # REPLENISHMENT_EPS, exactly
+
+
+def barrier_state(added, canceled, filled, depth, n_snapshots, scale_size_sum, scale_level_count,
+                  vacuum_max_ratio, wall_min_ratio, absorb_min_ratio, flow_scale, weak_depth_scale,
+                  contested_delta_scale, contested_activity_scale) -> np.ndarray:
     """Classify the barrier per row (vectorised; returns a numpy array of str), first match wins (SPEC §7.2):
 
-    1. ``n_snapshots < 2``                         → NEUTRAL
-    2. VACUUM      R < 0.3 and Δ < −100
-    3. WALL        R > 1.5 and Δ > +100
-    4. CONSUMED    Δ < −100 and filled > canceled
-    5. ABSORPTION  Δ > 0 and R > 1.0
-    6. WEAK        depth < 50
-    7. ABSORPTION  |Δ| < 50 and added + canceled + filled > 100   ("contested")
+    1. ``n_snapshots < 2``                                  → NEUTRAL
+    2. VACUUM      R < vacuum_max_ratio and Δ < −flow_scale·s
+    3. WALL        R > wall_min_ratio and Δ > +flow_scale·s
+    4. CONSUMED    Δ < −flow_scale·s and filled > canceled
+    5. ABSORPTION  Δ > 0 and R > absorb_min_ratio
+    6. WEAK        depth < weak_depth_scale·s
+    7. ABSORPTION  |Δ| < contested_delta_scale·s and added + canceled + filled > contested_activity_scale·s
     8. NEUTRAL
 
-    Δ = ``delta_liq`` (= added − canceled − filled, contracts), R = ``replenishment_ratio``, ``depth`` = zone depth
-    of the last snapshot (contracts). All comparisons are strict; a NaN input makes its comparisons false.
+    Counts (``added``, ``canceled``, ``filled``, ``depth`` = last zone depth, all whole contracts) give
+    Δ = added − canceled − filled and R = added / (canceled + filled + 1e-6). The size scale is
+    s = ``scale_size_sum`` / ``scale_level_count`` (sizes and number of the non-empty book levels over the
+    look-back, the ``wall_ratio`` denominator); with no level (count 0) every size condition is false.
+    Every comparison is strict and exact: integers cross-multiplied with the thresholds' decimal values
+    (0.3 is 3/10), so multiplying every size by a constant never changes a state. Threshold arguments
+    may be scalars or per-row arrays (the UDF gets constant columns).
     """
-    d, r, f, c, a, dep, n = np.broadcast_arrays(
-        *(np.asarray(x, dtype=np.float64) for x in (delta_liq, replenishment_ratio, filled, canceled, added, depth)),
-        np.asarray(n_snapshots, dtype=np.float64),
-    )
-    with np.errstate(invalid="ignore"):
-        conditions = [
-            ~(n >= 2),
-            (r < VACUUM_MAX_R) & (d < -FLOW_THRESHOLD),
-            (r > WALL_MIN_R) & (d > FLOW_THRESHOLD),
-            (d < -FLOW_THRESHOLD) & (f > c),
-            (d > 0) & (r > 1.0),
-            dep < WEAK_MAX_DEPTH,
-            (np.abs(d) < CONTESTED_MAX_DELTA) & (a + c + f > CONTESTED_MIN_ACTIVITY),
-        ]
+    shape = np.broadcast_shapes(*(np.shape(x) for x in (added, canceled, filled, depth, n_snapshots,
+                                                        scale_size_sum, scale_level_count)))
+    a, c, f, dep, n, size_sum, levels = (whole_numbers(x, shape) for x in (added, canceled, filled, depth, n_snapshots,
+                                                                  scale_size_sum, scale_level_count))
+    r_vac, r_wall, r_abs, k_flow, k_weak, k_cd, k_ca = (
+        decimals(x, shape) for x in (vacuum_max_ratio, wall_min_ratio, absorb_min_ratio, flow_scale,
+                                      weak_depth_scale, contested_delta_scale, contested_activity_scale))
+    delta = a - c - f
+    outflow = c + f + _EPS
+    has_scale = levels > 0
+    # x < k·s  <=>  x·levels < k·size_sum (levels > 0)
+    below = lambda x, k: has_scale & (x * levels < k * size_sum)  # noqa: E731
+    above = lambda x, k: has_scale & (x * levels > k * size_sum)  # noqa: E731
+    conditions = [
+        n < 2,
+        (a < r_vac * outflow) & below(delta, -k_flow),
+        (a > r_wall * outflow) & above(delta, k_flow),
+        below(delta, -k_flow) & (f > c),
+        (delta > 0) & (a > r_abs * outflow),
+        below(dep, k_weak),
+        below(np.abs(delta), k_cd) & above(a + c + f, k_ca),
+    ]
     choices = ["NEUTRAL", "VACUUM", "WALL", "CONSUMED", "ABSORPTION", "WEAK", "ABSORPTION"]
-    return np.select(conditions, choices, default="NEUTRAL")
+    return np.select([np.asarray(cnd, dtype=bool) for cnd in conditions], choices, default="NEUTRAL")
 
 
 def zone_depth(prices, sizes, lo, hi, eps: float = 1e-9) -> np.ndarray:
@@ -159,6 +217,7 @@ def barrier_metrics(
     zone_half_width: float = ZONE_HALF_WIDTH,
     wall_lookback_ns: int = WALL_LOOKBACK_NS,
     eps: float = 1e-9,
+    thresholds: BarrierThresholds | None = None,
 ) -> dict:
     """Reference (oracle) barrier output of one touch event, straight from MBP-10 rows and trades (SPEC §7.2).
 
@@ -180,6 +239,8 @@ def barrier_metrics(
     5. wall_ratio = depth_in_zone / mean size per book level, the mean over every non-empty level (both sides)
        of the snapshots with ts in [t_dec − ``wall_lookback_ns``, t_dec); 0 if that mean is not positive.
     6. With fewer than 2 barrier snapshots: state NEUTRAL and every number 0.
+    7. The state: :func:`barrier_state` with ``thresholds`` (default: ``dbt_project.yml``'s) and the size
+       scale of step 5 (sizes must be whole contracts).
 
     Returns a dict with keys barrier_state, barrier_delta_liq, barrier_replenishment_ratio, depth_in_zone,
     wall_ratio, added, canceled, filled, n_snapshots.
@@ -244,7 +305,9 @@ def barrier_metrics(
     mean_size = float(level_sizes[present].mean()) if present.any() else 0.0
     wall_ratio = last_depth / mean_size if mean_size > 0 else 0.0
 
-    state = str(barrier_state(delta, ratio, f, c, a, last_depth, n))
+    thresholds = thresholds or BarrierThresholds.from_project()
+    state = str(barrier_state(a, c, f, last_depth, n, level_sizes[present].sum(), int(present.sum()),
+                              *thresholds.as_tuple()))
     return {
         "barrier_state": state,
         "barrier_delta_liq": delta,

@@ -8,6 +8,9 @@ Units and signs:
   the dealer short). One SPY option contract = 100 shares.
 * Gamma exposures are "share-gamma": shares of delta change per $1 move of the underlying (BS gamma × 100 ×
   contracts); they are **not** dollar-gamma. Negative = dealers short gamma = moves get amplified.
+
+``fuel_effect``'s thresholds are dbt vars (``fuel_effect_scale``, ``fuel_gamma_scale_min_marks`` in
+dbt_project.yml, declared there only); SQL passes them to ``bb_fuel_effect`` as arguments.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from python_udfs.black_scholes import RISK_FREE_RATE, bs_gamma
+from python_udfs.exact import decimals, whole_numbers
 
 __all__ = [
-    "FUEL_THRESHOLD",
     "CONTRACT_MULTIPLIER",
     "fuel_effect",
     "dealer_gamma",
@@ -25,16 +28,32 @@ __all__ = [
     "parity_implied_spot",
 ]
 
-FUEL_THRESHOLD = 10_000.0  # share-gamma
 CONTRACT_MULTIPLIER = 100.0  # shares per SPY option contract
 
 
-def fuel_effect(gamma_exposure, threshold: float = FUEL_THRESHOLD) -> np.ndarray:
-    """'AMPLIFY' where gamma_exposure < −threshold, 'DAMPEN' where > +threshold, else 'NEUTRAL' (strict; NaN →
-    'NEUTRAL'). ``gamma_exposure`` is dealer share-gamma summed over strikes near the level. Returns str array."""
-    g = np.asarray(gamma_exposure, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        return np.select([g < -threshold, g > threshold], ["AMPLIFY", "DAMPEN"], default="NEUTRAL")
+def fuel_effect(exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9, scale_multiplier, min_marks) -> np.ndarray:
+    """fuel_effect per row (SPEC §7.3), exact; returns a numpy array of str.
+
+    ``exposure_e9`` is the dealer gamma near the level (gamma_exposure) and ``scale_lo_e9`` / ``scale_hi_e9``
+    the two middle values of the causal gamma scale's sample (g = their mean, the median), all whole numbers
+    of 1e-9 share-gamma; ``n_scale_marks`` is that sample's size. With c = ``scale_multiplier`` (taken as its
+    shortest decimal, 1.5 = 3/2):
+
+    * NEUTRAL while ``n_scale_marks < min_marks`` or g = 0 (no scale yet);
+    * AMPLIFY when exposure < −c·g, DAMPEN when exposure > +c·g (strict), else NEUTRAL.
+
+    The comparisons are integer cross-multiplications (2·exposure vs c·(lo + hi)), so scaling every option
+    size — hence every position, exposure and scale — by a constant never changes the result.
+    """
+    shape = np.broadcast_shapes(*(np.shape(x) for x in (exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9)))
+    e, n, lo, hi, need = (whole_numbers(x, shape)
+                          for x in (exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9, min_marks))
+    bound = decimals(scale_multiplier, shape) * (lo + hi)  # c·(lo + hi) = 2·c·g
+    ready = (n >= need) & (lo + hi > 0)
+    amplify = ready & (2 * e < -bound)
+    dampen = ready & (2 * e > bound)
+    return np.select([np.asarray(amplify, dtype=bool), np.asarray(dampen, dtype=bool)], ["AMPLIFY", "DAMPEN"],
+                     default="NEUTRAL")
 
 
 def dealer_gamma(position, spot, strike, t_years, iv, rate=RISK_FREE_RATE) -> np.ndarray:

@@ -12,9 +12,10 @@ SQL signatures (all ``DOUBLE`` unless stated; ``*_ns`` are ``BIGINT`` epoch nano
 ``bb_implied_vol(price, spot, strike, t_years, rate, is_call BOOLEAN)``             DOUBLE  (0.20 if unsolvable)
 ``bb_implied_vol_raw(price, spot, strike, t_years, rate, is_call BOOLEAN)``         DOUBLE  (NULL if unsolvable)
 ``bb_trading_years_to_close(ts_ns BIGINT, close_ns BIGINT)``                        DOUBLE  (≥ 0)
-``bb_barrier_state(delta_liq, replenishment_ratio, filled, canceled, added, depth,
-n_snapshots BIGINT)``                                                               VARCHAR
-``bb_fuel_effect(gamma_exposure)``                                                  VARCHAR
+``bb_barrier_state(added, canceled, filled, depth, n_snapshots, scale_size_sum,
+scale_level_count BIGINT..., then 7 DOUBLE thresholds)``                            VARCHAR
+``bb_fuel_effect(exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9 BIGINT,
+multiplier DOUBLE, min_marks BIGINT)``                                               VARCHAR
 ``bb_dealer_gamma(position, spot, strike, t_years, iv, rate)``                      DOUBLE  (share-gamma)
 =================================================================================  ============================
 
@@ -144,8 +145,8 @@ _SPECS: dict[str, tuple[Callable, tuple[str, ...], str, bool]] = {
     "bb_implied_vol": (_implied_vol_fallback, (_D, _D, _D, _D, _D, "boolean"), _D, True),
     "bb_implied_vol_raw": (black_scholes.implied_vol_raw, (_D, _D, _D, _D, _D, "boolean"), _D, True),
     "bb_trading_years_to_close": (black_scholes.trading_years_to_close, ("bigint", "bigint"), _D, True),
-    "bb_barrier_state": (barrier.barrier_state, (_D, _D, _D, _D, _D, _D, "bigint"), "varchar", False),
-    "bb_fuel_effect": (fuel.fuel_effect, (_D,), "varchar", False),
+    "bb_barrier_state": (barrier.barrier_state, ("bigint",) * 7 + (_D,) * 7, "varchar", False),
+    "bb_fuel_effect": (fuel.fuel_effect, ("bigint",) * 4 + (_D, "bigint"), "varchar", False),
     "bb_dealer_gamma": (fuel.dealer_gamma, (_D, _D, _D, _D, _D, _D), _D, True),
 }
 

@@ -32,6 +32,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="planted-event scenario: a JSON file or a day template (pm_high_bounce, pm_low_bounce, pm_high_break, "
         "pm_low_break); default: each session draws a day template",
     )
+    p.add_argument(
+        "--roll-at", default=None, metavar="HH:MM",
+        help="make every generated date a roll day: from this ET time (inside RTH) the back month trades more "
+        "than the front month, which still leads the volume before 09:30",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -75,8 +80,20 @@ def run(args) -> int:
                 flush=True,
             )
 
+    if args.roll_at is not None:
+        from breakbounce.synth.clock import parse_hhmm
+
+        try:
+            parse_hhmm(args.roll_at)
+        except ValueError as exc:
+            raise UserError(f"--roll-at: {exc}") from None
     try:
-        generate_range(args.start_date, args.end_date, args.out, args.seed, args.scale, scenario, progress=progress)
+        generate_range(args.start_date, args.end_date, args.out, args.seed, args.scale, scenario, progress=progress,
+                       roll_at=args.roll_at)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
+    except ValueError as exc:
+        if args.roll_at is not None and "roll time" in str(exc):
+            raise UserError(str(exc)) from None
+        raise
     return 0

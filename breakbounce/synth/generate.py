@@ -47,11 +47,16 @@ def generate_session(
     scale: str = "test",
     scenario: dict | None = None,
     sink: BronzeSink | None = None,
+    roll_at: str | None = None,
 ) -> dict:
     """Write one session's Bronze (three tables) and its truth file; return a summary.
 
-    Deterministic in (date, seed, scale, scenario). Raises ``ValueError`` for a non-session date or
-    an unknown scale, ``ScenarioError`` for an unplantable scenario.
+    Deterministic in (date, seed, scale, scenario, roll_at). ``roll_at`` ('HH:MM' ET, inside RTH) makes
+    the session a roll day: from then on the back month trades twice the front month's size at every
+    front print, so it leads the session's RTH volume while the front month leads the pre-open
+    (its own random stream; without it every byte is as before). Raises ``ValueError`` for a
+    non-session date, an unknown scale or a roll time outside RTH, ``ScenarioError`` for an
+    unplantable scenario.
     """
     t_start = time.perf_counter()
     if scale not in P.SCALES:
@@ -61,6 +66,11 @@ def generate_session(
     spec = P.SCALES[scale]
     clock = make_clock(date)
     ordn = P.date_ordinal(date)
+    roll_ns = None
+    if roll_at is not None:
+        roll_ns = clock.et(roll_at)
+        if not clock.rth_open <= roll_ns < clock.rth_close:
+            raise ValueError(f"roll time {roll_at} is outside {date}'s RTH")
     scenario = validate_scenario(scenario) if scenario is not None else default_scenario(seed, ordn)
     regime = P.draw_regime(seed, ordn)
     con = P.contracts_for(date)
@@ -117,7 +127,7 @@ def generate_session(
             sink.submit_deferred(build, FUTURES_MBP10, FILE_NAME)
 
         # --- trades
-        tr_tab, tr_info = _trades_table(ev, con, regime, back_frac, spec.dup_frac, seed, ordn, clock.t_end)
+        tr_tab, tr_info = _trades_table(ev, con, regime, back_frac, spec.dup_frac, seed, ordn, clock.t_end, roll_ns)
         sink.submit_hourly(tr_tab, FUTURES_TRADES, FILE_NAME)
         written = set(sink.drain())
     finally:
@@ -138,6 +148,8 @@ def generate_session(
         tr_info, book, opt_info, walls, attempt, p_ts, p_px,
     )
     truth["scenario"] = scenario["name"]
+    if roll_ns is not None:
+        truth["roll"] = {"at_ns": roll_ns, "at_et": roll_at, **tr_info["roll"]}
     tp = truth_location(out, date)
     write_json_atomic(truth, tp)
     return {
@@ -160,8 +172,10 @@ def generate_range(
     scale: str = "test",
     scenario: dict | None = None,
     progress=None,
+    roll_at: str | None = None,
 ) -> list[dict]:
-    """Generate every calendar session with start <= date <= end (inclusive); one summary per date."""
+    """Generate every calendar session with start <= date <= end (inclusive); one summary per date.
+    ``roll_at``: make every one of them a roll day (generate_session)."""
     sessions = _cal.sessions_between(start, end)
     if not sessions:
         raise ValueError(f"no trading session between {start} and {end}")
@@ -171,7 +185,7 @@ def generate_range(
         for s in sessions:
             if progress:
                 progress("start", s.session_date, None)
-            res = generate_session(s.session_date, out, seed, scale, scenario, sink=sink)
+            res = generate_session(s.session_date, out, seed, scale, scenario, sink=sink, roll_at=roll_at)
             out_list.append(res)
             if progress:
                 progress("done", s.session_date, res)
@@ -183,7 +197,19 @@ def generate_range(
 # ----------------------------------------------------------------------------------------------
 
 
-def _trades_table(ev, con, regime, back_frac, dup_frac, seed, ordn, t_end):
+def _roll_prints(ev, spread, seed, ordn, t_end, roll_ns):
+    """A roll day's extra back-month prints: one per front print from ``roll_ns`` on, just after it, at
+    the front price + the calendar spread, same side, twice the size. Its own stream (C_ROLL)."""
+    rng = P.stream(seed, ordn, P.C_ROLL)
+    pe = ev.p_event
+    idx = np.flatnonzero(ev.t[pe] >= roll_ns)
+    n = len(idx)
+    ts = np.minimum(ev.t[pe][idx] + 2 * rng.integers(1, 100_000, n), t_end - 2)
+    lat = np.rint(rng.lognormal(np.log(250_000.0), 0.4, n)).astype(np.int64) + 20_000
+    return ts, ev.p_price[idx] + spread, 2 * ev.p_size[idx], ev.side[pe][idx], lat
+
+
+def _trades_table(ev, con, regime, back_frac, dup_frac, seed, ordn, t_end, roll_ns=None):
     rng = P.stream(seed, ordn, P.C_BACK, 1)
     pe = ev.p_event
     n_front = len(pe)
@@ -197,6 +223,14 @@ def _trades_table(ev, con, regime, back_frac, dup_frac, seed, ordn, t_end):
     px_b = np.where(side_b > 0, base_b + 1, base_b) + spread
     size_b = np.minimum(rng.geometric(0.55, n_back), 50)
     lat_b = np.rint(rng.lognormal(np.log(250_000.0), 0.4, n_back)).astype(np.int64) + 20_000
+
+    roll = {}
+    if roll_ns is not None:
+        ts_r, px_r, size_r, side_r, lat_r = _roll_prints(ev, spread, seed, ordn, t_end, roll_ns)
+        ts_b, px_b, size_b = np.concatenate([ts_b, ts_r]), np.concatenate([px_b, px_r]), np.concatenate([size_b, size_r])
+        side_b, lat_b = np.concatenate([side_b, side_r]), np.concatenate([lat_b, lat_r])
+        n_back = len(ts_b)
+        roll = {"back_prints": len(ts_r)}
 
     ts = np.concatenate([ts_f, ts_b])
     isb = np.concatenate([np.zeros(n_front, np.int64), np.ones(n_back, np.int64)])
@@ -232,7 +266,12 @@ def _trades_table(ev, con, regime, back_frac, dup_frac, seed, ordn, t_end):
     if nd:
         di = np.sort(drng.choice(front_rows, nd, replace=False))
         tab = pa.concat_tables([tab, tab.take(pa.array(di))])
-    return tab, {"duplicates": nd, "back_month": n_back, "front": n_front}
+    if roll_ns is not None:  # what the roll day is for: the RTH leader is the back month, the pre-open's the front
+        s = _cal.session(_dt.date.fromordinal(ordn).isoformat())
+        for name, sel in (("front", isb == 0), ("back", isb == 1)):
+            roll[f"{name}_pre_open_volume"] = int(size[sel & (ts < s.rth_open_ns)].sum())
+            roll[f"{name}_rth_volume"] = int(size[sel & (ts >= s.rth_open_ns) & (ts < s.rth_close_ns)].sum())
+    return tab, {"duplicates": nd, "back_month": n_back, "front": n_front, "roll": roll}
 
 
 def _truth(date, seed, scale, clock, con, regime, plan, checks, levels_es, path, factor, days, rows, dups,

@@ -30,6 +30,7 @@ C_OPTIONS = 7
 C_DUPS = 8
 C_BACK = 9
 C_SCENARIO = 10
+C_ROLL = 11  # only drawn on a generated roll day (generate --roll-at): other sessions never touch it
 
 BASE_ES_LEVEL = 5800.0
 DAILY_LOG_VOL = 0.008  # sd of the session-to-session log move of the opening level

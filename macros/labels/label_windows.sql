@@ -47,3 +47,63 @@
     {%- do cols.extend([('confirm_ts_ns', 'bigint'), ('anchor_spot', 'double'), ('future_price', 'double')]) -%}
     {{ return(cols) }}
 {%- endmacro %}
+
+{#-
+  Label thresholds (SPEC §6). `label_threshold_unit` is 'atr' (thr_k = m_k x the event's ATR) or
+  'dollars' (thr_k = m_k SPY $); m = `label_thresholds`, positive, increasing (the outcome uses the
+  last), at most 6 decimals. Returns a list of dicts {k, value, micro} with micro = m_k x 1e6 (int).
+-#}
+{% macro label_threshold_unit() -%}
+    {%- set unit = var('label_threshold_unit') -%}
+    {%- if unit not in ('atr', 'dollars') -%}
+        {{ exceptions.raise_compiler_error("breakbounce: label_threshold_unit must be 'atr' or 'dollars', got " ~ unit) }}
+    {%- endif -%}
+    {{ return(unit) }}
+{%- endmacro %}
+
+{% macro label_thresholds() -%}
+    {%- set out = [] -%}
+    {%- set values = var('label_thresholds') -%}
+    {%- if values | length == 0 -%}
+        {{ exceptions.raise_compiler_error("breakbounce: label_thresholds is empty") }}
+    {%- endif -%}
+    {%- for m in values -%}
+        {%- set micro = (m * 1000000) | round | int -%}
+        {%- if micro <= 0 or ((m * 1000000) - micro) | abs > 0.000001 -%}
+            {{ exceptions.raise_compiler_error("breakbounce: label_thresholds must be positive with at most 6 decimals, got " ~ m) }}
+        {%- endif -%}
+        {%- if out and micro <= out[-1].micro -%}
+            {{ exceptions.raise_compiler_error("breakbounce: label_thresholds must increase, got " ~ values) }}
+        {%- endif -%}
+        {%- do out.append({'k': loop.index, 'value': m, 'micro': micro}) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#-
+  SQL (BIGINT) of threshold k in 1e-9 ES points, the unit prices are compared in. 'dollars': m_k SPY $
+  rounded to the unit at compile time. 'atr': the exact threshold m_k x atr_range_sum_e9 /
+  atr_bar_count rounded UP to a whole unit, and at least 1: prices are whole units, so
+  `price >= L + this` holds exactly when price - L >= m_k x ATR (a price x k rescaling keeps every
+  comparison), and a zero ATR still needs a move strictly beyond the level.
+-#}
+{% macro label_threshold_e9(thr, range_sum_e9, bar_count) -%}
+    {%- if label_threshold_unit() == 'dollars' -%}
+        {{ spy_dollars_to_e9(thr.value) }}::bigint
+    {%- else -%}
+        greatest(
+            ({{ thr.micro }}::hugeint * ({{ range_sum_e9 }}) + 1000000::hugeint * ({{ bar_count }}) - 1)
+                // (1000000::hugeint * ({{ bar_count }})),
+            1
+        )::bigint
+    {%- endif -%}
+{%- endmacro %}
+
+{#- SQL (DOUBLE) of threshold k in SPY $, as Gold's label_threshold_k: m_k x atr, or m_k dollars. -#}
+{% macro label_threshold_spy(thr, atr) -%}
+    {%- if label_threshold_unit() == 'dollars' -%}
+        {{ thr.value }}::double
+    {%- else -%}
+        ({{ thr.value }}::double * ({{ atr }}))
+    {%- endif -%}
+{%- endmacro %}

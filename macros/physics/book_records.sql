@@ -54,6 +54,23 @@
 {% macro barrier_wall_lookback_ns() %}{{ return(1800000000000) }}{% endmacro %}
 {% macro barrier_zone_e9() %}{{ return(8 * 250000000) }}{% endmacro %}
 
+{#-
+  The barrier state table's thresholds (SPEC §7.2) as the trailing arguments of bb_barrier_state, in
+  the order python_udfs.barrier.BarrierThresholds lists them; each is a dbt var of dbt_project.yml.
+-#}
+{% macro barrier_state_thresholds() -%}
+    {%- set names = ['barrier_vacuum_max_ratio', 'barrier_wall_min_ratio', 'barrier_absorption_min_ratio',
+                     'barrier_flow_scale', 'barrier_weak_depth_scale', 'barrier_contested_delta_scale',
+                     'barrier_contested_activity_scale'] -%}
+    {%- for name in names -%}
+        {%- set value = var(name) -%}
+        {%- if value is not number or value < 0 -%}
+            {{ exceptions.raise_compiler_error("breakbounce: " ~ name ~ " must be a non-negative number, got " ~ value) }}
+        {%- endif -%}
+        {{ value }}::double{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
 
 {#- The 40 raw level columns of a Bronze MBP-10 row, comma-separated (bid/ask px/sz, level 1..10). -#}
 {% macro book_level_columns(alias=none) -%}

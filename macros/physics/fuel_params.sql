@@ -51,3 +51,27 @@
 {% macro fuel_trading_years(ts_ns, close_ns) -%}
     (greatest(({{ close_ns }}) - ({{ ts_ns }}), 0)::double / 5896800000000000.0)
 {%- endmacro %}
+
+{#-
+  Share-gamma of one option contract (100 x Black-Scholes gamma at the row's real SPY spot, strike,
+  time and IV) as an exact int64 of 1e-9 share-gamma, from a row of int_options__dealer_gamma
+  (alias `g`). fuel_effect and its scale sum dealer_position x this in integers, so an option size
+  x 10 scales every sum exactly by 10 (a float product could round differently).
+-#}
+{% macro fuel_unit_gamma_e9(g) -%}
+    round(bb_bs_gamma({{ g }}.spy_spot, {{ g }}.strike, {{ g }}.t_years, {{ g }}.iv, {{ fuel_rate() }}) * 1e11)::bigint
+{%- endmacro %}
+
+{#-
+  fuel_effect's thresholds as the trailing arguments of bb_fuel_effect: the multiplier c of the gamma
+  scale (`fuel_effect_scale`) and how many counted minute marks the scale needs
+  (`fuel_gamma_scale_min_marks`); both dbt vars of dbt_project.yml.
+-#}
+{% macro fuel_effect_thresholds() -%}
+    {%- set c = var('fuel_effect_scale') -%}
+    {%- set n = var('fuel_gamma_scale_min_marks') -%}
+    {%- if c is not number or c < 0 or n is not number or n < 1 or (n | int) != n -%}
+        {{ exceptions.raise_compiler_error("breakbounce: fuel_effect_scale must be >= 0 and fuel_gamma_scale_min_marks a positive integer, got " ~ c ~ ", " ~ n) }}
+    {%- endif -%}
+    {{ c }}::double, {{ n | int }}::bigint
+{%- endmacro %}

@@ -87,6 +87,10 @@
                   'dealer_pressure_accel'] -%}
         {%- do cols.update({c: ['options']}) -%}
     {%- endfor -%}
+    {#- the label thresholds are multiples of the touch bar's ATR -#}
+    {%- for thr in label_thresholds() -%}
+        {%- do cols.update({'label_threshold_' ~ thr.k: ['bars']}) -%}
+    {%- endfor -%}
     {%- for w in label_windows() -%}
         {%- for col, typ in label_value_columns() -%}
             {%- do cols.update({col ~ label_suffix(w): ['labels']}) -%}

@@ -178,6 +178,9 @@ select
     confluence_level::tinyint as confluence_level,
     gex_alignment::tinyint as gex_alignment,
     breakout_state::tinyint as breakout_state,
+    {%- for thr in label_thresholds() %}
+    label_threshold_{{ thr.k }}::double as label_threshold_{{ thr.k }},
+    {%- endfor %}
     {%- for w in label_windows() %}
     {%- for col, typ in label_value_columns() %}
     {{ col }}{{ label_suffix(w) }}::{{ typ }} as {{ col }}{{ label_suffix(w) }},

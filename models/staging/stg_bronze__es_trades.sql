@@ -1,7 +1,8 @@
 -- ES trades of the run date's Globex session (18:00 ET D-1 -> 17:00 ET D): typed, exact duplicates
--- removed, and the session's front month flagged. Only the run date needs print-level detail: the
--- warmup sessions are only used through their minute bars, which int_bars__es_warmup_minutes builds
--- straight from Bronze with the same duplicate, session and front-month rules.
+-- removed (es_distinct_prints, the rule every ES reader shares), and the session's front month
+-- flagged as stg_bronze__es_front_month decided it (SPEC §3: the pre-open volume leader). Only the
+-- run date needs print-level detail: the warmup sessions are only used through their minute bars
+-- (int_bars__es_session_minutes, same print rule; int_bars__es_warmup_minutes, same front months).
 -- Materialized as a table (not a view like the other staging models) because every downstream
 -- consumer of the tape (bars, levels, labels, tape physics) would otherwise re-read and re-dedup Bronze.
 {{ config(materialized='table') }}
@@ -21,19 +22,7 @@ source as (
 ),
 
 deduplicated as (
-    -- exact duplicates: identical in every column staging uses (source, exchange and conditions are
-    -- not used, so rows differing only there are copies of one print as far as any model can tell)
-    select
-        ts_event_ns::bigint as ts_event_ns,
-        ts_recv_ns::bigint as ts_recv_ns,
-        seq::bigint as seq,
-        symbol as contract,
-        price::double as price,
-        size::bigint as size,
-        aggressor::tinyint as aggressor,
-        count(*) as n_copies
-    from source
-    group by ts_event_ns, ts_recv_ns, seq, symbol, price, size, aggressor
+    {{ es_distinct_prints('source') }}
 ),
 
 session_hours as (
@@ -51,23 +40,10 @@ in_session as (
         on t.ts_event_ns // 3600000000000 = s.hour_key
 ),
 
-contract_volume as (
-    select
-        session_date,
-        contract,
-        sum(size) filter (where is_rth) as rth_volume,
-        sum(size) as volume
-    from in_session
-    group by session_date, contract
-),
-
 front_month as (
-    -- the contract with the largest RTH volume (whole-session volume, then name, break ties)
-    select
-        session_date,
-        arg_max(contract, (coalesce(rth_volume, 0), volume, contract)) as front_contract
-    from contract_volume
-    group by session_date
+    select session_date, front_contract
+    from {{ ref('stg_bronze__es_front_month') }}
+    where session_date = {{ run_date() }}
 )
 
 select
@@ -81,7 +57,7 @@ select
     t.price,
     -- the price as an exact integer of 1e-9 points (Databento's fixed-point unit), so sums and
     -- differences used by VWAP, SMA and ATR are exact and independent of summation order
-    round(t.price * 1e9)::bigint as price_e9,
+    t.price_e9,
     t.size,
     t.aggressor,
     t.n_copies

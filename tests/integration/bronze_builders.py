@@ -44,7 +44,8 @@ MONITOR_BAND_E9 = 25 * E9 // 10  # $0.25 SPY = 2.50 ES points
 TOLERANCE_E9 = 10  # $1e-9 SPY
 WINDOWS = (120, 240, 480)
 LOOKFORWARD = 480
-THRESHOLDS_E9 = (10 * E9, 20 * E9)  # $1 / $2 SPY in ES e9
+DOLLAR_THRESHOLDS_E9 = (10 * E9, 20 * E9)  # $1 / $2 SPY in ES e9 (label_threshold_unit 'dollars', [1, 2])
+ATR_BARS = 14
 KIND_NAMES = {0: "PM_HIGH", 1: "PM_LOW", 2: "OR_HIGH", 3: "OR_LOW", 4: "SESSION_HIGH", 5: "SESSION_LOW",
               6: "SMA_200", 7: "VWAP", 10: "CALL_WALL", 11: "PUT_WALL", 12: "SMA_400"}
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -185,6 +186,26 @@ def truncate_bronze(src: Path, dst: Path, cut_ns: int) -> None:
         pq.write_table(table, out, compression="zstd")
 
 
+def rewrite_bronze(src: Path, dst: Path, transforms: dict[str, "callable"]) -> None:
+    """Copy the Bronze tree ``src`` to ``dst``, passing each file of a table named in ``transforms``
+    ("futures_trades", "futures_mbp10", "option_trades") through its function (pa.Table -> pa.Table);
+    other files are hard-linked. The truth files are not copied."""
+    specs = {"futures_trades": bronze.FUTURES_TRADES, "futures_mbp10": bronze.FUTURES_MBP10,
+             "option_trades": bronze.OPTION_TRADES}
+    roots = {name: Path(src) / spec.subdir for name, spec in specs.items()}
+    for path in sorted(Path(src).rglob("*.parquet")):
+        table_name = next((n for n, r in roots.items() if r in path.parents), None)
+        if table_name is None:
+            continue
+        out = Path(dst) / path.relative_to(src)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fn = transforms.get(table_name)
+        if fn is None:
+            os.link(path, out)
+        else:
+            bronze.atomic_write_parquet(fn(pq.read_table(path)), out)
+
+
 # --- running -------------------------------------------------------------------------------------
 
 @dataclass
@@ -220,13 +241,17 @@ def run_args(date: str, bronze_root: Path, gold_root: Path, work: Path) -> list[
 
 
 def build(date: str, bronze_root: Path, gold_root: Path, work: Path, select: str | None = None,
-          db: Path | None = None) -> Build:
-    """``breakbounce run`` in a fresh process (dbt keeps process-wide state)."""
+          db: Path | None = None, dbt_vars: dict | None = None) -> Build:
+    """``breakbounce run`` in a fresh process (dbt keeps process-wide state); ``dbt_vars``: its --vars."""
+    import json
+
     args = run_args(date, bronze_root, gold_root, work)
     if db is not None:
         args[args.index("--db") + 1] = str(db)
     if select:
         args += ["--select", select]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     proc = subprocess.run(args, capture_output=True, text=True, cwd=PROJECT_DIR)
     return Build(proc.returncode, proc.stdout, proc.stderr, db or work / "warehouse.duckdb", gold_root, date)
 
@@ -251,7 +276,8 @@ def build_and_kill(date: str, bronze_root: Path, gold_root: Path, work: Path, ma
 # --- reference -----------------------------------------------------------------------------------
 
 def front_prints(tape: Tape, date: str) -> list[Print]:
-    """The session's distinct front-month prints in (ts, seq) order (SPEC §3: largest RTH volume)."""
+    """The session's distinct front-month prints in (ts, seq) order (SPEC §3, rule 1: the largest
+    pre-open volume; these tapes always have a unique leader)."""
     cache = tape.__dict__.setdefault("_front", {})
     if (date, len(tape.prints)) not in cache:
         cache[(date, len(tape.prints))] = _front_prints(tape, date)
@@ -261,13 +287,19 @@ def front_prints(tape: Tape, date: str) -> list[Print]:
 def _front_prints(tape: Tape, date: str) -> list[Print]:
     s = calendar.session(date)
     inside = [p for p in tape.prints if s.globex_open_ns <= p.ts < s.globex_close_ns]
-    volume: dict[str, tuple[int, int]] = {}
+    volume: dict[str, int] = {}
     for p in inside:
-        rth, total = volume.get(p.contract, (0, 0))
-        volume[p.contract] = (rth + (p.size if s.rth_open_ns <= p.ts < s.rth_close_ns else 0), total + p.size)
-    if not volume:
-        return []
-    front = max(volume, key=lambda c: (volume[c], c))
+        if p.ts < s.rth_open_ns:
+            volume[p.contract] = volume.get(p.contract, 0) + p.size
+    if volume:
+        ranked = sorted(volume.values(), reverse=True)
+        assert len(ranked) == 1 or ranked[0] > ranked[1], f"{date}: the reference needs a unique pre-open leader"
+        front = max(volume, key=volume.get)
+    else:  # rule 3 (these tapes have no earlier session with pre-open prints): the first RTH print's contract
+        rth = sorted((p for p in inside if s.rth_open_ns <= p.ts < s.rth_close_ns), key=lambda p: (p.ts, p.seq))
+        if not rth:
+            return []
+        front = rth[0].contract
     return sorted((p for p in inside if p.contract == front), key=lambda p: (p.ts, p.seq))
 
 
@@ -321,15 +353,40 @@ def reference_levels(tape: Tape, date: str, sma_sessions: list[str]) -> dict[int
     return out
 
 
-def reference_events(tape: Tape, date: str, sma_sessions: list[str]) -> list[dict]:
-    """Touch events of ``date`` (SPEC §5), ordered by (ts_ns, level_kind), with their labels."""
+def label_config(overrides: dict | None = None) -> tuple[str, list[Fraction]]:
+    """(label_threshold_unit, label_thresholds as exact decimals) as dbt_project.yml declares them."""
+    from python_udfs.params import project_vars
+
+    v = {**project_vars(), **(overrides or {})}
+    return v["label_threshold_unit"], [Fraction(str(m)) for m in v["label_thresholds"]]
+
+
+def reference_thresholds_e9(atr_e9: Fraction, config: tuple[str, list[Fraction]]) -> list[int]:
+    """SPEC §6 thresholds in whole 1e-9 ES points: 'dollars' m x ratio x 1e9; 'atr' the smallest whole
+    unit >= m x ATR (so `price - L >= it` is `price - L >= m x ATR` on whole-unit prices), at least 1."""
+    unit, ms = config
+    if unit == "dollars":
+        return [int(m * RATIO * E9) for m in ms]
+    return [max(-((-m * atr_e9).numerator // (m * atr_e9).denominator), 1) for m in ms]
+
+
+def reference_events(tape: Tape, date: str, sma_sessions: list[str], config=None) -> list[dict]:
+    """Touch events of ``date`` (SPEC §5), ordered by (ts_ns, level_kind), with their labels (``config``:
+    label_config(); default the project's)."""
     s = calendar.session(date)
+    config = config or label_config()
     prints = front_prints(tape, date)
     levels = reference_levels(tape, date, sma_sessions)
     horizon = (max(WINDOWS) + LOOKFORWARD) * NS
     ts = [p.ts for p in prints]
     events = []
-    for b in bars(prints, MIN):
+    minute_bars = bars(prints, MIN)
+    true_ranges = [b["high"] - b["low"] if i == 0 else max(b["high"] - b["low"], abs(b["high"] - minute_bars[i - 1]["close"]),
+                                                           abs(b["low"] - minute_bars[i - 1]["close"]))
+                   for i, b in enumerate(minute_bars)]
+    for i, b in enumerate(minute_bars):
+        window = true_ranges[max(0, i - ATR_BARS + 1): i + 1]
+        atr_e9 = Fraction(sum(window), len(window))  # SPEC §4: the touch bar's 14-bar ATR, exact
         t0 = b["start"]
         if not (s.rth_open_ns <= t0 and t0 + horizon <= s.rth_close_ns):
             continue
@@ -355,10 +412,14 @@ def reference_events(tape: Tape, date: str, sma_sessions: list[str]) -> list[dic
                 "direction_sign": 1 if direction == "UP" else -1,
                 "distance": float(abs(b["close"] - level) / E9 / RATIO),
                 "spot": b["close"] / E9 / RATIO,
+                "atr": float(atr_e9 / E9 / RATIO),
             }
+            thresholds = reference_thresholds_e9(atr_e9, config)
+            for k, m in enumerate(config[1], start=1):
+                ev[f"label_threshold_{k}"] = float(m) if config[0] == "dollars" else float(m * atr_e9 / E9 / RATIO)
             for w in WINDOWS:
                 suffix = f"_{w // 60}min"
-                for col, val in reference_label(prints, ev, w, ts).items():
+                for col, val in reference_label(prints, ev, w, ts, thresholds).items():
                     ev[col + suffix] = val
             for col in list(ev):
                 if col.endswith("_4min") and not col.startswith("future_price"):
@@ -368,15 +429,17 @@ def reference_events(tape: Tape, date: str, sma_sessions: list[str]) -> list[dic
     return events
 
 
-def reference_label(prints: list[Print], ev: dict, window_s: int, ts: list[int] | None = None) -> dict:
-    """SPEC §6 for one event and window, by scanning the prints (``ts``: their timestamps, for bisect)."""
+def reference_label(prints: list[Print], ev: dict, window_s: int, ts: list[int] | None = None,
+                    thresholds_e9=DOLLAR_THRESHOLDS_E9) -> dict:
+    """SPEC §6 for one event and window, by scanning the prints (``ts``: their timestamps, for bisect;
+    ``thresholds_e9``: the event's thresholds in whole 1e-9 ES points)."""
     ts = ts if ts is not None else [p.ts for p in prints]
     level = ev["level_e9"]
     sign = ev["direction_sign"]
     t1 = ev["ts_ns"] + window_s * NS
     end = t1 + LOOKFORWARD * NS
     out = {"confirm_ts_ns": t1}
-    nk = len(THRESHOLDS_E9)
+    nk = len(thresholds_e9)
     undefined = not prints or prints[0].ts > t1 or prints[-1].ts < end
     if undefined:
         out.update({"outcome": "UNDEFINED", "excursion_max": None, "excursion_min": None, "strength_signed": None,
@@ -397,7 +460,7 @@ def reference_label(prints: list[Print], ev: dict, window_s: int, ts: list[int] 
                 "strength_signed": to_spy(exc_max - exc_min), "strength_abs": to_spy(max(exc_max, exc_min)),
                 "anchor_spot": anchor.price_e9 / E9 / RATIO, "future_price": future.price_e9 / E9 / RATIO})
     firsts = {}
-    for k, thr in enumerate(THRESHOLDS_E9, start=1):
+    for k, thr in enumerate(thresholds_e9, start=1):
         up = next((p.ts for p in window if p.price_e9 >= level + thr), None)
         down = next((p.ts for p in window if p.price_e9 <= level - thr), None)
         brk, bnc = (up, down) if sign == 1 else (down, up)
@@ -461,7 +524,9 @@ class _Walk:
 
 def prior_session(tape: Tape, date: str, start: str = "19:00", minutes_step: int = 1, seed: int = 1) -> None:
     """A warmup session: a print every ``minutes_step`` minutes from ``start`` (ET, evening = D-1) to the
-    Globex close, plus a few prints of a back-month contract (dropped by the front-month rule).
+    Globex close, plus a few prints of a back-month contract late in RTH (dropped by the front-month
+    rule; late, so that a session starting in RTH still has the front month's print first, which
+    decides when there is no pre-open print, SPEC §3 rule 3).
 
     Starting after 18:59 ET keeps every print inside the UTC date partitions of the session itself in
     winter and summer alike (18:00 ET of D-1 is still D-1 in UTC), so no other date "has Bronze"."""
@@ -469,7 +534,7 @@ def prior_session(tape: Tape, date: str, start: str = "19:00", minutes_step: int
     walk = _Walk(seed)
     tape.every(et(date, start), s.globex_close_ns, minutes_step * MIN, walk, lambda i: 1 + i % 5)
     for i in range(5):
-        tape.add(et(date, f"10:{10 + i}:15"), 6100.0 + i, 1, contract="ESZ9")
+        tape.add(et(date, f"15:{10 + i}:15"), 6100.0 + i, 1, contract="ESZ9")
 
 
 def winter_day() -> tuple[Tape, str, list[str]]:

@@ -24,7 +24,8 @@ def front_month_tape(tables: list[pa.Table] | pa.Table, date: str) -> dict[str, 
     """Distinct front-month prints of one session's Globex day in (ts, seq) order (exact ties: a buy
     sweep's fills by rising price, a sell sweep's by falling price).
 
-    Front month = the contract with the largest RTH volume over distinct prints (ties: larger name).
+    Front month (SPEC §3, rule 1) = the contract with the largest volume over distinct prints in
+    [Globex open, 09:30 ET); a session without a unique leader there is not supported here.
     """
     s = calendar.session(date)
     t = pa.concat_tables(tables) if isinstance(tables, list) else tables
@@ -33,11 +34,14 @@ def front_month_tape(tables: list[pa.Table] | pa.Table, date: str) -> dict[str, 
     keep = (cols["ts_event_ns"] >= s.globex_open_ns) & (cols["ts_event_ns"] < s.globex_close_ns)
     rows = sorted(set(zip(*(cols[c][keep].tolist() for c in names))))
     arr = {c: np.array([r[i] for r in rows]) for i, c in enumerate(names)}
-    rth = (arr["ts_event_ns"] >= s.rth_open_ns) & (arr["ts_event_ns"] < s.rth_close_ns)
+    pre_open = arr["ts_event_ns"] < s.rth_open_ns
     vol: dict[str, int] = {}
-    for sym, size in zip(arr["symbol"][rth].tolist(), arr["size"][rth].tolist()):
+    for sym, size in zip(arr["symbol"][pre_open].tolist(), arr["size"][pre_open].tolist()):
         vol[sym] = vol.get(sym, 0) + size
-    front = max(vol, key=lambda k: (vol[k], k))
+    ranked = sorted(vol.values(), reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[0] == ranked[1]):
+        raise ValueError(f"{date}: no unique pre-open volume leader")
+    front = max(vol, key=vol.get)
     m = arr["symbol"] == front
     # (ts, seq); prints sharing both are one sweep: a buy's fills go up in price, a sell's down
     price, side = arr["price"][m], arr["aggressor"][m]

@@ -4,7 +4,7 @@
   (never hand-edited) and lists every column of the enforced contract;
 - every Gold column named in features.json exists in the Gold file with its declared type, in order;
 - Gold carries all 158 column names of the earlier pipeline (original_pipeline.md §9.2) plus the new
-  available_ts_ns, depth_in_zone, option_basis, session_date;
+  available_ts_ns, depth_in_zone, option_basis, session_date, label_threshold_1, label_threshold_2;
 - ``nullable: false`` columns hold no NULL, label columns are exactly the ``outcome`` group;
 - on two generated sessions no earlier column is constant, except the ones docs/features.md allows.
 """
@@ -65,7 +65,8 @@ EARLIER_COLUMNS = [
     *[c + s for s in ("_2min", "_4min", "_8min") for c in _LABEL_BASE + ["future_price"]],
     *_LABEL_BASE, "future_price_5min",
 ]
-NEW_COLUMNS = {"available_ts_ns", "depth_in_zone", "option_basis", "session_date"}
+NEW_COLUMNS = {"available_ts_ns", "depth_in_zone", "option_basis", "session_date", "label_threshold_1",
+               "label_threshold_2"}
 ALLOWED_CONSTANT = {"symbol"}  # docs/features.md, "Columns allowed to be constant"
 ARROW = {"string": pa.string(), "int64": pa.int64(), "int32": pa.int32(), "int16": pa.int16(), "int8": pa.int8(),
          "float64": pa.float64(), "float32": pa.float32(), "bool": pa.bool_(), "date32[day]": pa.date32()}

@@ -28,12 +28,13 @@ def lake(tmp_path_factory):
     tables: dict[str, list[pa.Table]] = {}
     for i, d in enumerate((D1, D2, D3)):
         front = random_session(d, rng, n=6000, start_price=6000.0 + 10 * i, symbol="ESH6", seq0=i * 100_000)
-        # the back month trades more overnight but less in RTH: RTH volume decides the front month
+        # the back month trades more in RTH (as on a roll day) but less before 09:30: the pre-open
+        # volume decides the front month (SPEC §3), the whole session's RTH volume would not
         s = calendar.session(d)
         n_back = 300
         ts_back = np.sort(np.concatenate([
-            rng.integers(s.globex_open_ns, s.pm_open_ns, n_back - 20),
-            rng.integers(s.rth_open_ns, s.rth_close_ns, 20),
+            rng.integers(s.globex_open_ns, s.pm_open_ns, 20),
+            rng.integers(s.rth_open_ns, s.rth_close_ns, n_back - 20),
         ]))
         back = trades_table(ts_back, 6060.0 + 0.25 * rng.integers(0, 8, n_back), np.full(n_back, 500),
                             i * 100_000 + 50_000 + np.arange(n_back), symbol="ESM6")
@@ -285,7 +286,7 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
 
     con = duckdb.connect(str(db))
     con.execute("update intermediate.int_bars__es_session_minutes set contract = 'MARKED' "
-                "where session_date = ? and not is_front_month", [D2])
+                "where session_date = ? and contract = 'ESM6'", [D2])
     con.close()
     # D1 changes: one more print in a new file in its RTH
     extra = trades_table([et(D1, "11:00:00")], [6200.0], [11], [900_001])
@@ -293,8 +294,8 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
 
     proc = run_breakbounce("run", "--date", D3, *common)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert _query(db, "select count(*) > 0, count(*) filter (where contract <> 'MARKED') "
-                      "from intermediate.int_bars__es_session_minutes where session_date = ? and not is_front_month",
+    assert _query(db, "select count(*) filter (where contract = 'MARKED') > 0, count(*) filter (where contract = 'ESM6') "
+                      "from intermediate.int_bars__es_session_minutes where session_date = ?",
                   [D2]) == [(True, 0)]
     # D1 was rebuilt from the new file set: its minute bars equal a fresh warehouse's, extra print included
     fresh = tmp_path / "fresh"

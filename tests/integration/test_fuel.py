@@ -30,6 +30,7 @@ import pytest
 
 from breakbounce import bronze, calendar
 from python_udfs import black_scholes as bs
+from python_udfs.params import project_var
 
 from .bronze_builders import attest_quiet_hours
 from .conftest import PROJECT_DIR, run_breakbounce
@@ -189,21 +190,42 @@ def test_parity_basis_recovered(hand_built):
     assert ev and all(abs(b - BASIS) <= 0.01 for b, _ in ev)
 
 
+def expected_fuel_effect(exposure: float, scale_sample: list[float]) -> tuple[str, float]:
+    """(fuel_effect, g) by SPEC §7.3 as the project configures it: g = the median of |dealer gamma near
+    spot| over the counted earlier minute marks (``scale_sample``); NEUTRAL until there are
+    fuel_gamma_scale_min_marks of them or while g = 0; else AMPLIFY below -c·g, DAMPEN above +c·g."""
+    c, need = float(project_var("fuel_effect_scale")), int(project_var("fuel_gamma_scale_min_marks"))
+    g = float(np.median(np.abs(scale_sample))) if scale_sample else 0.0
+    if len(scale_sample) < need or g == 0:
+        return "NEUTRAL", g
+    return ("AMPLIFY" if exposure < -c * g else "DAMPEN" if exposure > c * g else "NEUTRAL"), g
+
+
 def test_gamma_exposure_and_fuel_effect(hand_built):
     db, _, _ = hand_built
     rows = query(db, """
-        select f.available_ts_ns, e.level_price, f.gamma_exposure, f.fuel_effect
+        select f.available_ts_ns, e.level_price, f.gamma_exposure, f.fuel_effect, f.gamma_scale, f.gamma_scale_marks
         from intermediate.int_physics__fuel f join intermediate.int_touches__detected e using (event_id)
         order by 1""")
     after = [r for r in rows if r[0] > et(D1, "10:10:00")]
     assert len(after) > 10
-    for t_dec, level, gex, effect in after:
+    # the gamma scale: the call purchase counts from the 10:11 mark, the first with a dealer position; at
+    # every mark since, the only contract near the $600 spot is that call (the K=590 puts map to $592)
+    first_flow = et(D1, "10:11:00")
+    iv, _ = expected_call_flow_gamma(first_flow)
+    dealer_gamma = {m: -CALL["size"] * 100 * float(bs.bs_gamma(SPY_SPOT, CALL["strike"], years_to_close(D1, m), iv, RATE))
+                    for m in range(first_flow, max(r[0] for r in after) + 1, MIN)}
+    for t_dec, level, gex, effect, scale, n_marks in after:
         assert abs(level - 600.0) <= 0.25
         _, gamma = expected_call_flow_gamma(t_dec)
         expected = -CALL["size"] * 100 * gamma  # the K=590 puts map to $592: out of range
         assert gex == pytest.approx(expected, rel=1e-9, abs=1e-5)
-        assert effect == ("AMPLIFY" if expected < -10_000 else "DAMPEN" if expected > 10_000 else "NEUTRAL")
-    assert any(r[3] == "AMPLIFY" for r in after)
+        sample = [dealer_gamma[m] for m in range(first_flow, t_dec, MIN)]
+        want, g = expected_fuel_effect(expected, sample)
+        assert (effect, n_marks) == (want, len(sample)), t_dec
+        assert scale == pytest.approx(g, rel=1e-9, abs=1e-5)
+    # 0DTE gamma at the money grows toward the close, so the exposure outgrows its own past median
+    assert any(r[3] == "AMPLIFY" for r in after) and any(r[3] == "NEUTRAL" for r in after)
     # options seen but no open position near the level yet: 0 and NEUTRAL
     mid = [r for r in rows if et(D1, "10:00:00") < r[0] <= et(D1, "10:10:00")]
     assert mid and all(r[2] == 0.0 and r[3] == "NEUTRAL" for r in mid)

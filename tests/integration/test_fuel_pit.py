@@ -17,7 +17,7 @@ from breakbounce import bronze, calendar
 from python_udfs import black_scholes as bs
 
 from .bronze_builders import attest_quiet_hours, truncate_bronze
-from .test_fuel import FUEL_COLUMNS, MIN, NS, es_table, et, option_table, query, run_date
+from .test_fuel import FUEL_COLUMNS, MIN, NS, es_table, et, expected_fuel_effect, option_table, query, run_date
 
 DATE = "2025-12-18"
 RATE = 0.045
@@ -200,12 +200,26 @@ class Reference:
             out.append(max(cands)[3] if cands else None)
         return tuple(out)
 
+    def near_spot_gamma(self):
+        """{mark: dealer gamma of the contracts mapped within $2 of spot} from the first mark with an open
+        position on (the marks the gamma scale counts)."""
+        if not hasattr(self, "_near_spot"):
+            self._near_spot = {}
+            for t in self.marks:
+                contracts = self.contracts_at(t)
+                if not contracts and not self._near_spot:
+                    continue
+                spot, b = self.spot_lt(t), self.basis[t]
+                self._near_spot[t] = sum(dg for (k, _), dg in contracts.items() if abs(k + b - spot) <= 2.0 + 1e-9)
+        return self._near_spot
+
     def event(self, t_dec, level):
         if not any(g["ts"] < t_dec for g in self.greeks):
             return {c: None for c in FUEL_COLUMNS}
         b = self.basis[t_dec]
         near = lambda k: abs(k + b - level) <= 2.0 + 1e-9
         gex = sum(dg for (k, _), dg in self.contracts_at(t_dec).items() if near(k))
+        effect, _ = expected_fuel_effect(gex, [g for m, g in self.near_spot_gamma().items() if m < t_dec])
 
         def f(a_min, b_min):
             lo, hi = t_dec - a_min * MIN, t_dec - b_min * MIN
@@ -215,7 +229,7 @@ class Reference:
         a1 = f(1, 0) - f(2, 1)
         return {
             "gamma_exposure": gex,
-            "fuel_effect": "AMPLIFY" if gex < -10_000 else "DAMPEN" if gex > 10_000 else "NEUTRAL",
+            "fuel_effect": effect,
             "option_basis": b,
             "gamma_flow_velocity": vel,
             "gamma_flow_impulse": (vel - base) / abs(base) if abs(base) > 1e-6 else 0.0,

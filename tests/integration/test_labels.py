@@ -1,6 +1,8 @@
 """Competing-risk labels (SPEC §6) and relative volume (SPEC §4) on the hand-built sessions: every
-label equals the trade-scanning reference, and the planted paths give the hand-computed values
-(BREAK, BOUNCE, CHOP, same-timestamp ties, UNDEFINED at the end of the session's tape)."""
+label equals the trade-scanning reference (the project's thresholds: label_threshold_unit 'atr', each
+event's thresholds from its own ATR), and on a build with ``label_threshold_unit: dollars`` and
+[1.0, 2.0] the planted paths give the hand-computed values (BREAK, BOUNCE, CHOP, same-timestamp ties,
+UNDEFINED at the end of the session's tape)."""
 
 from __future__ import annotations
 
@@ -21,9 +23,25 @@ def runs(tmp_path_factory):
     return bb.hand_built_runs(tmp_path_factory)
 
 
+DOLLARS = {"label_threshold_unit": "dollars", "label_thresholds": [1.0, 2.0]}
+
+
 @pytest.fixture(scope="module")
 def references(runs):
     return {name: bb.reference_events(r.tape, r.date, [r.date] + r.priors) for name, r in runs.items()}
+
+
+@pytest.fixture(scope="module")
+def dollars(runs, tmp_path_factory):
+    """The winter day built again with the earlier pipeline's fixed thresholds ($1 / $2), which its
+    planted paths are written for."""
+    run = runs["winter"]
+    base = tmp_path_factory.mktemp("winter-dollars")
+    bronze = base / "bronze"
+    run.tape.write(bronze)
+    build = bb.build(run.date, bronze, base / "gold", base / "work", dbt_vars=DOLLARS)
+    assert build.returncode == 0, (build.stdout + build.stderr)[-3000:]
+    return bb.ScenarioRun(run.tape, run.date, run.priors, build)
 
 
 def _event(run: bb.ScenarioRun, clock: str, kind: str) -> dict:
@@ -48,17 +66,18 @@ def test_labels_match_reference(runs, references, name):
     gold = runs[name].build.gold()
     ref = references[name]
     assert len(gold) == len(ref)
+    assert bb.label_config()[0] == "atr"  # the project's default
     for g, r in zip(gold, ref):
         assert (g["ts_ns"], g["level_kind"]) == (r["ts_ns"], r["level_kind"])
-        for col in LABEL_COLUMNS:
+        for col in LABEL_COLUMNS + ["label_threshold_1", "label_threshold_2"]:
             if isinstance(r[col], float) and g[col] is not None:
                 assert g[col] == pytest.approx(r[col], abs=1e-9), (col, r["ts_ns"], r["level_kind_name"])
             else:
                 assert g[col] == r[col], (col, r["ts_ns"], r["level_kind_name"])
 
 
-def test_planted_break(runs):
-    e = _event(runs["winter"], "11:00", "PM_HIGH")
+def test_planted_break(dollars):
+    e = _event(dollars, "11:00", "PM_HIGH")
     assert (e["direction"], e["level_price"]) == ("UP", 601.0)
     w = _window(e, "_2min")
     assert w["outcome"] == "BREAK"
@@ -71,8 +90,8 @@ def test_planted_break(runs):
     assert w["confirm_ts_ns"] == bb.et("2025-12-16", "11:02")
 
 
-def test_planted_bounce(runs):
-    e = _event(runs["winter"], "12:00", "PM_LOW")
+def test_planted_bounce(dollars):
+    e = _event(dollars, "12:00", "PM_LOW")
     assert (e["direction"], e["level_price"], e["distance"]) == ("DOWN", 599.0, pytest.approx(0.05))
     w = _window(e, "_2min")
     assert w["outcome"] == "BOUNCE"
@@ -81,8 +100,8 @@ def test_planted_bounce(runs):
     assert (w["anchor_spot"], w["future_price"]) == (599.1, 600.5)
 
 
-def test_planted_chop(runs):
-    e = _event(runs["winter"], "13:00", "PM_LOW")
+def test_planted_chop(dollars):
+    e = _event(dollars, "13:00", "PM_LOW")
     for suffix in ("_2min", "_4min", "_8min"):
         w = _window(e, suffix)
         assert w["outcome"] == "CHOP"
@@ -90,24 +109,24 @@ def test_planted_chop(runs):
         assert w["excursion_max"] == 0.0 and 0.1 <= w["excursion_min"] <= 0.5
 
 
-def test_same_timestamp_tie_goes_to_strength_sign(runs):
-    e = _event(runs["winter"], "14:00", "PM_LOW")
+def test_same_timestamp_tie_goes_to_strength_sign(dollars):
+    e = _event(dollars, "14:00", "PM_LOW")
     w = _window(e, "_2min")
     assert (w["time_to_break_2"], w["time_to_bounce_2"]) == (60.0, 60.0)
     assert (w["excursion_max"], w["excursion_min"], w["strength_signed"]) == (2.5, 2.0, 0.5)
     assert w["outcome"] == "BREAK"
 
 
-def test_same_timestamp_tie_with_equal_strength_is_chop(runs):
-    e = _event(runs["winter"], "15:00", "PM_LOW")
+def test_same_timestamp_tie_with_equal_strength_is_chop(dollars):
+    e = _event(dollars, "15:00", "PM_LOW")
     w = _window(e, "_2min")
     assert (w["time_to_break_2"], w["time_to_bounce_2"], w["tradeable_2"]) == (60.0, 60.0, 1)
     assert (w["excursion_max"], w["excursion_min"], w["strength_signed"]) == (2.0, 2.0, 0.0)
     assert w["outcome"] == "CHOP"
 
 
-def test_window_past_the_last_print_is_undefined(runs):
-    run = runs["winter"]
+def test_window_past_the_last_print_is_undefined(dollars):
+    run = dollars
     e = _event(run, "15:44", "OR_HIGH")  # the session's last print is at 15:55:00
     assert _window(e, "_2min")["outcome"] == "CHOP"  # ends 15:54:00
     for suffix in ("_4min", "_8min"):  # end 15:56 / 16:00
@@ -139,3 +158,22 @@ def test_relative_volume_null_while_prior_sessions_had_no_volume(runs):
     assert all(e["rel_vol_ratio"] is None for e in gold if e["available_ts_ns"] <= noon)
     assert all(e["rel_vol_ratio"] > 0 for e in gold if e["available_ts_ns"] > noon)
     assert any(e["available_ts_ns"] <= noon for e in gold) and any(e["available_ts_ns"] > noon for e in gold)
+
+
+def test_dollars_reference_and_atr_thresholds(runs, dollars):
+    """The dollars build equals the reference with $1 / $2; the default build's thresholds are the
+    multipliers x the event's atr (exact integer comparison, so a price exactly at L + thr counts)."""
+    run = dollars
+    ref = bb.reference_events(run.tape, run.date, [run.date] + run.priors, bb.label_config(DOLLARS))
+    gold = run.build.gold()
+    assert len(gold) == len(ref) > 10
+    for g, r in zip(gold, ref):
+        for col in LABEL_COLUMNS + ["label_threshold_1", "label_threshold_2"]:
+            if isinstance(r[col], float) and g[col] is not None:
+                assert g[col] == pytest.approx(r[col], abs=1e-9), (col, r["ts_ns"])
+            else:
+                assert g[col] == r[col], (col, r["ts_ns"])
+    _, multipliers = bb.label_config()
+    for g in runs["winter"].build.gold():
+        for k, m in enumerate(multipliers, start=1):
+            assert g[f"label_threshold_{k}"] == pytest.approx(float(m) * g["atr"], rel=1e-12)

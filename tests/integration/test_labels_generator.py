@@ -1,6 +1,7 @@
 """The synthetic generator's planted events (``_truth/date=D/truth.json``) come out of the pipeline as
-touches of the right level kind, direction and outcome. Skipped while ``breakbounce generate`` does
-not exist yet."""
+touches of the right level kind, direction and outcome, with the project's volatility-scaled thresholds.
+(The truth's first-passage times are for the earlier $1 / $2 thresholds: test_scale_invariance checks
+them on a ``dollars`` build of the same day.) Skipped while ``breakbounce generate`` does not exist yet."""
 
 from __future__ import annotations
 
@@ -54,11 +55,7 @@ def test_planted_touches_appear_with_kind_direction_and_outcome(generated):
             expected = {"4min": expected}
         for window, outcome in expected.items():
             assert e[f"outcome_{window}"] == outcome, (p["id"], window)
-        for window, detail in (p.get("label_detail") or {}).items():
-            for side in ("break", "bounce"):
-                want = detail.get(f"time_to_{side}_s")
-                got = e[f"time_to_{side}_2_{window}"]
-                if want is None:
-                    assert got is None, (p["id"], window, side)
-                else:  # the truth file rounds to microseconds
-                    assert got == pytest.approx(want, abs=2e-6), (p["id"], window, side)
+        # the planted move (>= 21 ES points beyond L, the truth's bounce-side excursion or break-side
+        # penetration) is several thresholds long: the labels do not hinge on the threshold
+        move = p["max_excursion_es"] if p["expected_outcome"] == "BOUNCE" else p["max_penetration_es"]
+        assert float(move) / 10 > 2 * e["label_threshold_2"], p["id"]

@@ -9,6 +9,8 @@ burst of same-side prints inside the bar:
   11:00  3 prices, 60 contracts, gaps of exactly 100 ms               -> sweep (100 ms continues a run)
   11:30  gaps 100 ms and 100 ms + 1 ns                                -> no sweep (the run breaks)
   12:00  3 buy prices, 60 contracts, a sell print in the middle      -> no sweep (side change)
+  12:30  one aggressive buy as a venue reports it: 4 fills at one ts_event_ns, one per price level
+         lifted (6848.75 .. 6849.50), sizes as displayed (14 + 22 + 9 + 31 = 76)  -> sweep
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ BURSTS = {
     "11:00": ([(0, 6848.75, 20, 1), (100 * MS, 6849.0, 20, 1), (200 * MS, 6849.25, 20, 1)], True),
     "11:30": ([(0, 6848.75, 20, 1), (100 * MS, 6849.0, 20, 1), (200 * MS + 1, 6849.25, 20, 1)], False),
     "12:00": ([(0, 6848.75, 20, 1), (50 * MS, 6849.0, 20, 1), (70 * MS, 6849.0, 1, -1), (100 * MS, 6849.25, 20, 1)], False),
+    "12:30": ([(0, 6848.75, 14, 1), (0, 6849.0, 22, 1), (0, 6849.25, 9, 1), (0, 6849.5, 31, 1)], True),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +41,10 @@ def gold_table(date: str, n: int, values: dict | None = None, rng: np.random.Gen
         defaults[f"outcome_{w}"] = values.get("outcome", ["CHOP"] * n)
     defaults["confirm_ts_ns"] = defaults["confirm_ts_ns_4min"]
     arrays, fields = [], []
+    table_seed = int(rng.integers(2**32))  # one draw per table: a column's noise never depends on the others
     for name, col in cat.columns.items():
         t = cat.arrow_type(name)
+        col_rng = np.random.default_rng([table_seed, zlib.crc32(name.encode())])
         if name in values:
             v = values[name]
         elif name in defaults:
@@ -49,11 +52,11 @@ def gold_table(date: str, n: int, values: dict | None = None, rng: np.random.Gen
         elif name.startswith("outcome"):
             v = ["CHOP"] * n
         elif pa.types.is_floating(t):
-            v = rng.normal(size=n).tolist()
+            v = col_rng.normal(size=n).tolist()
         elif pa.types.is_integer(t):
-            v = rng.integers(0, 5, n).tolist()
+            v = col_rng.integers(0, 5, n).tolist()
         elif pa.types.is_boolean(t):
-            v = (rng.random(n) < 0.5).tolist()
+            v = (col_rng.random(n) < 0.5).tolist()
         else:
             v = ["X"] * n
         arrays.append(pa.array(v, type=t))

@@ -40,10 +40,13 @@ def test_plan_files_and_warmup(tmp_path):
     assert plan.sma_sessions == ["2025-12-16", "2025-12-15", "2025-12-12"]
     assert plan.volume_sessions == ["2025-12-16", "2025-12-15", "2025-12-12", "2025-12-11"]
     assert plan.prior_sessions == ["2025-12-15", "2025-12-12", "2025-12-11"]
-    # SMA sessions read their Globex open; the volume-only session reads only its RTH hours
+    # every warmup session is read over its whole Globex day, the volume-only one too (its front month
+    # is its pre-open volume leader, SPEC §3): 2025-12-11 opens at 2025-12-10 23:00 UTC; the session
+    # before the look-back (2025-12-10's RTH) is not read
     assert any("date=2025-12-11/hour=14" in f for f in plan.es_trade_files)
-    assert not any("date=2025-12-10" in f for f in plan.es_trade_files)
-    assert not any(f.endswith("open.parquet") and "date=2025-12-10/hour=23" in f for f in plan.es_trade_files)
+    assert any(f.endswith("open.parquet") and "date=2025-12-10/hour=23" in f for f in plan.es_trade_files)
+    assert not any("date=2025-12-10/hour=14" in f for f in plan.es_trade_files)
+    assert plan.warmup_fingerprints["2025-12-11"] != plan.warmup_fingerprints["2025-12-12"]
     assert len(plan.warnings) == 3  # gaps (allowed), no MBP-10, no options (warmup is sufficient)
 
 

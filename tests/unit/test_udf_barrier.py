@@ -38,37 +38,81 @@ def test_replenishment_ratio():
 
 # ------------------------------------------------------------------------------------------- state table
 
+# The SPEC's contract counts as multiples of a 100-contract size scale (s = S / N = 1000 / 10): flow 100,
+# WEAK depth 50, contested |delta| 50 and activity 100.
+SPEC_AT_100 = br.BarrierThresholds(0.3, 1.5, 1.0, 1.0, 0.5, 0.5, 1.0)
+S, N = 1000, 10
+
 
 @pytest.mark.parametrize(
-    "delta, ratio, filled, canceled, added, depth, n, expected",
+    "added, canceled, filled, depth, n, expected",
     [
-        (-200, 0.1, 10, 300, 0, 500, 5, "VACUUM"),
-        (-200, 0.1, 300, 10, 0, 500, 5, "VACUUM"),  # VACUUM wins over CONSUMED (first match)
-        (150, 2.0, 0, 0, 150, 500, 5, "WALL"),
-        (-300, 0.4, 400, 100, 200, 500, 5, "CONSUMED"),
-        (-300, 0.4, 100, 400, 200, 500, 5, "NEUTRAL"),  # falls through: canceled ≥ filled, depth ≥ 50
-        (-300, 0.4, 100, 400, 200, 20, 5, "WEAK"),
-        (150, 1.2, 0, 100, 250, 500, 5, "ABSORPTION"),  # Δ > 100 but R ≤ 1.5: not WALL, rule 5
-        (20, 1.1, 100, 100, 220, 10, 5, "ABSORPTION"),  # rule 5 wins over WEAK
-        (20, 0.9, 10, 10, 40, 10, 5, "WEAK"),
-        (-40, 0.8, 100, 100, 160, 500, 5, "ABSORPTION"),  # contested: |Δ| < 50, activity 360 > 100
-        (-40, 0.8, 20, 20, 0, 500, 5, "NEUTRAL"),  # activity 40 ≤ 100
-        (0, 0.0, 0, 0, 0, 500, 5, "NEUTRAL"),
-        (-200, 0.1, 10, 300, 0, 500, 1, "NEUTRAL"),  # < 2 snapshots
-        (-200, 0.1, 10, 300, 0, 500, 0, "NEUTRAL"),
-        (-100, 0.1, 0, 100, 0, 500, 5, "NEUTRAL"),  # strict: Δ = −100 is not < −100
-        (100, 9.0, 0, 0, 100, 500, 5, "ABSORPTION"),  # Δ = 100 is not > 100 → rule 5
-        (5, 1.0, 0, 0, 5, 50, 5, "NEUTRAL"),  # R = 1.0 is not > 1; depth = 50 is not < 50
-        (-50, 0.5, 100, 100, 150, 500, 5, "NEUTRAL"),  # |Δ| = 50 is not < 50
+        (0, 300, 10, 500, 5, "VACUUM"),  # delta -310, R 0
+        (0, 10, 300, 500, 5, "VACUUM"),  # VACUUM wins over CONSUMED (first match)
+        (150, 0, 0, 500, 5, "WALL"),
+        (200, 100, 400, 500, 5, "CONSUMED"),  # delta -300, R 0.4
+        (200, 400, 100, 500, 5, "NEUTRAL"),  # falls through: canceled >= filled, depth >= 50
+        (200, 400, 100, 20, 5, "WEAK"),
+        (360, 200, 40, 500, 5, "ABSORPTION"),  # delta 120 but R = 360 / 240.000001 < 1.5: rule 5
+        (220, 100, 100, 10, 5, "ABSORPTION"),  # rule 5 wins over WEAK
+        (40, 20, 20, 10, 5, "WEAK"),  # delta 0
+        (160, 100, 100, 500, 5, "ABSORPTION"),  # contested: |delta| 40 < 50, activity 360 > 100
+        (0, 20, 20, 500, 5, "NEUTRAL"),  # activity 40 <= 100
+        (0, 0, 0, 500, 5, "NEUTRAL"),
+        (0, 300, 10, 500, 1, "NEUTRAL"),  # < 2 snapshots
+        (0, 300, 10, 500, 0, "NEUTRAL"),
+        (0, 100, 0, 500, 5, "NEUTRAL"),  # strict: delta = -100 is not < -100
+        (100, 0, 0, 500, 5, "ABSORPTION"),  # delta = 100 is not > 100 -> rule 5
+        (5, 5, 0, 50, 5, "NEUTRAL"),  # R < 1; depth = 50 is not < 50
+        (150, 100, 100, 500, 5, "NEUTRAL"),  # |delta| = 50 is not < 50
     ],
 )
-def test_barrier_state_branches(delta, ratio, filled, canceled, added, depth, n, expected):
-    assert str(br.barrier_state(delta, ratio, filled, canceled, added, depth, n)) == expected
+def test_barrier_state_branches(added, canceled, filled, depth, n, expected):
+    assert str(br.barrier_state(added, canceled, filled, depth, n, S, N, *SPEC_AT_100.as_tuple())) == expected
+
+
+def test_barrier_state_is_scale_free():
+    """Every size (and so the size scale) x 7 or x 10: the same states, at every boundary of the table."""
+    rng = np.random.default_rng(12)
+    a, c, f, dep = (rng.integers(0, 400, 4000) for _ in range(4))
+    n = rng.integers(0, 6, 4000)
+    size_sum, levels = rng.integers(1, 3000, 4000), rng.integers(1, 40, 4000)
+    base = br.barrier_state(a, c, f, dep, n, size_sum, levels, *SPEC_AT_100.as_tuple())
+    assert set(base.tolist()) == set(br.BARRIER_STATES)
+    for k in (7, 10):
+        scaled = br.barrier_state(a * k, c * k, f * k, dep * k, n, size_sum * k, levels, *SPEC_AT_100.as_tuple())
+        np.testing.assert_array_equal(scaled, base)
+
+
+def test_barrier_state_thresholds_follow_the_size_scale():
+    # the same 150-contract rise is a WALL against 100-lot levels, only ABSORPTION against 200-lot levels
+    wall = br.barrier_state(150, 0, 0, 500, 5, 1000, 10, *SPEC_AT_100.as_tuple())
+    assert str(wall) == "WALL"
+    assert str(br.barrier_state(150, 0, 0, 500, 5, 2000, 10, *SPEC_AT_100.as_tuple())) == "ABSORPTION"
+    # no non-empty level in the look-back: no size scale, so no size condition holds
+    assert str(br.barrier_state(0, 300, 10, 0, 5, 0, 0, *SPEC_AT_100.as_tuple())) == "NEUTRAL"
+
+
+def test_barrier_state_ratio_thresholds_are_exact_decimals():
+    # R = 3 / (10 + 1e-6) is just below 0.3; with a flow threshold of 1 contract (s = 1) this is a VACUUM
+    t = br.BarrierThresholds(0.3, 1.5, 1.0, 1.0, 0.5, 0.5, 1.0)
+    assert str(br.barrier_state(3, 10, 0, 500, 5, 10, 10, *t.as_tuple())) == "VACUUM"
+    assert str(br.barrier_state(4, 10, 0, 500, 5, 10, 10, *t.as_tuple())) != "VACUUM"
 
 
 def test_barrier_state_vectorised():
-    out = br.barrier_state([-200, 150, 0], [0.1, 2.0, 0.0], [0, 0, 0], [300, 0, 0], [0, 150, 0], [500, 500, 10], [5, 5, 5])
+    out = br.barrier_state([0, 150, 40], [300, 0, 20], [10, 0, 20], [500, 500, 10], [5, 5, 5], S, N,
+                           *SPEC_AT_100.as_tuple())
     assert out.tolist() == ["VACUUM", "WALL", "WEAK"]
+
+
+def test_thresholds_come_from_dbt_project():
+    from python_udfs.params import project_vars
+
+    v = project_vars()
+    t = br.BarrierThresholds.from_project()
+    assert t.as_tuple() == tuple(float(v[name]) for name in br.BarrierThresholds.VARS.values())
+    assert br.BarrierThresholds.from_project({"barrier_flow_scale": 9}).flow_scale == 9.0
 
 
 # ------------------------------------------------------------------------------------------- zone depth

@@ -11,17 +11,33 @@ from python_udfs import black_scholes as bs
 from python_udfs import fuel
 
 
-def test_fuel_effect_thresholds():
-    g = [-50_000, -10_000.01, -10_000, 0, 5_000, 10_000, 10_000.01, np.nan]
-    assert fuel.fuel_effect(g).tolist() == [
-        "AMPLIFY", "AMPLIFY", "NEUTRAL", "NEUTRAL", "NEUTRAL", "NEUTRAL", "DAMPEN", "NEUTRAL"
+def test_fuel_effect_against_the_gamma_scale():
+    # scale g = (lo + hi) / 2 = 20,000 share-gamma (in 1e-9 units), c = 1.5: the band is +-30,000
+    lo, hi = 18_000 * 10**9, 22_000 * 10**9
+    e = [-50_000, -30_000.000000001, -30_000, 0, 30_000, 30_000.000000001, 50_000]
+    e9 = [round(x * 10**9) for x in e]
+    assert fuel.fuel_effect(e9, 12, lo, hi, 1.5, 10).tolist() == [
+        "AMPLIFY", "AMPLIFY", "NEUTRAL", "NEUTRAL", "NEUTRAL", "DAMPEN", "DAMPEN"
     ]
-    assert fuel.fuel_effect(-600, threshold=500).tolist() == "AMPLIFY"
 
 
-def test_fuel_effect_of_summed_strike_flows():
-    # dealer gamma by strike {684P: +30k, 685C: −25k, 686C: +15k} near a level at 685 sums to +20k
-    assert str(fuel.fuel_effect(sum([30_000, -25_000, 15_000]))) == "DAMPEN"
+def test_fuel_effect_is_neutral_without_a_scale():
+    big = -10**15
+    assert fuel.fuel_effect(big, 9, 5, 5, 1.0, 10).tolist() == "NEUTRAL"  # 9 marks < 10 needed
+    assert fuel.fuel_effect(big, 40, 0, 0, 1.0, 10).tolist() == "NEUTRAL"  # g = 0
+    assert fuel.fuel_effect(big, 40, 0, 2, 1.0, 10).tolist() == "AMPLIFY"  # g = 1e-9 share-gamma
+
+
+def test_fuel_effect_is_scale_free_and_exact():
+    rng = np.random.default_rng(3)
+    e = rng.integers(-10**13, 10**13, 5000)
+    lo = rng.integers(0, 10**12, 5000)
+    hi = lo + rng.integers(0, 10**12, 5000)
+    e[:100] = (lo[:100] + hi[:100]) // 2 * 3 // 2  # exactly on the band edge (c = 1.5) where lo + hi is even
+    base = fuel.fuel_effect(e, 30, lo, hi, 1.5, 10)
+    assert set(base.tolist()) == {"AMPLIFY", "DAMPEN", "NEUTRAL"}
+    for k in (3, 10):
+        np.testing.assert_array_equal(fuel.fuel_effect(e * k, 30, lo * k, hi * k, 1.5, 10), base)
 
 
 def test_dealer_gamma_is_position_times_100_times_gamma():

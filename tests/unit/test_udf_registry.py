@@ -106,30 +106,33 @@ def test_trading_years_to_close_udf(con):
 
 
 def test_barrier_state_udf(con):
-    rows = [
-        (-200.0, 0.1, 10.0, 300.0, 0.0, 500.0, 5),
-        (150.0, 2.0, 0.0, 0.0, 150.0, 500.0, 5),
-        (-300.0, 0.4, 400.0, 100.0, 200.0, 500.0, 5),
-        (20.0, 1.1, 100.0, 100.0, 220.0, 10.0, 5),
-        (20.0, 0.9, 10.0, 10.0, 40.0, 10.0, 5),
-        (-200.0, 0.1, 10.0, 300.0, 0.0, 500.0, 1),
-        (-200.0, None, 10.0, 300.0, 0.0, 500.0, 5),
-        (-200.0, 0.1, 10.0, 300.0, 0.0, 500.0, None),
+    t = barrier.BarrierThresholds(0.3, 1.5, 1.0, 1.0, 0.5, 0.5, 1.0)
+    rows = [  # added, canceled, filled, depth, n_snapshots, size sum, level count (s = 100)
+        (0, 300, 10, 500, 5, 1000, 10),
+        (150, 0, 0, 500, 5, 1000, 10),
+        (200, 100, 400, 500, 5, 1000, 10),
+        (220, 100, 100, 10, 5, 1000, 10),
+        (40, 20, 20, 10, 5, 1000, 10),
+        (0, 300, 10, 500, 1, 1000, 10),
+        (0, None, 10, 500, 5, 1000, 10),
+        (0, 300, 10, 500, None, 1000, 10),
     ]
-    con.execute("create table b (d double, r double, f double, c double, a double, dep double, n bigint)")
+    con.execute("create table b (a bigint, c bigint, f bigint, dep bigint, n bigint, s bigint, l bigint)")
     con.executemany("insert into b values (?, ?, ?, ?, ?, ?, ?)", rows)
-    got = [r[0] for r in con.execute("select bb_barrier_state(d, r, f, c, a, dep, n) from b order by rowid").fetchall()]
+    args = ", ".join(f"{x}::double" for x in t.as_tuple())
+    got = [r[0] for r in con.execute(f"select bb_barrier_state(a, c, f, dep, n, s, l, {args}) from b order by rowid").fetchall()]
     assert got == ["VACUUM", "WALL", "CONSUMED", "ABSORPTION", "WEAK", "NEUTRAL", None, None]
-    _close(got, _np_expected(lambda *a: str(barrier.barrier_state(*a)), rows))
-    # integer arguments are cast implicitly
-    assert con.execute("select bb_barrier_state(-200, 0, 0, 200, 0, 10, 3)").fetchone()[0] == "VACUUM"
+    _close(got, _np_expected(lambda *a: str(barrier.barrier_state(*a, *t.as_tuple())), rows))
+    # the compiled model's call: literal thresholds, integer counts
+    assert con.execute(f"select bb_barrier_state(0, 200, 0, 10, 3, 1000, 10, {args})").fetchone()[0] == "VACUUM"
 
 
 def test_fuel_effect_udf(con):
     got = con.execute(
-        "select bb_fuel_effect(g) from (values (1, -5e4), (2, 2e4), (3, 0.0), (4, NULL)) v(i, g) order by i"
+        "select bb_fuel_effect(e, n, 10, 10, 1.0, 10) from (values (1, -11, 10), (2, 11, 10), (3, 0, 10), (4, -11, 9), "
+        "(5, NULL, 10)) v(i, e, n) order by i"
     ).fetchall()
-    assert [g[0] for g in got] == ["AMPLIFY", "DAMPEN", "NEUTRAL", None]
+    assert [g[0] for g in got] == ["AMPLIFY", "DAMPEN", "NEUTRAL", "NEUTRAL", None]
 
 
 def test_large_query_runs_in_chunks(con):
@@ -151,7 +154,7 @@ def test_udfs_do_not_load_pandas_or_pyarrow_compute():
     code = (
         "import sys, duckdb, python_udfs\n"
         "con = duckdb.connect(); python_udfs.register(con)\n"
-        "con.execute(\"select bb_fuel_effect(x), bb_bs_gamma(680, 680, 0.001, x, 0.045), "
+        "con.execute(\"select bb_fuel_effect(x::bigint, 20, 1, 1, 1.0, 10), bb_bs_gamma(680, 680, 0.001, x, 0.045), "
         "bb_implied_vol_raw(1.0, 680, 680, 0.001, 0.045, x > 0) from (values (null::double), (0.2)) t(x)\").fetchall()\n"
         "print(sorted(m for m in ('pandas', 'pyarrow.compute') if m in sys.modules))\n"
     )

@@ -1,6 +1,5 @@
 -- 1-minute bars (SPY frame) of the run date's Globex day and of every warmup session, with the
--- 14-bar ATR through each bar (SPEC §4). Volume-only warmup sessions were read for RTH only, so
--- their bars cover RTH only. The warmup sessions' bars come from int_bars__es_warmup_minutes (built
+-- 14-bar ATR through each bar (SPEC §4). The warmup sessions' bars come from int_bars__es_warmup_minutes (built
 -- straight from Bronze with staging's rules), the run date's from stg_bronze__es_trades.
 
 with bars as (
@@ -26,9 +25,12 @@ true_range as (
 ),
 
 atr as (
+    -- the ATR as an exact fraction: sum of the window's true ranges over its bar count (the labels'
+    -- volatility-scaled thresholds compare against it in integers)
     select
         *,
-        sum(true_range_e9) over last_bars / count(*) over last_bars as atr_e9
+        sum(true_range_e9) over last_bars as atr_range_sum_e9,
+        count(*) over last_bars as atr_bar_count
     from true_range
     window last_bars as (
         partition by session_date order by bar_start_ns
@@ -46,7 +48,9 @@ select
     volume,
     trade_count,
     {{ e9_to_spy('true_range_e9') }} as true_range,
-    {{ e9_to_spy('atr_e9') }} as atr,
+    {{ e9_to_spy('(atr_range_sum_e9 / atr_bar_count)') }} as atr,
+    atr_range_sum_e9::bigint as atr_range_sum_e9,
+    atr_bar_count::integer as atr_bar_count,
     open_e9,
     high_e9,
     low_e9,

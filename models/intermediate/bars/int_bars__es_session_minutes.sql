@@ -7,9 +7,11 @@
 -- session, and a session read over a different file set (whole Globex day as an SMA session, RTH
 -- span only as a volume-only session) is a different entry. `dbt build --full-refresh` empties it.
 -- Consumers read this run's sessions through int_bars__es_warmup_minutes.
--- Same rules as stg_bronze__es_trades: exact duplicates (identical in every column staging uses)
--- collapsed, each print assigned to the Globex session (18:00 ET D-1 -> 17:00 ET D) containing it,
--- front month = largest RTH volume over distinct prints (ties: whole-session volume, then name).
+-- Same rules as stg_bronze__es_trades: exact duplicates collapsed (es_distinct_prints), each print
+-- assigned to the Globex session (18:00 ET D-1 -> 17:00 ET D) containing it. Every contract is kept
+-- and is_front_month is NULL: the front month is decided per run (stg_bronze__es_front_month, read
+-- by int_bars__es_warmup_minutes), since it can depend on the run's earlier sessions, which are not
+-- part of this session's fingerprint. (The column stays so caches built before keep their schema.)
 -- A 2-minute bucket is two whole 1-minute buckets, so coarser bars are exact roll-ups of these rows.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='session_date',
           on_schema_change='fail') }}
@@ -20,14 +22,7 @@ with source as (
 
 to_build as (
     -- this run's warmup sessions whose fingerprint is not cached yet
-    select w.session_date, w.bronze_fingerprint
-    from {{ warmup_fingerprints() }} as w
-    {%- if incremental_build() %}
-    where not exists (
-        select 1 from {{ this }} as c
-        where c.session_date = w.session_date and c.bronze_fingerprint = w.bronze_fingerprint
-    )
-    {%- endif %}
+    select * from {{ uncached_warmup_sessions() }}
 ),
 
 session_hours as (
@@ -36,17 +31,7 @@ session_hours as (
 ),
 
 deduplicated as (
-    select
-        ts_event_ns::bigint as ts_event_ns,
-        seq::bigint as seq,
-        symbol as contract,
-        round(price::double * 1e9)::bigint as price_e9,
-        size::bigint as size,
-        aggressor::tinyint as aggressor,
-        count(*) as n_copies
-    from source
-    where ts_event_ns::bigint // 3600000000000 in (select hour_key from session_hours)
-    group by ts_event_ns, ts_recv_ns, seq, symbol, price, size, aggressor
+    {{ es_distinct_prints("(select * from source where ts_event_ns::bigint // 3600000000000 in (select hour_key from session_hours))") }}
 ),
 
 minutes as (
@@ -59,33 +44,19 @@ minutes as (
         min(t.price_e9) as low_e9,
         arg_max(t.price_e9, {{ print_order_key('t.ts_event_ns', 't.seq', 't.price_e9', 't.aggressor') }}) as close_e9,
         sum(t.size)::bigint as volume,
-        sum(t.size) filter (where t.ts_event_ns >= s.rth_open_ns and t.ts_event_ns < s.rth_close_ns)::bigint
-            as rth_volume,
         count(*)::bigint as trade_count,
         sum(t.n_copies)::bigint as n_copies
     from deduplicated as t
     inner join session_hours as s
         on t.ts_event_ns // 3600000000000 = s.hour_key
     group by all
-),
-
-front_month as (
-    select
-        session_date,
-        arg_max(contract, (coalesce(rth_volume, 0), volume, contract)) as front_contract
-    from (
-        select session_date, contract, sum(rth_volume) as rth_volume, sum(volume) as volume
-        from minutes
-        group by session_date, contract
-    )
-    group by session_date
 )
 
 select
     m.session_date,
     b.bronze_fingerprint,
     m.contract,
-    m.contract = f.front_contract as is_front_month,
+    null::boolean as is_front_month,
     m.bar_start_ns,
     m.open_e9,
     m.high_e9,
@@ -95,6 +66,5 @@ select
     m.trade_count,
     m.n_copies
 from minutes as m
-inner join front_month as f using (session_date)
 inner join to_build as b using (session_date)
 order by m.session_date, m.contract, m.bar_start_ns

@@ -1,12 +1,13 @@
 -- This run's warmup sessions' minute bars per contract (every run session but the run date): the
 -- entries of the int_bars__es_session_minutes cache that match the sessions and Bronze fingerprints
--- the plugin planned for this run. The warmup bars of int_bars__es_1min / int_bars__es_2min and
--- the warmup rows of int_quality__bronze_drops come from here.
+-- the plugin planned for this run, with each session's front month as stg_bronze__es_front_month
+-- decides it for this run (SPEC §3, the same rule as the run date). The warmup bars of
+-- int_bars__es_1min / int_bars__es_2min and the warmup rows of int_quality__bronze_drops come from here.
 
 select
     c.session_date,
     c.contract,
-    c.is_front_month,
+    coalesce(c.contract = f.front_contract, false) as is_front_month,
     c.bar_start_ns,
     c.open_e9,
     c.high_e9,
@@ -18,3 +19,5 @@ select
 from {{ ref('int_bars__es_session_minutes') }} as c
 inner join {{ warmup_fingerprints() }} as w
     on c.session_date = w.session_date and c.bronze_fingerprint = w.bronze_fingerprint
+left join {{ ref('stg_bronze__es_front_month') }} as f
+    on f.session_date = c.session_date

@@ -1,7 +1,9 @@
 -- Competing-risk labels at trade level (SPEC §6), one row per (touch event, confirmation window).
 -- For window W: anchor t1 = T0 + W; the label window is front-month trades with
--- t1 <= ts <= t1 + lookforward_seconds. Thresholds are `label_thresholds` dollars (SPY frame)
--- beyond the level L: break side = price >= L + thr for UP (price <= L - thr for DOWN), bounce side
+-- t1 <= ts <= t1 + lookforward_seconds. Threshold k beyond the level L is m_k x the event's ATR
+-- (`label_threshold_unit` 'atr', m = `label_thresholds`) or m_k SPY $ ('dollars'), as a whole number
+-- of 1e-9 ES points rounded up (macros/labels/label_windows.sql: exact, so comparisons are those of
+-- the exact threshold): break side = price >= L + thr for UP (price <= L - thr for DOWN), bounce side
 -- the opposite. Outcome uses the last (largest) threshold; see int_labels__by_event for columns.
 --
 -- Algorithm (no range join of events to trades): t1 and the window end are minute marks, so a
@@ -14,7 +16,7 @@
 
 {%- set windows = label_windows() %}
 {%- set lookforward_ns = (var('lookforward_seconds') | int) * 1000000000 %}
-{%- set thresholds = var('label_thresholds') %}
+{%- set thresholds = label_thresholds() %}
 {%- set n_thr = thresholds | length %}
 
 with session_tape as (
@@ -45,23 +47,45 @@ bucket_heads as (
     group by ts_event_ns
 ),
 
-event_windows as (
-    -- each event x confirmation window: anchor t1 and window end
+event_thresholds as (
+    -- each event's bounds L + thr_k / L - thr_k in 1e-9 ES points (thr_k from the touch bar's ATR)
     select
         e.event_id,
         e.session_date,
+        e.ts_ns,
         e.direction_sign,
-        e.level_e9,
+        e.level_e9
+        {%- for thr in thresholds %},
+        {{ label_threshold_spy(thr, 'e.atr') }} as label_threshold_{{ thr.k }},
+        e.level_e9 + {{ label_threshold_e9(thr, 'b.atr_range_sum_e9', 'b.atr_bar_count') }} as up_bound_{{ thr.k }},
+        e.level_e9 - {{ label_threshold_e9(thr, 'b.atr_range_sum_e9', 'b.atr_bar_count') }} as down_bound_{{ thr.k }}
+        {%- endfor %}
+    from {{ ref('int_touches__detected') }} as e
+    inner join {{ ref('int_bars__es_1min') }} as b
+        on b.session_date = e.session_date and b.bar_start_ns = e.ts_ns
+),
+
+event_windows as (
+    -- each event x confirmation window: anchor t1 and window end
+    select
+        e.* exclude (ts_ns),
         w.window_s,
         e.ts_ns + w.window_s * 1000000000 as t1_ns,
         e.ts_ns + w.window_s * 1000000000 + {{ lookforward_ns }} as end_ns
-    from {{ ref('int_touches__detected') }} as e
+    from event_thresholds as e
     cross join (select unnest({{ windows }}::bigint[]) as window_s) as w
 ),
 
 window_buckets as (
-    -- the whole minutes [t1, end) of each window
-    select event_id, window_s, level_e9, unnest(range(t1_ns, end_ns, 60000000000)) as bucket_ns
+    -- the whole minutes [t1, end) of each window, with the window's bounds
+    select
+        event_id,
+        window_s
+        {%- for thr in thresholds %},
+        up_bound_{{ thr.k }},
+        down_bound_{{ thr.k }}
+        {%- endfor %},
+        unnest(range(t1_ns, end_ns, 60000000000)) as bucket_ns
     from event_windows
 ),
 
@@ -73,8 +97,8 @@ window_bars as (
         max(b.high_e9) as bars_high_e9,
         min(b.low_e9) as bars_low_e9,
         {%- for thr in thresholds %}
-        min(w.bucket_ns) filter (where b.high_e9 >= w.level_e9 + {{ spy_dollars_to_e9(thr) }}) as up_bucket_{{ loop.index }},
-        min(w.bucket_ns) filter (where b.low_e9 <= w.level_e9 - {{ spy_dollars_to_e9(thr) }}) as down_bucket_{{ loop.index }}{{ ',' if not loop.last }}
+        min(w.bucket_ns) filter (where b.high_e9 >= w.up_bound_{{ thr.k }}) as up_bucket_{{ thr.k }},
+        min(w.bucket_ns) filter (where b.low_e9 <= w.down_bound_{{ thr.k }}) as down_bucket_{{ thr.k }}{{ ',' if not loop.last }}
         {%- endfor %}
     from window_buckets as w
     inner join minute_bars as b on b.bar_start_ns = w.bucket_ns
@@ -104,12 +128,12 @@ passage_targets as (
     -- one row per (window, threshold, side): the first minute reaching the bound and the ASOF key
     -- (side +1: price >= L + thr, key = L + thr; side -1: price <= L - thr, key = -(L - thr))
     {%- for thr in thresholds %}
-    select event_id, window_s, {{ loop.index }} as k, 1 as side, up_bucket_{{ loop.index }} as bucket_ns,
-        level_e9 + {{ spy_dollars_to_e9(thr) }} as key_e9, end_ns, end_head_high_e9 as end_head_key_e9
+    select event_id, window_s, {{ thr.k }} as k, 1 as side, up_bucket_{{ thr.k }} as bucket_ns,
+        up_bound_{{ thr.k }} as key_e9, end_ns, end_head_high_e9 as end_head_key_e9
     from windows_with_tape
     union all
-    select event_id, window_s, {{ loop.index }}, -1, down_bucket_{{ loop.index }},
-        -(level_e9 - {{ spy_dollars_to_e9(thr) }}), end_ns, -end_head_low_e9
+    select event_id, window_s, {{ thr.k }}, -1, down_bucket_{{ thr.k }},
+        -down_bound_{{ thr.k }}, end_ns, -end_head_low_e9
     from windows_with_tape
     {{ 'union all' if not loop.last }}
     {%- endfor %}
@@ -161,6 +185,9 @@ sided as (
         greatest(coalesce(greatest(w.bars_high_e9, w.end_head_high_e9) - w.level_e9, 0), 0) as above_e9,
         greatest(coalesce(w.level_e9 - least(w.bars_low_e9, w.end_head_low_e9), 0), 0) as below_e9,
         w.direction_sign
+        {%- for thr in thresholds %},
+        w.label_threshold_{{ thr.k }}
+        {%- endfor %}
     from windows_with_tape as w
     inner join passage_times as p on p.event_id = w.event_id and p.window_s = w.window_s
 ),
@@ -194,6 +221,9 @@ select
     event_id,
     session_date,
     window_s,
+    {%- for thr in thresholds %}
+    label_threshold_{{ thr.k }},
+    {%- endfor %}
     outcome,
     case when not is_undefined then {{ e9_to_spy('excursion_max_e9') }} end as excursion_max,
     case when not is_undefined then {{ e9_to_spy('excursion_min_e9') }} end as excursion_min,

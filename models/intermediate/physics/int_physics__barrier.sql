@@ -9,6 +9,9 @@
 --                      capped at the fall; the rest of the fall is canceled
 --   wall_ratio       = last depth / mean size of every non-empty book level (both sides) over the
 --                      snapshots in [t_dec - 30 min, t_dec); 0 when there is none
+--   barrier_state    bb_barrier_state (python_udfs/barrier.py), first match of SPEC §7.2's table with
+--                    the contract counts as multiples of the size scale s = the wall_ratio denominator
+--                    (barrier_*_scale vars), compared exactly in integers: every size x 10 keeps it
 -- With fewer than 2 snapshots in the window: NEUTRAL and zeros. Without MBP-10 for the date
 -- (bb_has_mbp10 false): every barrier column NULL.
 --
@@ -169,7 +172,9 @@ metrics as (
         case when has_window then coalesce(f.filled, 0) else 0 end as filled,
         case when has_window then w.last_depth else 0 end as depth,
         case when l.lookback_level_count > 0 then l.lookback_size_sum / l.lookback_level_count end
-            as mean_level_size
+            as mean_level_size,
+        coalesce(l.lookback_size_sum, 0)::bigint as scale_size_sum,
+        coalesce(l.lookback_level_count, 0)::bigint as scale_level_count
     from events as e
     left join window_totals as w using (event_no)
     left join fall_totals as f using (event_no)
@@ -189,7 +194,9 @@ final as (
         case when has_window then added / (canceled + filled + 1e-6) else 0.0 end as replenishment_ratio,
         depth,
         case when has_window and mean_level_size > 0 then depth / mean_level_size else 0.0 end as wall_ratio,
-        mean_level_size
+        mean_level_size,
+        scale_size_sum,
+        scale_level_count
     from metrics
 )
 
@@ -197,7 +204,10 @@ select
     event_id,
     session_date,
     case when has_book then
-        bb_barrier_state(delta_liq, replenishment_ratio, filled, canceled, added, depth, n_snapshots)
+        bb_barrier_state(
+            added, canceled, filled, depth, n_snapshots, scale_size_sum, scale_level_count,
+            {{ barrier_state_thresholds() }}
+        )
     end as barrier_state,
     case when has_book then delta_liq end as barrier_delta_liq,
     case when has_book then replenishment_ratio end as barrier_replenishment_ratio,

@@ -2,8 +2,14 @@
 -- evaluated at the decision time t_dec = available_ts_ns (a minute mark) from option prints and ES
 -- trades with ts < t_dec. Strikes are "in range" of the event when their mapped strike
 -- K + option_basis(t_dec) is within ±{{ fuel_strike_range() }} $ of the level (inclusive).
---   gamma_exposure  sum of dealer_gamma (int_options__dealer_gamma at t_dec) over in-range contracts
---   fuel_effect     bb_fuel_effect(gamma_exposure): AMPLIFY < -10,000, DAMPEN > +10,000, else NEUTRAL
+--   gamma_exposure  dealer gamma at t_dec (int_options__dealer_gamma) of the in-range contracts:
+--                   sum of dealer_position x the contract's share-gamma in exact 1e-9 units
+--                   (fuel_unit_gamma_e9), / 1e9
+--   fuel_effect     bb_fuel_effect: AMPLIFY when gamma_exposure < -c x g, DAMPEN when > +c x g, else
+--                   NEUTRAL, g = the median gamma scale at t_dec (int_options__gamma_scale: |dealer
+--                   gamma near spot| over the earlier minute marks), c = fuel_effect_scale; NEUTRAL
+--                   until the scale has fuel_gamma_scale_min_marks marks. Exact integer comparisons,
+--                   so every option size x 10 keeps it.
 --   option_basis    the strike basis at t_dec
 --   F(a, b)         sum of dealer_flow of in-range prints (both rights) with a <= ts < b
 --   gamma_flow_velocity   F(t - W, t) / W                       W = {{ fuel_flow_window_minutes() }} min
@@ -46,10 +52,10 @@ event_state as (
 ),
 
 exposure as (
-    -- dealer gamma at t_dec of the in-range contracts with an open position
+    -- dealer gamma at t_dec of the in-range contracts with an open position (1e-9 share-gamma)
     select
         e.event_id,
-        sum({{ fuel_to_micro('g.dealer_gamma') }}) as gamma_exposure_micro
+        sum(g.dealer_position::hugeint * {{ fuel_unit_gamma_e9('g') }}) as gamma_exposure_e9
     from event_state as e
     inner join {{ ref('int_options__dealer_gamma') }} as g
         on g.asof_ns = e.t_dec_ns
@@ -146,8 +152,7 @@ joined as (
         e.t_dec_ns,
         e.has_options,
         case when e.has_options then e.option_basis end as option_basis,
-        case when e.has_options then coalesce({{ fuel_from_micro('x.gamma_exposure_micro') }}, 0.0) end
-            as gamma_exposure,
+        case when e.has_options then coalesce(x.gamma_exposure_e9, 0)::bigint end as gamma_exposure_e9,
         v.gamma_flow_velocity,
         case
             when abs(v.flow_baseline_rate) > 1e-6
@@ -159,14 +164,30 @@ joined as (
     from event_state as e
     left join exposure as x using (event_id)
     left join velocity as v using (event_id)
+),
+
+with_scale as (
+    -- the gamma scale as known at t_dec
+    select
+        j.*,
+        s.n_scale_marks,
+        coalesce(s.scale_lo_e9, 0) as scale_lo_e9,
+        coalesce(s.scale_hi_e9, 0) as scale_hi_e9
+    from joined as j
+    left join {{ ref('int_options__gamma_scale') }} as s
+        on s.asof_ns = j.t_dec_ns
 )
 
 select
     event_id,
     session_date,
     t_dec_ns as available_ts_ns,
-    gamma_exposure,
-    bb_fuel_effect(gamma_exposure) as fuel_effect,
+    gamma_exposure_e9 / 1e9 as gamma_exposure,
+    bb_fuel_effect(
+        gamma_exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9, {{ fuel_effect_thresholds() }}
+    ) as fuel_effect,
+    n_scale_marks as gamma_scale_marks,
+    (scale_lo_e9 + scale_hi_e9) / 2e9 as gamma_scale,
     option_basis,
     gamma_flow_velocity,
     gamma_flow_impulse,
@@ -174,5 +195,5 @@ select
     gamma_flow_accel_3m,
     tanh(-gamma_flow_velocity / {{ fuel_flow_norm() }}) as dealer_pressure,
     tanh(-gamma_flow_accel_1m / {{ fuel_flow_norm() }}) as dealer_pressure_accel
-from joined
+from with_scale
 order by t_dec_ns, event_id
