@@ -41,6 +41,7 @@ import collections
 import contextlib
 import ctypes
 import dataclasses
+import io
 import os
 import re
 import signal
@@ -261,7 +262,12 @@ class Progress:
         if tty:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, file=self.stream, unit="date", desc="backfill", dynamic_ncols=True,
+            try:  # a terminal that reports no size (some pseudo-terminals) would get no bar at all
+                sized = os.get_terminal_size(self.stream.fileno()).columns > 0
+            except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+                sized = False
+            self.bar = tqdm(total=total, file=self.stream, unit="date", desc="backfill", dynamic_ncols=sized,
+                            ncols=None if sized else 100, nrows=None if sized else 24,
                             bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
                                        "[{elapsed}<{remaining}{postfix}]")
             self._postfix()
