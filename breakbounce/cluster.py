@@ -413,8 +413,9 @@ def _failed(date: str, exc: BaseException, worker: str = "") -> DateResult:
     return DateResult(date, 1, 0.0, detail, f"{name}: {exc}\n", worker)
 
 
-def run_dates(client, dates: list[str], spec: RunSpec, progress: Progress) -> list[DateResult]:
-    """Build ``dates`` on the cluster behind ``client``; one result per date, in date order."""
+def run_dates(client, dates: list[str], spec: RunSpec, progress: Progress, on_result=None) -> list[DateResult]:
+    """Build ``dates`` on the cluster behind ``client``; one result per date, in date order.
+    ``on_result(result)`` is called as each date ends (e.g. to write its log at once)."""
     distributed = _dask()
     lanes_by_worker = lanes_of(client)
     deadline = time.monotonic() + WAIT_FOR_WORKERS_S
@@ -457,6 +458,8 @@ def run_dates(client, dates: list[str], spec: RunSpec, progress: Progress) -> li
                 except Exception as exc:  # the task raised, or its workers kept dying
                     res = _failed(date, exc)
                 results[date] = res
+                if on_result is not None:
+                    on_result(res)
                 progress.finish(res)
             progress.tick()
     except BaseException:

@@ -395,25 +395,28 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     spec = cluster.RunSpec(storage.absolute(args.bronze), storage.absolute(args.gold), args.allow_gaps,
                            None if args.scheduler else work_dir)
     progress = cluster.Progress(len(todo))
+    logs = os.path.join(work_dir, "logs")
+    os.makedirs(logs, exist_ok=True)
+
+    def write_log(res: cluster.DateResult) -> None:  # as each date ends: an interrupted backfill keeps them
+        with open(os.path.join(logs, f"run-{res.date}.log"), "w") as fh:
+            fh.write(f"# breakbounce backfill: {res.date} on worker {res.worker} ({res.where}), exit {res.code}\n")
+            fh.write(res.log)
+
     what = (f"the Dask cluster at {args.scheduler}" if args.scheduler
             else f"a local Dask cluster of {workers} worker(s)")
-    progress.line(f"backfill: {len(todo)} date(s) on {what}; starting it")
+    progress.line(f"backfill: {len(todo)} date(s) on {what}; {'connecting' if args.scheduler else 'starting it'}")
     try:
         with cluster.connect(args.scheduler, workers, work_dir) as (client, dashboard):
             threads = sum(len(v) for v in cluster.lanes_of(client).values())
             progress.line(f"backfill: cluster ready ({threads} worker thread(s)); dashboard: "
                           + (dashboard or "none (install bokeh on the scheduler for one: pip install -e '.[dashboard]')"))
-            results = cluster.run_dates(client, todo, spec, progress)
+            results = cluster.run_dates(client, todo, spec, progress, on_result=write_log)
     finally:
         progress.close()
-    logs = os.path.join(work_dir, "logs")
-    os.makedirs(logs, exist_ok=True)
     print(f"{'date':<12}{'status':<8}{'seconds':>8}  detail")
     for res in results:
         log = os.path.join(logs, f"run-{res.date}.log")
-        with open(log, "w") as fh:
-            fh.write(f"# breakbounce backfill: {res.date} on worker {res.worker} ({res.where}), exit {res.code}\n")
-            fh.write(res.log)
         detail = res.detail if res.ok else f"{res.detail} (log: {log})"
         print(f"{res.date:<12}{'ok' if res.ok else 'FAILED':<8}{res.seconds:>8.1f}  {detail}")
     failed = [r for r in results if not r.ok]
