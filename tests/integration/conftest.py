@@ -90,3 +90,22 @@ def generated_day(tmp_path_factory) -> GeneratedDay:
     proc = run_breakbounce("run", "--date", GENERATED_DATE, "--bronze", str(bronze_root), "--gold", str(gold),
                            "--db", str(db), "--target-path", str(work))
     return GeneratedDay(bronze_root, GENERATED_DATE, RunResult(proc.returncode, proc.stdout, proc.stderr, db, gold))
+
+
+BREAK_START, BREAK_DATE = "2025-12-09", "2025-12-12"
+
+
+@pytest.fixture(scope="session")
+def breakout_day(tmp_path_factory):
+    """A ``pm_high_break`` day (the generator's template whose PM high breaks at 10:05 and runs >= 20 points
+    beyond it before 10:30) after three prior sessions (so PM, OR, the SMAs and rel_vol are defined), built
+    once per test session by ``breakbounce run``: (base folder, :class:`bronze_builders.Build`)."""
+    from . import bronze_builders as bb
+
+    base = tmp_path_factory.mktemp("breakout")
+    gen = run_breakbounce("generate", "--start-date", BREAK_START, "--end-date", BREAK_DATE, "--out",
+                          str(base / "bronze"), "--seed", "7", "--scale", "test", "--scenario", "pm_high_break")
+    assert gen.returncode == 0, gen.stderr[-3000:]
+    run = bb.build(BREAK_DATE, base / "bronze", base / "gold", base / "work")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return base, run
