@@ -28,7 +28,7 @@
   spans are read. A subquery of (session_date, contract, pre_open_volume).
 -#}
 {% macro es_pre_open_volumes(sessions) -%}
-    {%- set hour_ns = 3600000000000 -%}
+    {%- set hour_ns = ns_per_hour() -%}
     (
         with pre_open_hours as (
             select

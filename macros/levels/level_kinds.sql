@@ -32,5 +32,5 @@
   exact integer comparisons on the 0.025 grid.
 -#}
 {% macro spy_dollars_to_e9(dollars) -%}
-    {{ (dollars * var('es_spy_ratio') * 1000000000) | round | int }}
+    {{ (dollars * var('es_spy_ratio') * ns_per_second()) | round | int }}
 {%- endmacro %}

@@ -49,9 +49,13 @@
   Barrier constants (SPEC §7.2), in ns / exact 1e-9 ES points. The zone is fixed in ES ticks
   (8 x 0.25 = 2.00 ES points = $0.20 in the SPY frame at es_spy_ratio 10).
 -#}
+{#- MBP-10 is read from this long before the RTH open (dbt var mbp10_lead_minutes, which the plan's
+    file list and completeness check use too): it must cover the first decision's barrier window and
+    wall_ratio look-back (int_book__snapshots_250ms checks that at compile time). -#}
+{% macro mbp10_lead_ns() %}{{ return(minutes_ns(var('mbp10_lead_minutes'))) }}{% endmacro %}
 {% macro book_bucket_ns() %}{{ return(250000000) }}{% endmacro %}
-{% macro barrier_window_ns() %}{{ return(240000000000) }}{% endmacro %}
-{% macro barrier_wall_lookback_ns() %}{{ return(1800000000000) }}{% endmacro %}
+{% macro barrier_window_ns() %}{{ return(seconds_ns(240)) }}{% endmacro %}
+{% macro barrier_wall_lookback_ns() %}{{ return(minutes_ns(30)) }}{% endmacro %}
 {% macro barrier_zone_e9() %}{{ return(8 * 250000000) }}{% endmacro %}
 
 {#-

@@ -37,7 +37,7 @@ in_session as (
         t.ts_event_ns >= s.rth_open_ns and t.ts_event_ns < s.rth_close_ns as is_rth
     from deduplicated as t
     inner join session_hours as s
-        on t.ts_event_ns // 3600000000000 = s.hour_key
+        on t.ts_event_ns // {{ ns_per_hour() }} = s.hour_key
 ),
 
 front_month as (

@@ -14,7 +14,7 @@
 --                      level was within {{ prior_touch_band() }} $ of this one (inclusive, exact in 1e-9 ES points)
 --   bars_since_open    whole minutes from the RTH open (09:30 ET) to T0
 --   is_first_15m       T0 in [09:30, 09:45) ET (the opening range)
-{%- set minute_ns = 60000000000 %}
+{%- set minute_ns = ns_per_minute() %}
 {%- set lookback = approach_lookback_minutes() | int %}
 {%- set band = spy_dollars_to_e9(prior_touch_band()) | int %}
 {%- set tol = spy_dollars_to_e9(var('band_tolerance')) | int %}

@@ -22,7 +22,7 @@ marks as (
     select
         session_date,
         rth_close_ns,
-        unnest(range(rth_open_ns, rth_close_ns + 60000000000, 60000000000)) as asof_ns
+        unnest(range(rth_open_ns, rth_close_ns + {{ ns_per_minute() }}, {{ ns_per_minute() }})) as asof_ns
     from session
 ),
 
@@ -39,7 +39,7 @@ pairs as materialized (
 
 look_back as (
     -- mark = pair minute + k minutes, k = 1..{{ window }}: the marks whose window holds that minute
-    select range * 60000000000 as offset_ns
+    select range * {{ ns_per_minute() }} as offset_ns
     from range(1, {{ window + 1 }})
 ),
 

@@ -29,7 +29,7 @@
 {%- set tol = spy_dollars_to_e9(var('band_tolerance')) | int %}
 {%- set window_ns = barrier_window_ns() %}
 {%- set lookback_ns = barrier_wall_lookback_ns() %}
-{%- set minute_ns = 60000000000 %}
+{%- set minute_ns = ns_per_minute() %}
 
 with events as (
     select

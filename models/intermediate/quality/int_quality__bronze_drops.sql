@@ -63,7 +63,7 @@ mbp_flags as (
     -- one narrow pass over the planned MBP-10 files
     select
         m.symbol in (select contract from es_staged_front) as is_front,
-        m.ts_event_ns >= s.rth_open_ns - 3600000000000 and m.ts_event_ns < s.rth_close_ns as in_window,
+        m.ts_event_ns >= s.rth_open_ns - {{ mbp10_lead_ns() }} and m.ts_event_ns < s.rth_close_ns as in_window,
         {{ book_level_present('ask', 1, 'm') }} and {{ book_level_present('bid', 1, 'm') }}
             and m.ask_px_1 <= m.bid_px_1 as is_crossed,
         m.ts_event_ns,
