@@ -22,26 +22,15 @@
 {% macro attempt_cluster_band() -%}{{ return(var('attempt_cluster_band')) }}{%- endmacro %}
 {% macro prior_touch_band() -%}{{ return(var('prior_touch_band')) }}{%- endmacro %}
 
-{#- Dynamic confluence: band ($) and the weight of every other level kind (total 9.3). -#}
+{#- Dynamic confluence: band ($), and the keys: every level kind with its weight, in summation order
+    (the level universe, macros/levels/level_kinds.sql). -#}
 {% macro confluence_band() -%}{{ return(var('confluence_band')) }}{%- endmacro %}
 {% macro confluence_keys() -%}
-    {{ return([
-        {'code': 0, 'name': 'PM_HIGH', 'weight': 1.0},
-        {'code': 1, 'name': 'PM_LOW', 'weight': 1.0},
-        {'code': 2, 'name': 'OR_HIGH', 'weight': 0.9},
-        {'code': 3, 'name': 'OR_LOW', 'weight': 0.9},
-        {'code': 6, 'name': 'SMA_200', 'weight': 0.8},
-        {'code': 12, 'name': 'SMA_400', 'weight': 0.8},
-        {'code': 7, 'name': 'VWAP', 'weight': 0.7},
-        {'code': 4, 'name': 'SESSION_HIGH', 'weight': 0.6},
-        {'code': 5, 'name': 'SESSION_LOW', 'weight': 0.6},
-        {'code': 10, 'name': 'CALL_WALL', 'weight': 1.0},
-        {'code': 11, 'name': 'PUT_WALL', 'weight': 1.0},
-    ]) }}
+    {{ return(level_universe()) }}
 {%- endmacro %}
 {% macro confluence_total_weight() -%}
     {%- set total = namespace(w=0) -%}
-    {%- for k in confluence_keys() %}{% set total.w = total.w + k.weight %}{% endfor -%}
+    {%- for k in confluence_keys() %}{% set total.w = total.w + k.confluence_weight %}{% endfor -%}
     {{ return(total.w | round(6)) }}
 {%- endmacro %}
 
