@@ -14,6 +14,10 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+#: the vars that shape a run (which Bronze files it opens): the plan reads them in Python, before any
+#: SQL; dbt hands its ``--vars`` of them to the plugin through profiles.yml
+RUN_SHAPE_VARS = ("sma_warmup_sessions", "volume_lookback_sessions", "mbp10_lead_minutes")
+
 #: the project ``breakbounce`` is installed from (``DBT_PROJECT_DIR`` names another, as for the runner)
 PACKAGE_PROJECT_DIR = Path(__file__).resolve().parents[1]
 

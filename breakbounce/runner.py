@@ -25,7 +25,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from breakbounce import calendar, failures, gold
+from breakbounce import calendar, failures, gold, params
 from breakbounce.errors import UserError
 from breakbounce.plan import plan_run, sessions_with_bronze, validate_plan
 from breakbounce.warehouse import build_settings as warehouse_settings
@@ -174,12 +174,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     warehouse_settings()  # a bad BB_MEMORY_LIMIT is a usage error, before anything runs
     dbt_vars = getattr(args, "vars", None) or {}
-    try:
-        sessions = {k: int(dbt_vars[k]) for k in ("sma_warmup_sessions", "volume_lookback_sessions") if k in dbt_vars}
-    except (TypeError, ValueError):
-        raise UserError("--vars: sma_warmup_sessions and volume_lookback_sessions must be whole numbers") from None
-    plan = plan_run(args.date, args.bronze, sessions.get("sma_warmup_sessions", 3),
-                    sessions.get("volume_lookback_sessions", 7), allow_gaps=args.allow_gaps)  # BronzeError: exit 2
+    try:  # the run-shaping vars: --vars over dbt_project.yml (breakbounce.params), as the SQL sees them
+        for name in params.RUN_SHAPE_VARS:
+            params.whole_number(name, dbt_vars)
+    except ValueError as exc:
+        raise UserError(f"--vars: {exc}") from None
+    plan = plan_run(args.date, args.bronze, allow_gaps=args.allow_gaps, dbt_vars=dbt_vars)  # BronzeError: exit 2
     validate_plan(plan)
     if args.allow_gaps:
         os.environ["BB_ALLOW_GAPS"] = "true"  # dbt's plugin plans the same run

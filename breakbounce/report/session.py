@@ -204,7 +204,7 @@ def collect(date: str, bronze: str, gold: str, db: str) -> SessionData:
     gold_file = gold_paths.gold_file(os.path.abspath(gold), date)
     have_gold = os.path.isfile(gold_file)
     stamps = warehouse_dates(os.path.abspath(db))
-    gamma_range = float(project_vars().get("fuel_strike_range", 2.0))
+    gamma_range = float(project_vars()["fuel_strike_range"])
     work = None
     try:
         if all(v == date for v in stamps.values()):

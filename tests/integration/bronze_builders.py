@@ -355,7 +355,7 @@ def reference_levels(tape: Tape, date: str, sma_sessions: list[str]) -> dict[int
 
 def label_config(overrides: dict | None = None) -> tuple[str, list[Fraction]]:
     """(label_threshold_unit, label_thresholds as exact decimals) as dbt_project.yml declares them."""
-    from python_udfs.params import project_vars
+    from breakbounce.params import project_vars
 
     v = {**project_vars(), **(overrides or {})}
     return v["label_threshold_unit"], [Fraction(str(m)) for m in v["label_thresholds"]]

@@ -1,6 +1,6 @@
 """Barrier physics end to end (SPEC §7.2): int_book__snapshots_250ms, int_physics__barrier and the
 tape columns of the same session, on a hand-built Bronze day, against the numpy oracles
-python_udfs.barrier.barrier_metrics / python_udfs.tape.tape_metrics computed on the raw records.
+tests/oracles/barrier.py barrier_metrics / tests/oracles/tape.py tape_metrics computed on the raw records.
 
 The session (2025-12-16) has a background book (one record a second) and three scripted 4-minute
 windows before planted touches:
@@ -23,8 +23,8 @@ import pyarrow as pa
 import pytest
 
 from breakbounce import bronze, calendar
-from python_udfs import barrier as oracle_barrier
-from python_udfs import tape as oracle_tape
+from tests.oracles import barrier as oracle_barrier
+from tests.oracles import tape as oracle_tape
 
 from .bronze_builders import attest_quiet_hours, truncate_bronze
 from .conftest import RunResult, run_breakbounce

@@ -30,7 +30,7 @@ import pytest
 
 from breakbounce import bronze, calendar
 from python_udfs import black_scholes as bs
-from python_udfs.params import project_var
+from breakbounce.params import var as project_var
 
 from .bronze_builders import attest_quiet_hours
 from .conftest import PROJECT_DIR, run_breakbounce

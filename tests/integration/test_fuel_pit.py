@@ -13,15 +13,15 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from breakbounce import bronze, calendar
+from breakbounce import bronze, calendar, params
 from python_udfs import black_scholes as bs
 
 from .bronze_builders import attest_quiet_hours, truncate_bronze
 from .test_fuel import FUEL_COLUMNS, MIN, NS, es_table, et, expected_fuel_effect, option_table, query, run_date
 
 DATE = "2025-12-18"
-RATE = 0.045
-DEFAULT_IV = 0.20
+RATE = float(params.var("fuel_rate"))
+DEFAULT_IV = float(params.var("fuel_default_iv"))
 RATIO = 10.0
 PLANTED_BASIS = 3.0
 CUT = "12:10:20"

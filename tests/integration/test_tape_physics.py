@@ -1,5 +1,5 @@
 """Tape physics end to end (SPEC §7.1) on a trades-only day (no MBP-10 at all), against the numpy
-oracle python_udfs.tape.tape_metrics, plus what a missing MBP-10 does to the barrier (NULL columns,
+oracle tests/oracles/tape.py tape_metrics, plus what a missing MBP-10 does to the barrier (NULL columns,
 empty snapshot table, the run succeeds). One `breakbounce run`.
 
 Planted UP touches of PM_HIGH 6850 (the bar trades 6848.75-6849.50, closing below 6850), each with a
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from breakbounce import bronze, calendar
-from python_udfs import tape as oracle_tape
+from tests.oracles import tape as oracle_tape
 
 from .conftest import RunResult, run_breakbounce
 from .bronze_builders import attest_quiet_hours, trades_table
