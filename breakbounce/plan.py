@@ -68,7 +68,7 @@ class RunPlan:
     option_files: list[str]
     warnings: list[str] = field(default_factory=list)
     #: per warmup session: a fingerprint of the content of exactly the ES trades files read for it;
-    #: int_bars__es_session_minutes reuses a session's cached minute bars only while it matches
+    #: stg_bronze__es_session_minutes reuses a session's cached minute bars only while it matches
     warmup_fingerprints: dict[str, str] = field(default_factory=dict)
     #: the session each planned ES trades / MBP-10 file was planned for (messages name it)
     file_sessions: dict[str, str] = field(default_factory=dict)
@@ -207,7 +207,7 @@ def describe_gaps(root: Path, gaps: list[Gap]) -> str:
 
 # --- content fingerprints ------------------------------------------------------------------------------
 
-#: the version of the rules int_bars__es_session_minutes aggregates warmup prints by (dedup, session,
+#: the version of the rules stg_bronze__es_session_minutes aggregates warmup prints by (dedup, session,
 #: front month, print order) and of the fingerprint itself; part of every fingerprint, so a change
 #: rebuilds cached sessions.
 #: 2: fills sharing (ts_event_ns, seq) are ordered as their sweep ran (macros/bars/print_order.sql).

@@ -1,6 +1,6 @@
 {#-
   Staging's rule for ES prints, written once (SPEC §3), used for the run date (stg_bronze__es_trades),
-  the warmup sessions (int_bars__es_session_minutes) and the front-month choice
+  the warmup sessions (stg_bronze__es_session_minutes) and the front-month choice
   (stg_bronze__es_front_month): Bronze rows typed, exact duplicates collapsed. A duplicate is a row
   identical in every column staging uses (source, exchange and conditions are not used, so rows that
   differ only there are copies of one print as far as any model can tell); n_copies counts them.

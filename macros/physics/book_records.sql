@@ -14,7 +14,7 @@
 {#-
   book_front_month_records(lead_ns, columns): the run date's raw Bronze MBP-10 rows that staging keeps,
   before duplicate copies are collapsed and before empty levels are NULLed:
-    * the session's front-month contract (largest RTH volume, from stg_bronze__es_trades);
+    * the session's front-month contract (stg_bronze__es_front_month, SPEC §3);
     * ts_event_ns in [RTH open - lead_ns, RTH close);
     * not crossed/locked: rows whose (non-empty) ask_px_1 <= (non-empty) bid_px_1 are dropped,
       i.e. the same test as `not coalesce(ask_px_1 <= bid_px_1, false)` on NULLed levels.
@@ -33,9 +33,9 @@
     ) as w
         on m.ts_event_ns >= w.from_ns and m.ts_event_ns < w.to_ns
     where m.symbol in (
-            select contract
-            from {{ ref('stg_bronze__es_trades') }}
-            where session_date = {{ run_date() }} and is_front_month
+            select front_contract
+            from {{ ref('stg_bronze__es_front_month') }}
+            where session_date = {{ run_date() }}
         )
         and not (
             {{ book_level_present('ask', 1, 'm') }}

@@ -2,7 +2,7 @@
 -- removed (es_distinct_prints, the rule every ES reader shares), and the session's front month
 -- flagged as stg_bronze__es_front_month decided it (SPEC §3: the pre-open volume leader). Only the
 -- run date needs print-level detail: the warmup sessions are only used through their minute bars
--- (int_bars__es_session_minutes, same print rule; int_bars__es_warmup_minutes, same front months).
+-- (stg_bronze__es_session_minutes, same print rule; int_bars__es_warmup_minutes, same front months).
 -- Materialized as a table (not a view like the other staging models) because every downstream
 -- consumer of the tape (bars, levels, labels, tape physics) would otherwise re-read and re-dedup Bronze.
 {{ config(materialized='table') }}

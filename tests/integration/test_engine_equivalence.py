@@ -83,7 +83,7 @@ def test_engines_take_turns_on_one_warehouse(generated_day, tmp_path):
             "select distinct comment from duckdb_tables() where schema_name in ('staging', 'intermediate', 'marts')"
         ).fetchall()
         cached = con.execute(
-            "select count(distinct session_date) from intermediate.int_bars__es_session_minutes").fetchall()[0][0]
+            "select count(distinct session_date) from staging.stg_bronze__es_session_minutes").fetchall()[0][0]
     finally:
         con.close()
     assert stamps == [(f"breakbounce run date {generated_day.date}",)]

@@ -419,6 +419,6 @@ def test_tick_rule_orders_prints_sharing_ts_and_seq(tmp_path):
     table = table.set_column(table.schema.get_field_index("seq"), "seq", pa.array([0, 1, 2, 2], pa.int64()))
     bronze.write_table(table, root, bronze.OPTION_TRADES, "opts.parquet", trading_date=D1)
     db, _ = run_date(root, tmp_path / "w", D1)
-    got = query(db, "select price, size, aggressor from intermediate.int_option_trades__as_of_spot "
+    got = query(db, "select price, size, aggressor from intermediate.int_options__trades_as_of_spot "
                     "where ts_event_ns = ? order by size", [t0 + 2 * NS])
     assert got == [(1.10, 3, 1), (1.20, 5, 1)]

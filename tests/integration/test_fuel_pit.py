@@ -102,7 +102,7 @@ class Reference:
         self.es_ts = np.array([r[0] for r in es], dtype=np.int64)
         self.es_spot = [r[2] / 1e9 / RATIO for r in es]
         self.prints = query(db, "select ts_event_ns, seq, strike, option_right, price, size, aggressor "
-                                "from intermediate.int_option_trades__as_of_spot order by ts_event_ns, seq")
+                                "from intermediate.int_options__trades_as_of_spot order by ts_event_ns, seq")
         self.marks = list(range(self.open, self.close + MIN, MIN))
         self.print_spot = [self.spot_le(p[0]) for p in self.prints]
         self.basis = self._basis()
@@ -262,7 +262,7 @@ def test_basis_grid_matches_reference(runs, reference):
 
 
 def test_greeks_match_reference(runs, reference):
-    rows = query(runs[0], "select ts_event_ns, seq, iv_raw, dealer_flow from intermediate.int_option_trades__greeks "
+    rows = query(runs[0], "select ts_event_ns, seq, iv_raw, dealer_flow from intermediate.int_options__trade_greeks "
                           "order by ts_event_ns, seq")
     assert len(rows) == len(reference.greeks) > 4000
     n_iv = 0

@@ -115,11 +115,11 @@ opt_read as (
 
 opt_staged as (
     -- the run date's 0DTE prints, distinct (staging's dedup over every Bronze column), already
-    -- materialized by int_option_trades__as_of_spot: no second dedup of the whole option tape
+    -- materialized by int_options__trades_as_of_spot: no second dedup of the whole option tape
     select
         count(*) as n_zero_dte,
         count(*) filter (where bronze_aggressor = 0) as n_tick_rule
-    from {{ ref('int_option_trades__as_of_spot') }}
+    from {{ ref('int_options__trades_as_of_spot') }}
 ),
 
 opt_not_staged as (

@@ -16,7 +16,7 @@
 
 with prints as (
     select ts_event_ns, seq, strike, option_right, price, spot
-    from {{ ref('int_option_trades__as_of_spot') }}
+    from {{ ref('int_options__trades_as_of_spot') }}
     where price > 0 and spot is not null
 ),
 
