@@ -49,7 +49,7 @@ from breakbounce.graph import EngineError, Node, database_name  # noqa: F401  (E
 def execution_order(nodes: list[Node]) -> list[Node]:
     """Models and seeds in dependency order (ties by name); each test right after its last parent."""
     by_uid = {n.uid: n for n in nodes}
-    nodes = [n for n in nodes if n.kind != "operation"]
+    nodes = [n for n in nodes if n.kind not in ("operation", "exposure")]
     by_uid = {n.uid: n for n in nodes}
     builds = [n for n in nodes if n.kind != "test"]
     tests = sorted((n for n in nodes if n.kind == "test"), key=lambda n: n.name)
@@ -507,7 +507,11 @@ def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_f
                     blocked |= {u for u in _descendants(nodes, covered) if kinds[u] != "test"}
                     if node.kind != "test":
                         blocked.add(node.uid)
-    return start_hooks + [results[n.uid] for n in order] + hooks("on-run-end")
+    not_built = {uid for uid, r in results.items() if r.status in ("error", "fail", "skipped")} | blocked
+    exposures = [NodeResult(n.uid, "skipped" if not_built & set(n.depends_on) else "no-op", 0.0,
+                            "an upstream node failed" if not_built & set(n.depends_on) else "")
+                 for n in nodes if n.kind == "exposure"]
+    return start_hooks + [results[n.uid] for n in order] + exposures + hooks("on-run-end")
 
 
 def write_run_results(results: list[NodeResult], elapsed: float, target_path: str) -> None:
