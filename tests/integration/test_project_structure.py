@@ -15,7 +15,7 @@ Rules (each failure names the model and the rule):
 - documentation and tests: every model and every column has a description, every model is tested;
   one ``_<folder>__models.yml`` per folder documents all of the folder's models (and nothing else);
 - no hard-coded relation names in model SQL (``from staging.x``): ``ref()`` / ``source()`` only;
-- every path of ``dbt_project.yml`` exists.
+- every path of ``dbt_project.yml`` exists; no column description pasted into two YAML entries.
 
 Exceptions are listed below with their reason, and only here and in docs/decisions.md ("The DAG and
 its exceptions"); a rule that newly fails is fixed, or it becomes an exception with a reason there.
@@ -278,3 +278,16 @@ def test_project_paths_exist():
     missing = [p for key, paths in doc.items() if key.endswith("-paths") for p in paths
                if not (PROJECT_DIR / p).exists()]
     assert missing == []
+
+
+def test_no_column_description_written_twice():
+    """A column description used by several models is one ``{% docs %}`` block (models/docs/),
+    referenced with ``{{ doc('name') }}``, never the same text pasted into two YAML entries."""
+    seen: dict[str, list[str]] = {}
+    for yml in sorted((PROJECT_DIR / "models").rglob("*.yml")):
+        for model in (yaml.safe_load(yml.read_text()) or {}).get("models") or []:
+            for col in model.get("columns") or []:
+                text = " ".join(str(col.get("description") or "").split())
+                if text and "doc(" not in text:
+                    seen.setdefault(text, []).append(f"{model['name']}.{col['name']}")
+    assert {text[:60]: where for text, where in seen.items() if len(where) > 1} == {}
