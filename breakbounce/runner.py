@@ -225,7 +225,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) -> int:
     import duckdb
 
-    from breakbounce import engine, graph, warehouse
+    from breakbounce import engine, graph, schedule, warehouse
 
     target_path = args.target_path or TARGET_DIR
     try:
@@ -248,7 +248,7 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
     except engine.EngineError as exc:
         raise UserError(str(exc), code=1) from None
     results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date), variables,
-                             expected_seconds=engine.previous_seconds(target_path))
+                             expected_seconds=schedule.previous_seconds(target_path))
     engine.write_run_results(results, time.perf_counter() - t0, target_path)
     failed = [r for r in results if r.status in ("error", "fail")]
     skipped = sum(r.status == "skipped" for r in results)

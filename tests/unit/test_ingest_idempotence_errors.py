@@ -34,7 +34,7 @@ def run_cli(argv: list[str]) -> int:
 
         build_parser()
     except Exception:  # another subcommand is mid-construction: exercise ours the same way main() does
-        from breakbounce.cli import UserError
+        from breakbounce.errors import UserError
 
         parser = argparse.ArgumentParser(prog="breakbounce")
         ingest_cli.add_parser(parser.add_subparsers(dest="command"))
