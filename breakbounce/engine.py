@@ -50,6 +50,7 @@ __all__ = ["EngineError", "NodeResult", "execute", "open_warehouse", "write_run_
 
 # --- execution ----------------------------------------------------------------------------------
 
+
 @dataclass
 class NodeResult:
     unique_id: str
@@ -87,12 +88,15 @@ def open_warehouse(db_path: str, variables: list[str]) -> duckdb.DuckDBPyConnect
     try:
         rows = int(os.environ.get("BB_ROW_GROUP_SIZE") or ROW_GROUP_SIZE)
     except ValueError:
-        raise EngineError(f"BB_ROW_GROUP_SIZE must be a whole number of rows, not {os.environ['BB_ROW_GROUP_SIZE']!r}") from None
+        raise EngineError(
+            f"BB_ROW_GROUP_SIZE must be a whole number of rows, not {os.environ['BB_ROW_GROUP_SIZE']!r}"
+        ) from None
     name = database_name(db_path).replace('"', '""')
-    con = duckdb.connect(config={"temp_directory": f"{db_path}.tmp",
-                                 "storage_compatibility_version": warehouse.STORAGE_COMPATIBILITY})
+    con = duckdb.connect(
+        config={"temp_directory": f"{db_path}.tmp", "storage_compatibility_version": warehouse.STORAGE_COMPATIBILITY}
+    )
     try:
-        con.execute(f"attach ? as \"{name}\" (row_group_size {rows})", [db_path])
+        con.execute(f'attach ? as "{name}" (row_group_size {rows})', [db_path])
     except duckdb.IOException as exc:
         con.close()
         locked = warehouse.lock_message(str(exc), db_path)
@@ -108,9 +112,16 @@ def open_warehouse(db_path: str, variables: list[str]) -> duckdb.DuckDBPyConnect
     return con
 
 
-def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_file: str,
-            variables: list[str] = (), log=None, threads: int = WORKERS,
-            expected_seconds: dict[str, float] | None = None) -> list[NodeResult]:
+def execute(
+    nodes: list[Node],
+    con: duckdb.DuckDBPyConnection,
+    date: str,
+    gold_file: str,
+    variables: list[str] = (),
+    log=None,
+    threads: int = WORKERS,
+    expected_seconds: dict[str, float] | None = None,
+) -> list[NodeResult]:
     """Build the whole graph for ``date`` on ``con`` (see :func:`open_warehouse`); per-node results.
 
     The on-run-start hooks run first, in order (a failing one skips every node, as dbt does with
@@ -238,17 +249,23 @@ def execute(nodes: list[Node], con: duckdb.DuckDBPyConnection, date: str, gold_f
                     if node.kind != "test":
                         blocked.add(node.uid)
     not_built = {uid for uid, r in results.items() if r.status in ("error", "fail", "skipped")} | blocked
-    exposures = [NodeResult(n.uid, "skipped" if not_built & set(n.depends_on) else "no-op", 0.0,
-                            "an upstream node failed" if not_built & set(n.depends_on) else "")
-                 for n in nodes if n.kind == "exposure"]
+    exposures = [
+        NodeResult(
+            n.uid,
+            "skipped" if not_built & set(n.depends_on) else "no-op",
+            0.0,
+            "an upstream node failed" if not_built & set(n.depends_on) else "",
+        )
+        for n in nodes
+        if n.kind == "exposure"
+    ]
     return start_hooks + [results[n.uid] for n in order] + exposures + hooks("on-run-end")
 
 
 def write_run_results(results: list[NodeResult], elapsed: float, target_path: str) -> None:
     """``run_results.json`` with dbt's field names for what the engine knows (status, timing, message)."""
     os.makedirs(target_path, exist_ok=True)
-    doc = {"metadata": {"engine": "breakbounce-fast"}, "elapsed_time": elapsed,
-           "results": [asdict(r) for r in results]}
+    doc = {"metadata": {"engine": "breakbounce-fast"}, "elapsed_time": elapsed, "results": [asdict(r) for r in results]}
     tmp = os.path.join(target_path, f"run_results.json.tmp-{os.getpid()}")
     with open(tmp, "w") as fh:
         json.dump(doc, fh, indent=1)

@@ -82,7 +82,9 @@ def build_seed(con: duckdb.DuckDBPyConnection, node: Node, catalog: dict) -> Non
     ).fetchall()
     if row and row[0][0] == stamp:
         return  # loaded from this very CSV already
-    header = con.execute("select * from read_csv(?, header = true, all_varchar = true) limit 0", [node.seed_path]).description
+    header = con.execute(
+        "select * from read_csv(?, header = true, all_varchar = true) limit 0", [node.seed_path]
+    ).description
     names = [d[0] for d in header]
     untyped = [c for c in names if c not in node.seed_types]
     if untyped:
@@ -92,8 +94,11 @@ def build_seed(con: duckdb.DuckDBPyConnection, node: Node, catalog: dict) -> Non
     con.execute("begin")
     try:
         _replace_other_type(con, node, "table", catalog)
-        con.execute(f"create or replace table {node.relation} as select * from read_csv(?, header = true, "
-                    f"delim = ?, columns = {columns})", [node.seed_path, node.seed_delimiter])
+        con.execute(
+            f"create or replace table {node.relation} as select * from read_csv(?, header = true, "
+            f"delim = ?, columns = {columns})",
+            [node.seed_path, node.seed_delimiter],
+        )
         con.execute(f"comment on table {node.relation} is '{stamp}'")
         con.execute("commit")
     except BaseException:
@@ -123,8 +128,10 @@ def build_model(con: duckdb.DuckDBPyConnection, node: Node, date: str, catalog: 
             if node.contract:
                 _check_contract(con, node, select_sql)
                 con.execute(f"create or replace table {node.relation} ({_contract_ddl(node)})")
-                con.execute(f"insert into {node.relation} ({_column_list(node)}) "
-                            f"select {_column_list(node)} from {select_sql} as model_subq")
+                con.execute(
+                    f"insert into {node.relation} ({_column_list(node)}) "
+                    f"select {_column_list(node)} from {select_sql} as model_subq"
+                )
             else:
                 con.execute(f"create or replace table {node.relation} as {node.sql}")
         elif node.materialized == "incremental":
@@ -134,7 +141,9 @@ def build_model(con: duckdb.DuckDBPyConnection, node: Node, date: str, catalog: 
             con.execute(f"create or replace temp table bb_incremental_rows as {node.sql}")
             key = f'"{node.unique_key}"'
             con.execute(f"delete from {node.relation} where {key} in (select {key} from bb_incremental_rows)")
-            con.execute(f"insert into {node.relation} ({_column_list(node)}) select {_column_list(node)} from bb_incremental_rows")
+            con.execute(
+                f"insert into {node.relation} ({_column_list(node)}) select {_column_list(node)} from bb_incremental_rows"
+            )
             con.execute("drop table bb_incremental_rows")
         if "stamp" in node.hooks and node.materialized in ("table", "incremental"):
             con.execute(_stamp_sql(node, date))
@@ -160,7 +169,8 @@ def describe_test_failure(con: duckdb.DuckDBPyConnection, node: Node, failures: 
     if names[:2] == ["rule", "failing_rows"]:
         found = "; ".join(
             f"{r[0]}: {r[1]} row(s)" + "".join(f", {n} {v}" for n, v in zip(names[2:], r[2:]) if v is not None)
-            for r in rows)
+            for r in rows
+        )
         what = f"{failures} rule(s) failed on {date}: {found}"
     else:
         found = "; ".join(", ".join(f"{n}={v}" for n, v in zip(names, r)) for r in rows)

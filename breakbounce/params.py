@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 #: the vars that shape a run (which Bronze files it opens): the plan reads them in Python, before any
 #: SQL; dbt hands its ``--vars`` of them to the plugin through profiles.yml

@@ -33,8 +33,7 @@ from pathlib import Path
 
 from breakbounce import bronze, calendar, params
 from breakbounce.errors import BronzeError
-from breakbounce.validation import file_digest
-from breakbounce.validation import validate_file, validate_plan  # noqa: F401  (the plan's checks, re-exported)
+from breakbounce.validation import file_digest, validate_file, validate_plan  # noqa: F401  (the plan's checks, re-exported)
 
 NS_PER_MIN = 60_000_000_000
 

@@ -346,7 +346,7 @@ def backfill_dates(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     return todo, skipped
 
 
-def _run_one(date: str, args: argparse.Namespace, slots: "queue.Queue[int]") -> tuple[str, int, float, str]:
+def _run_one(date: str, args: argparse.Namespace, slots: queue.Queue[int]) -> tuple[str, int, float, str]:
     # each worker slot keeps its own warehouse and dbt target across dates: two dates never share a
     # DuckDB file at the same time, and a slot's later dates reuse dbt's parse
     slot = slots.get()

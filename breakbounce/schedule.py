@@ -87,7 +87,9 @@ def schedule(nodes: list[Node]) -> tuple[list[Node], dict[str, set[str]]]:
     return order, waits
 
 
-def critical_path_priority(order: list[Node], waits: dict[str, set[str]], seconds: dict[str, float]) -> dict[str, float]:
+def critical_path_priority(
+    order: list[Node], waits: dict[str, set[str]], seconds: dict[str, float]
+) -> dict[str, float]:
     """Each node's bottom level: its own expected seconds plus the longest chain of expected seconds
     through what waits for it, down to the end of the run (nodes without a time count 0.01 s).
 

@@ -24,7 +24,7 @@ All functions are deterministic (``side_effects=False``).
 from __future__ import annotations
 
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 import duckdb
 import numpy as np

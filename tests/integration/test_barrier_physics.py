@@ -26,9 +26,8 @@ from breakbounce import bronze, calendar
 from tests.oracles import barrier as oracle_barrier
 from tests.oracles import tape as oracle_tape
 
-from .bronze_builders import attest_quiet_hours, truncate_bronze
+from .bronze_builders import attest_quiet_hours, trades_table, truncate_bronze
 from .conftest import RunResult, run_breakbounce
-from .bronze_builders import trades_table
 
 DATE = "2025-12-16"
 NS = 1_000_000_000
@@ -99,8 +98,12 @@ def build_session(root: Path) -> dict:
     tr = {"ts": [], "price": [], "size": [], "aggressor": [], "symbol": [], "seq": []}
 
     def trade(ts, price, size, aggressor, symbol=FRONT):
-        tr["ts"].append(int(ts)); tr["price"].append(float(price)); tr["size"].append(int(size))
-        tr["aggressor"].append(int(aggressor)); tr["symbol"].append(symbol); tr["seq"].append(len(tr["seq"]) + 1)
+        tr["ts"].append(int(ts))
+        tr["price"].append(float(price))
+        tr["size"].append(int(size))
+        tr["aggressor"].append(int(aggressor))
+        tr["symbol"].append(symbol)
+        tr["seq"].append(len(tr["seq"]) + 1)
 
     # pre-market 04:00-09:30: one print a minute in 6805..6835, PM high 6850 at 08:00, low 6790 at 06:00
     for k, t in enumerate(range(et("04:00"), et("09:30"), 60 * NS)):
@@ -190,7 +193,7 @@ def build_session(root: Path) -> dict:
     bid[7] = 3000
     ask = np.full(10, 40)
     start = et("12:00")
-    for k, t in enumerate(range(et("11:57"), et("12:01"), 100 * MS)):
+    for t in range(et("11:57"), et("12:01"), 100 * MS):
         if t >= start:
             c, r = divmod((t - start) // (100 * MS), 12)
             if c < 50 and r == 0:
@@ -381,8 +384,8 @@ class _ViewRun:
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         import duckdb
 
-        from breakbounce.warehouse import variable_statements
         from breakbounce.plan import plan_run
+        from breakbounce.warehouse import variable_statements
 
         con = duckdb.connect(str(self.db), read_only=True)
         try:

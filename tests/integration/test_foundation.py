@@ -13,9 +13,9 @@ import pytest
 from breakbounce import bronze, calendar
 from breakbounce.plan import plan_run
 
-from .conftest import run_breakbounce
 from . import reference
 from .bronze_builders import NS, et, random_session, trades_table, write_trades
+from .conftest import run_breakbounce
 
 D1, D2, D3 = "2025-12-15", "2025-12-16", "2025-12-17"
 

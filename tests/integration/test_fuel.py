@@ -29,8 +29,8 @@ import pyarrow as pa
 import pytest
 
 from breakbounce import bronze, calendar
-from python_udfs import black_scholes as bs
 from breakbounce.params import var as project_var
+from python_udfs import black_scholes as bs
 
 from .bronze_builders import attest_quiet_hours
 from .conftest import PROJECT_DIR, run_breakbounce

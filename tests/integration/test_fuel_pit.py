@@ -57,7 +57,7 @@ def random_bronze(root, seed: int = 20251218):
         tau = max(s.rth_close_ns - t, 0) / 1e9 / bs.TRADING_SECONDS_PER_YEAR
         vol = 0.15 + 0.02 * abs(k - spot)
 
-        def price(r):
+        def price(r, spot=spot, k=k, tau=tau, vol=vol):
             # priced with r = 0, so C - P + K = spot exactly before the noise (no carry term)
             theo = float(bs.bs_price(spot, k, tau, vol, 0.0, r == "C"))
             return max(round(theo + rng.uniform(-0.02, 0.02), 2), 0.01)
@@ -166,7 +166,7 @@ class Reference:
 
     def _greeks(self):
         out = []
-        for i, (ts, seq, k, right, px, size, aggr) in enumerate(self.prints):
+        for i, (ts, _seq, k, right, px, size, aggr) in enumerate(self.prints):
             spy = self.print_spot[i] - self.basis_at_print(ts)
             tau = max(self.close - ts, 0) / 1e9 / bs.TRADING_SECONDS_PER_YEAR
             iv = float(bs.implied_vol_raw(px, spy, k, tau, RATE, right == "C"))
@@ -217,7 +217,9 @@ class Reference:
         if not any(g["ts"] < t_dec for g in self.greeks):
             return {c: None for c in FUEL_COLUMNS}
         b = self.basis[t_dec]
-        near = lambda k: abs(k + b - level) <= 2.0 + 1e-9
+        def near(k):
+            return abs(k + b - level) <= 2.0 + 1e-9
+
         gex = sum(dg for (k, _), dg in self.contracts_at(t_dec).items() if near(k))
         effect, _ = expected_fuel_effect(gex, [g for m, g in self.near_spot_gamma().items() if m < t_dec])
 

@@ -43,8 +43,20 @@ def test_bounce_day_gold_is_pinned(generated_day):
 def test_break_day_gold_is_pinned_on_both_engines(breakout_day, tmp_path):
     base, fast = breakout_day
     assert _sha256(fast.gold_root, BREAK_DATE) == GOLD_SHA256[BREAK_DATE]
-    proc = run_breakbounce("run", "--engine", "dbt", "--date", BREAK_DATE, "--bronze", str(base / "bronze"),
-                           "--gold", str(tmp_path / "gold"), "--db", str(tmp_path / "warehouse.duckdb"),
-                           "--target-path", str(tmp_path / "dbt"))
+    proc = run_breakbounce(
+        "run",
+        "--engine",
+        "dbt",
+        "--date",
+        BREAK_DATE,
+        "--bronze",
+        str(base / "bronze"),
+        "--gold",
+        str(tmp_path / "gold"),
+        "--db",
+        str(tmp_path / "warehouse.duckdb"),
+        "--target-path",
+        str(tmp_path / "dbt"),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _sha256(tmp_path / "gold", BREAK_DATE) == GOLD_SHA256[BREAK_DATE]

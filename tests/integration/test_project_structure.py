@@ -83,8 +83,14 @@ REJOIN_KEPT = {
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("parse")
-    proc = run_breakbounce_dbt("parse", "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-                               env={"BB_DUCKDB_PATH": str(tmp / "parse.duckdb")})
+    proc = run_breakbounce_dbt(
+        "parse",
+        "--target-path",
+        str(tmp / "target"),
+        "--log-path",
+        str(tmp / "logs"),
+        env={"BB_DUCKDB_PATH": str(tmp / "parse.duckdb")},
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads((tmp / "target" / "manifest.json").read_text())
 
@@ -95,13 +101,21 @@ def run_breakbounce_dbt(*args: str, env: dict | None = None):
     import sys
 
     dbt = str(Path(sys.executable).with_name("dbt"))
-    return subprocess.run([dbt, *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-                          capture_output=True, text=True, cwd=PROJECT_DIR, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [dbt, *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _models(manifest: dict) -> dict[str, dict]:
-    return {n["name"]: n for n in manifest["nodes"].values()
-            if n["resource_type"] == "model" and n["package_name"] == "breakbounce"}
+    return {
+        n["name"]: n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["package_name"] == "breakbounce"
+    }
 
 
 def _layer(node: dict) -> str:
@@ -152,8 +166,13 @@ def test_every_exception_is_still_needed_and_documented(manifest):
         assert f"model.breakbounce.{parent}" in models[child]["depends_on"]["nodes"], (child, parent)
     for name in SOURCE_OUTSIDE_STAGING:
         assert any(u.startswith("source.") for u in models[name]["depends_on"]["nodes"]), name
-    named = (SOURCE_OUTSIDE_STAGING | NAMING_EXCEPTIONS | TESTED_ELSEWHERE | REJOIN_KEPT
-             | {c for c, _ in STAGING_READS_STAGING})
+    named = (
+        SOURCE_OUTSIDE_STAGING
+        | NAMING_EXCEPTIONS
+        | TESTED_ELSEWHERE
+        | REJOIN_KEPT
+        | {c for c, _ in STAGING_READS_STAGING}
+    )
     for name in named:
         assert f"`{name}`" in decisions, f"{name}: exception not explained in docs/decisions.md"
 
@@ -180,7 +199,9 @@ def test_naming(manifest):
 
 def test_no_dead_ends(manifest):
     models = _models(manifest)
-    read = {uid for n in manifest["nodes"].values() if n["resource_type"] == "model" for uid in n["depends_on"]["nodes"]}
+    read = {
+        uid for n in manifest["nodes"].values() if n["resource_type"] == "model" for uid in n["depends_on"]["nodes"]
+    }
     exposed = {uid for e in manifest["exposures"].values() for uid in e["depends_on"]["nodes"]}
     dead = sorted(name for name, n in models.items() if n["unique_id"] not in read | exposed)
     assert dead == []
@@ -220,8 +241,9 @@ def test_no_rejoining_of_upstream_concepts(manifest):
 
 def test_documented_and_tested(manifest):
     models = _models(manifest)
-    tested = {uid for n in manifest["nodes"].values() if n["resource_type"] == "test"
-              for uid in n["depends_on"]["nodes"]}
+    tested = {
+        uid for n in manifest["nodes"].values() if n["resource_type"] == "test" for uid in n["depends_on"]["nodes"]
+    }
     problems = []
     for name, n in sorted(models.items()):
         if not n["description"].strip():
@@ -275,8 +297,9 @@ def test_no_hard_coded_references(manifest):
 
 def test_project_paths_exist():
     doc = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
-    missing = [p for key, paths in doc.items() if key.endswith("-paths") for p in paths
-               if not (PROJECT_DIR / p).exists()]
+    missing = [
+        p for key, paths in doc.items() if key.endswith("-paths") for p in paths if not (PROJECT_DIR / p).exists()
+    ]
     assert missing == []
 
 

@@ -9,8 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq

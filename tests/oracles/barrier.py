@@ -139,7 +139,9 @@ def barrier_metrics(
         raise ValueError(f"direction must be 'UP' or 'DOWN', got {direction!r}")
     ts = np.asarray(book_ts_ns, dtype=np.int64)
     seq = np.arange(ts.size, dtype=np.int64) if book_seq is None else np.asarray(book_seq, dtype=np.int64)
-    bpx, bsz, apx, asz = (np.asarray(x, dtype=np.float64).reshape(ts.size, -1) for x in (bid_px, bid_sz, ask_px, ask_sz))
+    bpx, bsz, apx, asz = (
+        np.asarray(x, dtype=np.float64).reshape(ts.size, -1) for x in (bid_px, bid_sz, ask_px, ask_sz)
+    )
     t_dec = np.int64(t_dec_ns)
 
     before = ts < t_dec
@@ -196,8 +198,9 @@ def barrier_metrics(
     wall_ratio = last_depth / mean_size if mean_size > 0 else 0.0
 
     thresholds = thresholds or project_thresholds()
-    state = str(barrier_state(a, c, f, last_depth, n, level_sizes[present].sum(), int(present.sum()),
-                              *thresholds.as_tuple()))
+    state = str(
+        barrier_state(a, c, f, last_depth, n, level_sizes[present].sum(), int(present.sum()), *thresholds.as_tuple())
+    )
     return {
         "barrier_state": state,
         "barrier_delta_liq": delta,

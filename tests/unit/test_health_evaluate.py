@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from breakbounce.dataset import load_gold
-
 from tests.unit.gold_factory import gold_table, planted_month, write_gold
 
 DATES = ["2025-12-01", "2025-12-02", "2025-12-03", "2025-12-04", "2025-12-05", "2025-12-08", "2025-12-09",
@@ -31,7 +30,7 @@ def test_health_finds_the_planted_facts(tmp_path):
 
     rng = np.random.default_rng(5)
     counts = {}
-    for i, d in enumerate(DATES[:5]):
+    for d in DATES[:5]:
         n = 40
         outcome = rng.choice(["BREAK", "BOUNCE", "CHOP"], size=n).tolist()
         y = np.array([1.0 if o == "BREAK" else -1.0 if o == "BOUNCE" else 0 for o in outcome])

@@ -21,7 +21,7 @@ RAW = SAMPLES / "raw_dbn/databento-python"
 ES_TRADES = RAW / "GLBX.MDP3/test_data.trades.dbn.zst"
 ES_MBP10 = RAW / "GLBX.MDP3/test_data.mbp-10.dbn.zst"
 NS = 1_000_000_000
-T1 = int(dt.datetime(2025, 12, 16, tzinfo=dt.timezone.utc).timestamp()) * NS
+T1 = int(dt.datetime(2025, 12, 16, tzinfo=dt.UTC).timestamp()) * NS
 D1 = dt.date(2025, 12, 16)
 
 needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="real samples not available")

@@ -6,7 +6,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from python_udfs import barrier, black_scholes as bs, fuel, registry
+from python_udfs import barrier, fuel, registry
+from python_udfs import black_scholes as bs
 
 T1 = 1.0 / 252.0  # one full 0DTE session in trading years
 ROWS = [  # spot, strike, t_years, vol, rate, is_call, price
@@ -67,7 +68,6 @@ def test_registering_twice_is_fine_and_all_names_exist(con):
 
 
 def test_black_scholes_udfs_match_numpy(con):
-    inputs = [r[:6] for r in ROWS]
     got = [r[0] for r in con.execute("select bb_bs_gamma(spot, strike, t, vol, rate) from o order by rowid").fetchall()]
     _close(got, _np_expected(bs.bs_gamma, [r[:5] for r in ROWS]))
     assert got[3] == 0.0 and got[4] is None  # expired → 0; invalid spot → NULL

@@ -45,7 +45,7 @@ lookback_bars as (
     -- equi-join on the {{ lookback }} minute starts of the look-back (no range join)
     select a.ts_ns, a.direction_sign, b.bar_start_ns, b.close_e9
     from approaches as a
-    cross join range({{ lookback }}) as k(minutes_back)
+    cross join range({{ lookback }}) as k (minutes_back)
     inner join bars as b
         on b.bar_start_ns = a.ts_ns - k.minutes_back * {{ minute_ns }}
 ),

@@ -32,7 +32,7 @@ lookup_points as (
     -- each event at t_dec and at t_dec - offset for every offset the slopes need (minutes)
     select e.event_id, o.offset_min, e.t_dec - o.offset_min * {{ minute_ns }} as at_ns
     from events as e
-    cross join (values {% for o in offsets %}({{ o }}){{ ", " if not loop.last }}{% endfor %}) as o(offset_min)
+    cross join (values {% for o in offsets %}({{ o }}){{ ", " if not loop.last }}{% endfor %}) as o (offset_min)
 ),
 
 sma_lookups as (

@@ -19,7 +19,7 @@ rth_bars as (
 
 levels_at_open as (
     -- every level as known at T0 = the bar start
-    select b.session_date, b.bar_start_ns, l.*  exclude (session_date, asof_ns)
+    select b.session_date, b.bar_start_ns, l.* exclude (session_date, asof_ns)
     from rth_bars as b
     inner join {{ ref('int_levels__as_of_minute') }} as l
         on l.session_date = b.session_date and l.asof_ns = b.bar_start_ns

@@ -66,7 +66,7 @@ event_snapshots as (
             {%- endfor %}
         end::bigint as depth
     from events as e
-    cross join range({{ window_ns // minute_ns }}) as m(minutes_back)
+    cross join range({{ window_ns // minute_ns }}) as m (minutes_back)
     inner join snapshots as s
         -- an equi-join on the snapshot's minute (t_dec is on a minute) rather than a range join:
         -- a hash join of 4 minutes x ~240 snapshots per event, then the exact window test (written

@@ -92,7 +92,8 @@ runs as (
 ),
 
 sweeps as (
-    select distinct t0
+    -- the windows with at least one sweeping run (several runs of one window give one row)
+    select distinct t0  -- noqa: AM01
     from runs
     where aggressor <> 0
     group by t0, run_no
