@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ from breakbounce.params import var as project_var
 from python_udfs import black_scholes as bs
 
 from .bronze_builders import attest_quiet_hours
-from .conftest import PROJECT_DIR, run_breakbounce
+from .conftest import run_breakbounce
 
 NS = 1_000_000_000
 MIN = 60 * NS
@@ -317,13 +316,6 @@ def test_date_without_options(hand_built):
 
 # --- the synthetic generator's planted walls and basis ----------------------------------------------
 
-def _generator_available() -> bool:
-    proc = subprocess.run([sys.executable, "-m", "breakbounce", "generate", "--help"], capture_output=True,
-                          text=True, cwd=PROJECT_DIR)
-    return proc.returncode == 0
-
-
-@pytest.mark.skipif(not _generator_available(), reason="breakbounce generate is not available")
 def test_synthetic_walls_and_basis(tmp_path_factory):
     """The generator plants customer buying at one call and one put strike (truth.json gamma_walls) and a
     known ES/10 - SPY basis (mean_basis_spy).
@@ -346,8 +338,7 @@ def test_synthetic_walls_and_basis(tmp_path_factory):
                           "--seed", "11", "--scale", "test")
     assert gen.returncode == 0, gen.stderr[-2000:]
     truth = json.loads((out / "bronze" / "_truth" / f"date={date}" / "truth.json").read_text())
-    if not truth.get("gamma_walls"):
-        pytest.skip("the generator plants no gamma walls")
+    assert truth.get("gamma_walls"), "the generator planted no gamma walls"
     db, _ = run_date(out / "bronze", out / "work", date)
     marks = query(db, """
         select b.spot, b.option_basis, w.call_wall, w.put_wall, asof_ns

@@ -6,8 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from tests.unit.gold_factory import gold_table, planted_month, write_gold
 
 DATES = ["2025-12-01", "2025-12-02", "2025-12-03", "2025-12-04", "2025-12-05"]
@@ -18,7 +16,6 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_prints_folds_families_and_the_control(tmp_path):
-    pytest.importorskip("sklearn")
     planted_month(tmp_path / "gold", DATES, n=50, seed=2, signal=2.0)
     proc = _run("--start-date", DATES[0], "--end-date", DATES[-1], "--gold", str(tmp_path / "gold"), "--folds", "2",
                 "--shuffles", "1", "--families", "tape,fuel", "--json", str(tmp_path / "eval.json"))

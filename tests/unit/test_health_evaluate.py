@@ -25,7 +25,6 @@ def planted(tmp_path_factory):
 
 
 def test_health_finds_the_planted_facts(tmp_path):
-    pytest.importorskip("plotly")
     from breakbounce.report.health import compute_health, render, write_health_report
 
     rng = np.random.default_rng(5)
@@ -85,7 +84,6 @@ def test_health_finds_the_planted_facts(tmp_path):
 
 
 def test_evaluate_finds_the_planted_signal_and_the_control_scores_chance(planted):
-    pytest.importorskip("sklearn")
     from breakbounce.evaluate import evaluate
 
     root, truth = planted
@@ -109,7 +107,6 @@ def test_evaluate_finds_the_planted_signal_and_the_control_scores_chance(planted
 
 def test_the_control_fails_when_labels_are_not_shuffled(planted, monkeypatch):
     """The control is a real check: a 'permutation' that keeps the labels scores like the model."""
-    pytest.importorskip("sklearn")
     from breakbounce import evaluate as ev
 
     root, _ = planted

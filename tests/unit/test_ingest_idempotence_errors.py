@@ -15,8 +15,9 @@ import pytest
 
 from breakbounce.ingest import IngestOptions, dbn_writer, ingest
 from breakbounce.ingest import cli as ingest_cli
+from tests.environment import REAL_SAMPLES, require_real_samples
 
-SAMPLES = Path("/work/shared/real_samples")
+SAMPLES = REAL_SAMPLES
 RAW = SAMPLES / "raw_dbn/databento-python"
 ES_TRADES = RAW / "GLBX.MDP3/test_data.trades.dbn.zst"
 ES_MBP10 = RAW / "GLBX.MDP3/test_data.mbp-10.dbn.zst"
@@ -24,7 +25,13 @@ NS = 1_000_000_000
 T1 = int(dt.datetime(2025, 12, 16, tzinfo=dt.UTC).timestamp()) * NS
 D1 = dt.date(2025, 12, 16)
 
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="real samples not available")
+#: the tests that read the real Databento samples (skipped without them, failed on CI)
+needs_samples = pytest.mark.usefixtures("real_samples")
+
+
+@pytest.fixture
+def real_samples():
+    return require_real_samples()
 
 
 def run_cli(argv: list[str]) -> int:
