@@ -235,7 +235,7 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
     graph.write_compiled(nodes, target_path)
     for w in plan.warnings:
         print(f"breakbounce warning: {w}", file=sys.stderr, flush=True)
-    print(f"breakbounce run {args.date}: building {sum(n.materialized not in ('ephemeral', 'on-run-start', 'on-run-end') for n in nodes)} nodes "
+    print(f"breakbounce run {args.date}: building {sum(n.kind in ('model', 'seed', 'test') and n.materialized != 'ephemeral' for n in nodes)} nodes "
           f"(warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     try:
@@ -247,8 +247,14 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
                or UserError(f"cannot open the warehouse {args.db}: {message}", code=1)) from None
     except engine.EngineError as exc:
         raise UserError(str(exc), code=1) from None
-    results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date), variables,
-                             expected_seconds=schedule.previous_seconds(target_path))
+    try:  # node failures are results; this is what fails around them (the catalog read, the hooks' setup)
+        results = engine.execute(nodes, con, args.date, gold.gold_file(os.path.abspath(args.gold), args.date),
+                                 variables, expected_seconds=schedule.previous_seconds(target_path))
+    except duckdb.Error as exc:
+        con.close()
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise (failures.environment_cause(message, f"building {args.date}")
+               or UserError(f"the build of {args.date} failed: {message}", code=1)) from None
     engine.write_run_results(results, time.perf_counter() - t0, target_path)
     failed = [r for r in results if r.status in ("error", "fail")]
     skipped = sum(r.status == "skipped" for r in results)

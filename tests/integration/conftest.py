@@ -12,6 +12,15 @@ import duckdb
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    """Every test of tests/integration builds dates with the dbt project (``breakbounce run`` with
+    either engine, ``dbt build`` / ``test`` / ``parse``): marked ``dbt``."""
+    for item in items:
+        if _HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.dbt)
 
 
 @dataclass

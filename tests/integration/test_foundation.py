@@ -192,6 +192,7 @@ def test_partition_pruning_never_opens_other_files(lake, tmp_path):
     assert str(bad) in proc.stderr and "unreadable parquet" in proc.stderr
 
 
+@pytest.mark.slow
 def test_subset_run_for_another_date_reads_only_that_date(lake, tmp_path):
     root, _ = lake
     lake2 = tmp_path / "bronze"

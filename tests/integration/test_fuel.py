@@ -174,6 +174,7 @@ def expected_call_flow_gamma(t_ns: int) -> tuple[float, float]:
     return iv, float(bs.bs_gamma(SPY_SPOT, CALL["strike"], years_to_close(D1, t_ns), iv, RATE))
 
 
+@pytest.mark.slow
 def test_parity_basis_recovered(hand_built):
     db, _, _ = hand_built
     rows = dict(query(db, "select asof_ns, option_basis from intermediate.int_options__basis_by_minute"))
@@ -200,6 +201,7 @@ def expected_fuel_effect(exposure: float, scale_sample: list[float]) -> tuple[st
     return ("AMPLIFY" if exposure < -c * g else "DAMPEN" if exposure > c * g else "NEUTRAL"), g
 
 
+@pytest.mark.slow
 def test_gamma_exposure_and_fuel_effect(hand_built):
     db, _, _ = hand_built
     rows = query(db, """
@@ -230,6 +232,7 @@ def test_gamma_exposure_and_fuel_effect(hand_built):
     assert mid and all(r[2] == 0.0 and r[3] == "NEUTRAL" for r in mid)
 
 
+@pytest.mark.slow
 def test_dealer_gamma_table(hand_built):
     db, _, _ = hand_built
     rows = query(db, """
@@ -247,6 +250,7 @@ def test_dealer_gamma_table(hand_built):
     assert all(r[5] > 0 for r in puts if r[0] < calendar.session(D1).rth_close_ns)
 
 
+@pytest.mark.slow
 def test_walls(hand_built):
     db, _, _ = hand_built
     walls = {a: (c, p) for a, c, p in query(db, "select asof_ns, call_wall, put_wall from intermediate.int_levels__option_walls")}
@@ -264,6 +268,7 @@ def test_walls(hand_built):
     assert kinds[0][1] > 0 and kinds[0][0] >= et(D1, "10:11:00")
 
 
+@pytest.mark.slow
 def test_dealer_flow_velocity(hand_built):
     db, _, _ = hand_built
     rows = {r[0]: r[1:] for r in query(db, """
@@ -296,6 +301,7 @@ def test_dealer_flow_velocity(hand_built):
     assert rows[et(D1, "10:11:00")][1] == pytest.approx(-3.0)  # impulse: (f/5 - f/20) / |f/20|
 
 
+@pytest.mark.slow
 def test_no_option_prints_yet_gives_null(hand_built):
     db, _, _ = hand_built
     rows = query(db, f"select {', '.join(FUEL_COLUMNS)} from intermediate.int_physics__fuel "
@@ -303,6 +309,7 @@ def test_no_option_prints_yet_gives_null(hand_built):
     assert rows and all(v is None for r in rows for v in r)
 
 
+@pytest.mark.slow
 def test_date_without_options(hand_built):
     _, db, proc = hand_built
     assert "no Bronze option trades" in proc.stderr + proc.stdout
@@ -316,6 +323,7 @@ def test_date_without_options(hand_built):
 
 # --- the synthetic generator's planted walls and basis ----------------------------------------------
 
+@pytest.mark.slow
 def test_synthetic_walls_and_basis(tmp_path_factory):
     """The generator plants customer buying at one call and one put strike (truth.json gamma_walls) and a
     known ES/10 - SPY basis (mean_basis_spy).

@@ -19,6 +19,9 @@ from python_udfs import black_scholes as bs
 from .bronze_builders import attest_quiet_hours, truncate_bronze
 from .test_fuel import FUEL_COLUMNS, MIN, NS, es_table, et, expected_fuel_effect, option_table, query, run_date
 
+#: every test here reads a module build of > 10 s (pytest -m "not slow" leaves them out)
+pytestmark = pytest.mark.slow
+
 DATE = "2025-12-18"
 RATE = float(params.var("fuel_rate"))
 DEFAULT_IV = float(params.var("fuel_default_iv"))

@@ -27,8 +27,6 @@ GOLD_SHA256 = {
     BREAK_DATE: "fa8a9749374a8eb8e1ded269234b2c3702eab48eb74efca5cdb6dc6f9fefdc20",
 }
 
-pytestmark = [pytest.mark.dbt]
-
 
 def _sha256(gold_root, date: str) -> str:
     return hashlib.sha256((gold_root / "signals" / f"date={date}" / "signals.parquet").read_bytes()).hexdigest()

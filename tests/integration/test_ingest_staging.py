@@ -11,10 +11,14 @@ from tests.environment import REAL_SAMPLES, require_real_samples
 
 from .conftest import run_breakbounce
 
+#: every test here reads a module build of > 10 s (pytest -m "not slow" leaves them out)
+pytestmark = pytest.mark.slow
+
 SAMPLES = REAL_SAMPLES
 GLBX = SAMPLES / "raw_dbn" / "databento-python" / "GLBX.MDP3"
 FIXED = SAMPLES / "databento-python" / "GLBX.MDP3"
 DATE = "2020-12-28"
+
 
 @pytest.fixture(autouse=True)
 def _real_samples():

@@ -32,8 +32,6 @@ import yaml
 
 from .conftest import PROJECT_DIR
 
-pytestmark = [pytest.mark.dbt]
-
 #: (child, parent) pairs of staging models reading staging models: the front month (SPEC §3 puts it in
 #: staging) is decided once per run from the pre-open volumes, and both the trades and the book keep
 #: only the front month

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.unit.gold_factory import gold_table, planted_month, write_gold
 
 DATES = ["2025-12-01", "2025-12-02", "2025-12-03", "2025-12-04", "2025-12-05"]
@@ -15,6 +17,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "breakbounce", "evaluate", *args], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_prints_folds_families_and_the_control(tmp_path):
     planted_month(tmp_path / "gold", DATES, n=50, seed=2, signal=2.0)
     proc = _run("--start-date", DATES[0], "--end-date", DATES[-1], "--gold", str(tmp_path / "gold"), "--folds", "2",

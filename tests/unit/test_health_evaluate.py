@@ -83,6 +83,7 @@ def test_health_finds_the_planted_facts(tmp_path):
     assert "1 trading session(s) in the range have no Gold file" in render(h2)
 
 
+@pytest.mark.slow
 def test_evaluate_finds_the_planted_signal_and_the_control_scores_chance(planted):
     from breakbounce.evaluate import evaluate
 
