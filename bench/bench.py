@@ -7,7 +7,7 @@ Prints generation time per session, then wall time and peak RSS of `breakbounce 
 process, measured with getrusage) in four situations: the first run after a project change (the
 fast engine has dbt compile the project, then runs it), a new warehouse (every warmup session read
 from Bronze: one date on its own), a backfill's steady state (the previous date built in the same
-warehouse, so most warmup sessions come from the int_bars__es_session_minutes cache), and the same
+warehouse, so most warmup sessions come from the stg_bronze__es_session_minutes cache), and the same
 new-warehouse build through a real `dbt build` (--engine dbt) for comparison; then the slowest
 nodes of the last fast run from run_results.json. Numbers go in the README's Performance section by hand.
 """
@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from breakbounce import calendar

@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-
-from breakbounce.errors import UserError  # noqa: F401  (re-exported: subcommands raise it)
+from breakbounce.errors import UserError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,16 +25,16 @@ import functools
 import json
 import os
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from breakbounce import storage
+from breakbounce import params, storage
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 CATALOG_PATH = PROJECT_DIR / "features.json"
@@ -114,12 +114,9 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     return Catalog(columns, doc["groups"], tuple(doc["label_values"]), tuple(doc["outcome_values"]))
 
 
-@functools.lru_cache(maxsize=1)
 def project_vars() -> dict:
-    """The dbt vars of ``dbt_project.yml`` (the project defaults of the maths)."""
-    import yaml
-
-    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text()).get("vars", {}) or {}
+    """The dbt vars of ``dbt_project.yml`` (the project defaults of the maths; :mod:`breakbounce.params`)."""
+    return params.project_vars(PROJECT_DIR)
 
 
 # --- Gold files ----------------------------------------------------------------------------------
@@ -175,11 +172,11 @@ def label_config(f: GoldFile) -> dict:
     """The file's label configuration, complete: its metadata, else the project defaults (marked)."""
     v = project_vars()
     default = {
-        "threshold_unit": v.get("label_threshold_unit", "dollars"),
-        "thresholds": v.get("label_thresholds"),
-        "confirmation_windows": v.get("confirmation_windows"),
-        "lookforward_seconds": v.get("lookforward_seconds"),
-        "primary_window": v.get("primary_label_window"),
+        "threshold_unit": v["label_threshold_unit"],
+        "thresholds": v["label_thresholds"],
+        "confirmation_windows": v["confirmation_windows"],
+        "lookforward_seconds": v["lookforward_seconds"],
+        "primary_window": v["primary_label_window"],
     }
     if f.labels is None:
         return {**default, "source": "project defaults (no breakbounce.labels metadata)"}

@@ -19,7 +19,7 @@ import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
-from breakbounce import gold, storage, warehouse
+from breakbounce import gold, params, storage, warehouse
 from breakbounce.errors import UserError
 from breakbounce.plan import RunPlan, plan_run, validate_plan
 
@@ -35,8 +35,9 @@ class Plugin(BasePlugin):
         # a path or an object-store URL (s3://bucket/prefix, read through fsspec: breakbounce/storage.py)
         self.bronze_root = storage.absolute(str(config.get("bronze_root") or "data/bronze"))
         self.gold_root = storage.absolute(str(config.get("gold_root") or "data/gold"))
-        self.sma_warmup = int(config.get("sma_warmup_sessions") or 3)
-        self.volume_lookback = int(config.get("volume_lookback_sessions") or 7)
+        # the run-shaping vars of this invocation's --vars (profiles.yml passes '' for those not
+        # given); the others come from dbt_project.yml, where they are declared (breakbounce.params)
+        self.dbt_vars = {k: config[k] for k in params.RUN_SHAPE_VARS if str(config.get(k) or "").strip()}
         # `--vars '{allow_gaps: true}'`, or BB_ALLOW_GAPS=true (breakbounce run --allow-gaps sets it)
         self.allow_gaps = str(config.get("allow_gaps") or "").strip().lower() in ("true", "1", "yes")
         self._plan: RunPlan | None = None
@@ -48,11 +49,12 @@ class Plugin(BasePlugin):
             return None
         if self._plan is None:
             try:
-                plan = plan_run(self.date, self.bronze_root, self.sma_warmup, self.volume_lookback,
-                                allow_gaps=self.allow_gaps)
+                plan = plan_run(self.date, self.bronze_root, allow_gaps=self.allow_gaps, dbt_vars=self.dbt_vars)
                 validate_plan(plan)
             except UserError as exc:  # BronzeError, or an s3:// URL without the s3 extra
                 raise DbtRuntimeError("\n".join([f"breakbounce: {exc}", *exc.details])) from None
+            except ValueError as exc:  # a run-shaping var that is not a whole number
+                raise DbtRuntimeError(f"breakbounce: --vars: {exc}") from None
             for w in plan.warnings:
                 if w not in _WARNED:
                     _WARNED.add(w)

@@ -18,7 +18,7 @@ else in the project is refused with a pointer to ``--engine dbt``:
 - the model, seed and test configs of :data:`_CONFIG`, each either without effect on what is
   executed (it is already in the compiled SQL or the relation name) or with the values it implements;
 - analyses and dbt unit tests are skipped (they build nothing; ``dbt build`` / ``dbt test`` run
-  the unit tests).
+  the unit tests); exposures are reported as ``dbt build`` reports them (no-op, or skipped).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from pathlib import Path
 
 from breakbounce.gold import pid_alive
 
-GRAPH_FORMAT = 2
+GRAPH_FORMAT = 3
 GRAPH_CACHE_ENTRIES = 8
 COMPILE_VAR = "breakbounce_fast_compile"
 #: the database name the graph is compiled against; :func:`bind` puts the warehouse's name in its place
@@ -98,8 +98,8 @@ class EngineError(Exception):
 class Node:
     uid: str
     name: str
-    kind: str  # model | seed | test | operation
-    materialized: str  # (operation: on-run-start | on-run-end)
+    kind: str  # model | seed | test | operation | exposure
+    materialized: str  # (operation: on-run-start | on-run-end; exposure: exposure)
     relation: str  # quoted "database"."schema"."alias" (tests, operations: "")
     sql: str
     depends_on: list[str]
@@ -329,6 +329,11 @@ def nodes_from_manifest(manifest: dict, target_dir: str | None = None) -> list[N
             seed_path=seed_path, seed_types=seed_types, seed_delimiter=cfg.get("delimiter") or ",",
             compiled_path=compiled_path, gold_labels=gold_labels,
         ))
+    # exposures build nothing; like ``dbt build`` the engine reports each (no-op, or skipped when
+    # something it depends on did not build)
+    for uid, e in sorted((manifest.get("exposures") or {}).items()):
+        nodes.append(Node(uid=uid, name=e["name"], kind="exposure", materialized="exposure", relation="", sql="",
+                          depends_on=[d for d in e.get("depends_on", {}).get("nodes", []) if d in manifest["nodes"]]))
     return nodes
 
 

@@ -34,13 +34,17 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from breakbounce import bronze, calendar, storage
+from breakbounce import bronze, calendar, params, storage
 from breakbounce.errors import BronzeError
 from breakbounce.validation import validate_file, validate_plan  # noqa: F401  (the plan's checks, re-exported)
 
 NS_PER_MIN = 60_000_000_000
-#: MBP-10 is read from this long before the RTH open (barrier window 240 s + wall_ratio's 30 min).
-MBP10_LEAD_NS = 60 * NS_PER_MIN
+
+
+def mbp10_lead_ns(dbt_vars: dict | None = None) -> int:
+    """How long before the RTH open MBP-10 is read (dbt var ``mbp10_lead_minutes``; it covers the
+    barrier window and wall_ratio's 30-minute look-back of the first decision)."""
+    return params.whole_number("mbp10_lead_minutes", dbt_vars) * NS_PER_MIN
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class RunPlan:
     option_files: list[str]
     warnings: list[str] = field(default_factory=list)
     #: per warmup session: a fingerprint of the content of exactly the ES trades files read for it;
-    #: int_bars__es_session_minutes reuses a session's cached minute bars only while it matches
+    #: stg_bronze__es_session_minutes reuses a session's cached minute bars only while it matches
     warmup_fingerprints: dict[str, str] = field(default_factory=dict)
     #: the session each planned ES trades / MBP-10 file was planned for (messages name it)
     file_sessions: dict[str, str] = field(default_factory=dict)
@@ -97,9 +101,10 @@ def es_trading_span(s: calendar.Session) -> tuple[int, int]:
     return s.globex_open_ns, calendar.es_trading_end_ns(s)
 
 
-def mbp10_span(s: calendar.Session) -> tuple[int, int]:
-    """[start, end) ns of the run date's MBP-10 that a run reads: an hour before the open to the close."""
-    return s.rth_open_ns - MBP10_LEAD_NS, s.rth_close_ns
+def mbp10_span(s: calendar.Session, lead_ns: int | None = None) -> tuple[int, int]:
+    """[start, end) ns of the run date's MBP-10 that a run reads: :func:`mbp10_lead_ns` (an hour)
+    before the open to the close."""
+    return s.rth_open_ns - (mbp10_lead_ns() if lead_ns is None else lead_ns), s.rth_close_ns
 
 
 # --- listing partitions ------------------------------------------------------------------------------
@@ -258,7 +263,7 @@ def describe_gaps(root: str | os.PathLike, gaps: list[Gap]) -> str:
 
 # --- content fingerprints ------------------------------------------------------------------------------
 
-#: the version of the rules int_bars__es_session_minutes aggregates warmup prints by (dedup, session,
+#: the version of the rules stg_bronze__es_session_minutes aggregates warmup prints by (dedup, session,
 #: front month, print order) and of the fingerprint itself; part of every fingerprint, so a change
 #: rebuilds cached sessions.
 #: 2: fills sharing (ts_event_ns, seq) are ordered as their sweep ran (macros/bars/print_order.sql).
@@ -283,10 +288,19 @@ def files_fingerprint(digests: list[str]) -> str:
 def plan_run(
     date: str,
     bronze_root: str | os.PathLike,
-    sma_warmup_sessions: int = 3,
-    volume_lookback_sessions: int = 7,
+    sma_warmup_sessions: int | None = None,
+    volume_lookback_sessions: int | None = None,
     allow_gaps: bool = False,
+    dbt_vars: dict | None = None,
 ) -> RunPlan:
+    """The plan of one run. The warmup session counts and the MBP-10 lead are the dbt vars of the
+    same names (``dbt_vars``: the run's ``--vars`` over dbt_project.yml, :mod:`breakbounce.params`),
+    unless given here."""
+    if sma_warmup_sessions is None:
+        sma_warmup_sessions = params.whole_number("sma_warmup_sessions", dbt_vars)
+    if volume_lookback_sessions is None:
+        volume_lookback_sessions = params.whole_number("volume_lookback_sessions", dbt_vars)
+    mbp_lead_ns = mbp10_lead_ns(dbt_vars)
     root = storage.absolute(bronze_root)
     if not storage.is_url(root):
         root = str(Path(root).resolve())
@@ -332,10 +346,10 @@ def plan_run(
     fingerprints = {d: files_fingerprint([digests[f] for f in files])
                     for d, files in session_files.items() if d != date}
 
-    mbp_by_hour = _hour_files(listing, bronze.FUTURES_MBP10, *mbp10_span(sess))
+    mbp_by_hour = _hour_files(listing, bronze.FUTURES_MBP10, *mbp10_span(sess, mbp_lead_ns))
     mbp_files = [f for fs in mbp_by_hour.values() for f in fs]
     if mbp_files:  # no MBP-10 at all is allowed (a warning); part of it is a gap
-        gaps += _gaps(root, bronze.FUTURES_MBP10, "es_mbp10", date, mbp_by_hour, *mbp10_span(sess))
+        gaps += _gaps(root, bronze.FUTURES_MBP10, "es_mbp10", date, mbp_by_hour, *mbp10_span(sess, mbp_lead_ns))
     file_sessions.update({f: date for f in mbp_files})
     opt_files = listing.partition_files(bronze.OPTION_TRADES, date)
     entries: dict[str, storage.Entry] = {}

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from breakbounce import calendar, failures, gold, storage
+from breakbounce import calendar, failures, gold, params, storage
 from breakbounce.errors import UserError
 from breakbounce.plan import plan_run, sessions_with_bronze, validate_plan
 from breakbounce.warehouse import build_settings as warehouse_settings
@@ -191,12 +191,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     for location in (args.bronze, args.gold):
         storage.filesystem(location)  # an s3:// URL without the s3 extra: one line, exit 2
     dbt_vars = getattr(args, "vars", None) or {}
-    try:
-        sessions = {k: int(dbt_vars[k]) for k in ("sma_warmup_sessions", "volume_lookback_sessions") if k in dbt_vars}
-    except (TypeError, ValueError):
-        raise UserError("--vars: sma_warmup_sessions and volume_lookback_sessions must be whole numbers") from None
-    plan = plan_run(args.date, args.bronze, sessions.get("sma_warmup_sessions", 3),
-                    sessions.get("volume_lookback_sessions", 7), allow_gaps=args.allow_gaps)  # BronzeError: exit 2
+    try:  # the run-shaping vars: --vars over dbt_project.yml (breakbounce.params), as the SQL sees them
+        for name in params.RUN_SHAPE_VARS:
+            params.whole_number(name, dbt_vars)
+    except ValueError as exc:
+        raise UserError(f"--vars: {exc}") from None
+    plan = plan_run(args.date, args.bronze, allow_gaps=args.allow_gaps, dbt_vars=dbt_vars)  # BronzeError: exit 2
     validate_plan(plan)
     if args.allow_gaps:
         os.environ["BB_ALLOW_GAPS"] = "true"  # dbt's plugin plans the same run
@@ -242,7 +242,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) -> int:
     import duckdb
 
-    from breakbounce import engine, graph, warehouse
+    from breakbounce import engine, graph, schedule, warehouse
 
     target_path = args.target_path or TARGET_DIR
     try:
@@ -252,7 +252,7 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
     graph.write_compiled(nodes, target_path)
     for w in plan.warnings:
         print(f"breakbounce warning: {w}", file=sys.stderr, flush=True)
-    print(f"breakbounce run {args.date}: building {sum(n.materialized not in ('ephemeral', 'on-run-start', 'on-run-end') for n in nodes)} nodes "
+    print(f"breakbounce run {args.date}: building {sum(n.kind in ('model', 'seed', 'test') and n.materialized != 'ephemeral' for n in nodes)} nodes "
           f"(warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     gold_root = storage.absolute(args.gold)
@@ -266,8 +266,14 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
                or UserError(f"cannot open the warehouse {args.db}: {message}", code=1)) from None
     except engine.EngineError as exc:
         raise UserError(str(exc), code=1) from None
-    results = engine.execute(nodes, con, args.date, gold.gold_file(gold_root, args.date), variables,
-                             expected_seconds=engine.previous_seconds(target_path))
+    try:  # node failures are results; this is what fails around them (the catalog read, the hooks' setup)
+        results = engine.execute(nodes, con, args.date, gold.gold_file(gold_root, args.date),
+                                 variables, expected_seconds=schedule.previous_seconds(target_path))
+    except duckdb.Error as exc:
+        con.close()
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise (failures.environment_cause(message, f"building {args.date}")
+               or UserError(f"the build of {args.date} failed: {message}", code=1)) from None
     engine.write_run_results(results, time.perf_counter() - t0, target_path)
     failed = [r for r in results if r.status in ("error", "fail")]
     skipped = sum(r.status == "skipped" for r in results)

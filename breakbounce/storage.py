@@ -32,8 +32,8 @@ import os
 import posixpath
 import re
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
 
 from breakbounce.errors import UserError
 
@@ -104,7 +104,7 @@ def _fs_path(location: str) -> str:
     return location[m.end():] if m else location
 
 
-def register(con, *locations: str | os.PathLike | None, known: Mapping[str, "Entry"] | None = None) -> None:
+def register(con, *locations: str | os.PathLike | None, known: Mapping[str, Entry] | None = None) -> None:
     """Let the DuckDB connection ``con`` (and its cursors) read the object stores of ``locations``
     through their fsspec filesystems. Local paths need nothing.
 
@@ -122,7 +122,7 @@ def register(con, *locations: str | os.PathLike | None, known: Mapping[str, "Ent
             con.register_filesystem(_listed(fs, mine) if mine else fs)
 
 
-def _listed(fs, known: Mapping[str, "Entry"]):
+def _listed(fs, known: Mapping[str, Entry]):
     """A new instance of ``fs``'s filesystem class that answers ``info``, ``exists`` and ``glob`` for
     the ``known`` objects from their listing, and opens them with their listed size."""
     base = type(fs)

@@ -32,10 +32,11 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -229,7 +230,7 @@ def _may_fail(path: str, rules: list[Rule], entry: storage.Entry | None = None) 
     return False
 
 
-def _duckdb(plan: "RunPlan | None" = None):
+def _duckdb(plan: RunPlan | None = None):
     import duckdb
 
     con = duckdb.connect()
@@ -265,12 +266,12 @@ def _samples(con, path: str, spec: bronze.BronzeTable, rule: Rule) -> list[str]:
     return ["    " + " ".join(f"{c}={v!r}" if isinstance(v, str) else f"{c}={v}" for c, v in zip(cols, r)) for r in rows]
 
 
-def _whose(plan: "RunPlan", path: str) -> str:
+def _whose(plan: RunPlan, path: str) -> str:
     session = plan.file_sessions.get(path, plan.date)
     return session if session == plan.date else f"{session} (a warmup session of {plan.date})"
 
 
-def _refuse(con, plan: "RunPlan", spec: bronze.BronzeTable, candidates: list[str]) -> None:
+def _refuse(con, plan: RunPlan, spec: bronze.BronzeTable, candidates: list[str]) -> None:
     """Raise the BronzeError for the ``candidates`` of one table that fail: the first failing rule, its rows
     across those files, the session, the files and up to five offending rows."""
     rules = RULES[spec.name]
@@ -336,7 +337,7 @@ def file_digest(path: str) -> str:
     return storage.content_digest(path)
 
 
-def validate_plan(plan: "RunPlan") -> None:
+def validate_plan(plan: RunPlan) -> None:
     """Validate every planned file (schema, then row rules); raise the first BronzeError.
 
     ES trades and option files that passed before (same SHA-256, same rules) are skipped; MBP-10 is
@@ -370,7 +371,8 @@ def validate_plan(plan: "RunPlan") -> None:
                 # columns with Arrow, two files at a time (no DuckDB unless something may fail)
                 if to_scan:
                     with ThreadPoolExecutor(max_workers=2) as pool:
-                        flags = list(pool.map(lambda f: _may_fail(f, rules, plan.file_entries.get(f)), to_scan))
+                        flags = list(pool.map(_may_fail, to_scan, [rules] * len(to_scan),
+                                              [plan.file_entries.get(f) for f in to_scan]))
                     to_check += [f for f, bad in zip(to_scan, flags) if bad]
                 if to_check:
                     con = con or _duckdb(plan)

@@ -28,7 +28,6 @@ from breakbounce import bronze, gold, storage
 from breakbounce.errors import UserError
 from breakbounce.plan import RunPlan, plan_run
 
-
 #: storage format of a new warehouse file: the newest one the DuckDB shell installed by the set-up
 #: (duckdb-cli on the package index, 1.5.x) can open; duckdb 2.0's own format (storage version 69)
 #: is unreadable to it. Set on dbt's connection by the plugin and on the fast engine's; an existing

@@ -7,7 +7,7 @@ Conventions (SPEC §7.3)
   spot with the basis-mapped strike ``K + basis``).
 * ``t_years`` is time to expiry in **trading-year units**: seconds to the session close divided by
   ``252 × 6.5 × 3600`` (see :func:`trading_years_to_close`). ``rate`` is the continuously compounded risk-free
-  rate per the same year (project value :data:`RISK_FREE_RATE` = 0.045). No dividend yield.
+  rate per the same year (the project's is the dbt var ``fuel_rate``, passed in by the SQL). No dividend yield.
 * ``vol`` is the annualised volatility as a fraction (0.20 = 20 %).
 * ``is_call`` is boolean (True = call, False = put).
 * Every function broadcasts its arguments like numpy and returns float64 arrays (0-d arrays for scalars).
@@ -37,8 +37,6 @@ import math
 import numpy as np
 
 __all__ = [
-    "RISK_FREE_RATE",
-    "DEFAULT_IV",
     "TRADING_SECONDS_PER_YEAR",
     "IV_LOWER",
     "IV_UPPER",
@@ -55,12 +53,6 @@ __all__ = [
     "implied_vol_solved",
     "trading_years_to_close",
 ]
-
-RISK_FREE_RATE = 0.045
-"""Continuously compounded risk-free rate used for every greek (SPEC §7.3)."""
-
-DEFAULT_IV = 0.20
-"""Implied vol used where no implied vol can be solved from the trade price (SPEC §7.3)."""
 
 TRADING_SECONDS_PER_YEAR = 252 * 6.5 * 3600  # 5,896,800 s
 """Seconds in one trading year: 252 sessions of 6.5 hours."""
@@ -703,11 +695,12 @@ def implied_vol(
     t_years,
     rate,
     is_call,
-    fallback: float = DEFAULT_IV,
+    fallback: float,
     tol: float = 1e-10,
     max_iter: int = 100,
 ) -> np.ndarray:
-    """Implied vol as :func:`implied_vol_raw`, with ``fallback`` (default 0.20) wherever no solution exists."""
+    """Implied vol as :func:`implied_vol_raw`, with ``fallback`` wherever no solution exists (the project's is
+    the dbt var ``fuel_default_iv``, applied in SQL to ``bb_implied_vol_raw``)."""
     raw = implied_vol_raw(price, spot, strike, t_years, rate, is_call, tol=tol, max_iter=max_iter)
     return np.where(np.isnan(raw), fallback, raw)
 

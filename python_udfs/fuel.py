@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from python_udfs.black_scholes import RISK_FREE_RATE, bs_gamma
+from python_udfs.black_scholes import bs_gamma
 from python_udfs.exact import decimals, whole_numbers
 
 __all__ = [
@@ -56,7 +56,7 @@ def fuel_effect(exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9, scale_mult
                      default="NEUTRAL")
 
 
-def dealer_gamma(position, spot, strike, t_years, iv, rate=RISK_FREE_RATE) -> np.ndarray:
+def dealer_gamma(position, spot, strike, t_years, iv, rate) -> np.ndarray:
     """Dealer share-gamma of a position: ``position · 100 · bs_gamma(spot, strike, t_years, iv, rate)``.
 
     ``position`` in contracts (dealer side, signed). 0 at/after expiry (t_years ≤ 0) or with zero position;

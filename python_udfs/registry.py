@@ -6,12 +6,8 @@ rows; the wrapper converts them to numpy, calls the numpy function once per chun
 SQL signatures (all ``DOUBLE`` unless stated; ``*_ns`` are ``BIGINT`` epoch nanoseconds):
 
 =================================================================================  ============================
-``bb_bs_price(spot, strike, t_years, vol, rate, is_call BOOLEAN)``                  DOUBLE  ($ per share)
-``bb_bs_delta(spot, strike, t_years, vol, rate, is_call BOOLEAN)``                  DOUBLE
 ``bb_bs_gamma(spot, strike, t_years, vol, rate)``                                   DOUBLE  (per $1, per share)
-``bb_implied_vol(price, spot, strike, t_years, rate, is_call BOOLEAN)``             DOUBLE  (0.20 if unsolvable)
 ``bb_implied_vol_raw(price, spot, strike, t_years, rate, is_call BOOLEAN)``         DOUBLE  (NULL if unsolvable)
-``bb_trading_years_to_close(ts_ns BIGINT, close_ns BIGINT)``                        DOUBLE  (≥ 0)
 ``bb_barrier_state(added, canceled, filled, depth, n_snapshots, scale_size_sum,
 scale_level_count BIGINT..., then 7 DOUBLE thresholds)``                            VARCHAR
 ``bb_fuel_effect(exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9 BIGINT,
@@ -28,7 +24,7 @@ All functions are deterministic (``side_effects=False``).
 from __future__ import annotations
 
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 import duckdb
 import numpy as np
@@ -132,19 +128,11 @@ def _arrow_udf(fn: Callable, in_kinds: tuple[str, ...], out_kind: str, nan_is_nu
     return udf
 
 
-def _implied_vol_fallback(price, spot, strike, t_years, rate, is_call):
-    return black_scholes.implied_vol(price, spot, strike, t_years, rate, is_call, fallback=black_scholes.DEFAULT_IV)
-
-
 _D = "double"
 # name → (numpy function, argument kinds, result kind, NaN result → NULL)
 _SPECS: dict[str, tuple[Callable, tuple[str, ...], str, bool]] = {
-    "bb_bs_price": (black_scholes.bs_price, (_D, _D, _D, _D, _D, "boolean"), _D, True),
-    "bb_bs_delta": (black_scholes.bs_delta, (_D, _D, _D, _D, _D, "boolean"), _D, True),
     "bb_bs_gamma": (black_scholes.bs_gamma, (_D, _D, _D, _D, _D), _D, True),
-    "bb_implied_vol": (_implied_vol_fallback, (_D, _D, _D, _D, _D, "boolean"), _D, True),
     "bb_implied_vol_raw": (black_scholes.implied_vol_raw, (_D, _D, _D, _D, _D, "boolean"), _D, True),
-    "bb_trading_years_to_close": (black_scholes.trading_years_to_close, ("bigint", "bigint"), _D, True),
     "bb_barrier_state": (barrier.barrier_state, ("bigint",) * 7 + (_D,) * 7, "varchar", False),
     "bb_fuel_effect": (fuel.fuel_effect, ("bigint",) * 4 + (_D, "bigint"), "varchar", False),
     "bb_dealer_gamma": (fuel.dealer_gamma, (_D, _D, _D, _D, _D, _D), _D, True),

@@ -146,7 +146,7 @@ def _cli_unavailable() -> bool:
 
 _STANDALONE = """
 import argparse, sys
-from breakbounce.cli import UserError
+from breakbounce.errors import UserError
 from breakbounce.ingest import cli
 p = argparse.ArgumentParser(prog="breakbounce"); sub = p.add_subparsers(dest="command"); cli.add_parser(sub)
 a = p.parse_args()

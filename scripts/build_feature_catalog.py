@@ -3,7 +3,9 @@
 
 The single source is the enforced contract of ``fct_touch_signals`` in
 ``models/marts/_marts__models.yml``: each column's ``data_type`` and ``description``, and its
-``config.meta`` (``group``, ``unit``, ``nullable``). Nothing is written by hand in the catalogue:
+``config.meta`` (``group``, ``unit``, ``nullable``); a description that is a ``{{ doc('name') }}``
+reference is the text of that ``{% docs %}`` block (``models/**/*.md``), as dbt renders it. Nothing is
+written by hand in the catalogue:
 rerun this script after changing the YAML (``--check`` fails when the committed file is stale; the
 test suite runs it).
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -54,6 +57,32 @@ class CatalogError(Exception):
     pass
 
 
+_DOC_BLOCK = re.compile(r"{%-?\s*docs\s+(\w+)\s*-?%}(.*?){%-?\s*enddocs\s*-?%}", re.DOTALL)
+_DOC_REF = re.compile(r"""^\s*{{\s*doc\(\s*['"](\w+)['"]\s*\)\s*}}\s*$""")
+
+
+def doc_blocks(models_dir: Path = PROJECT_DIR / "models") -> dict[str, str]:
+    """The ``{% docs name %}`` blocks of the project's markdown files: name -> text."""
+    blocks: dict[str, str] = {}
+    for md in sorted(models_dir.rglob("*.md")):
+        for name, text in _DOC_BLOCK.findall(md.read_text()):
+            if name in blocks:
+                raise CatalogError(f"{md}: doc block {name} is defined twice")
+            blocks[name] = text.strip()
+    return blocks
+
+
+def _description(raw, blocks: dict[str, str], where: str) -> str:
+    """A column description with a ``{{ doc('name') }}`` reference replaced by its block's text."""
+    text = str(raw or "")
+    ref = _DOC_REF.match(text)
+    if ref:
+        if ref.group(1) not in blocks:
+            raise CatalogError(f"{where}: no doc block named {ref.group(1)}")
+        text = blocks[ref.group(1)]
+    return " ".join(text.split())
+
+
 def _meta(column: dict) -> dict:
     """A column's meta: dbt >= 1.10 keeps it under `config.meta` (a bare `meta` is accepted too)."""
     meta = dict(column.get("meta") or {})
@@ -87,6 +116,7 @@ def build_catalog(yaml_path: Path = MARTS_YAML) -> dict:
         raise CatalogError(f"{yaml_path}: expected one model named {MODEL}")
     model = models[0]
     columns, errors, seen = [], [], set()
+    blocks = doc_blocks(yaml_path.parents[1])
     model_not_null = _row_rules_not_null(model)
     for col in model.get("columns", []):
         name = col.get("name")
@@ -109,7 +139,7 @@ def build_catalog(yaml_path: Path = MARTS_YAML) -> dict:
             errors.append(f"{where}: meta.nullable must be true or false")
         elif nullable and _has_not_null(col, model_not_null):
             errors.append(f"{where}: meta.nullable is true but the column has a not_null test")
-        description = " ".join(str(col.get("description") or "").split())
+        description = _description(col.get("description"), blocks, where)
         if not description:
             errors.append(f"{where}: no description")
         columns.append({

@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($PY --version)" >&2
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import breakbounce, dbt.adapters.duckdb, pytest, plotly, sklearn, s3fs, moto, distributed" 2>/dev/null \
+if ! .venv/bin/python -c "import breakbounce, dbt.adapters.duckdb, pytest, plotly, sklearn, s3fs, moto, distributed, sqlfluff, sqlfluff_templater_dbt" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ]; then
   echo "setup: installing pinned dependencies (pyproject.toml)" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,report,ml,s3]'

@@ -179,7 +179,7 @@ def mbp10_table(cols: RecordColumns, resolver: SymbolResolver, pattern: re.Patte
 @functools.lru_cache(maxsize=200_000)
 def _ny_offset_ns(utc_hour: int) -> int:
     """America/New_York UTC offset (ns) during the UTC hour ``utc_hour`` (DST switches on the hour)."""
-    when = dt.datetime.fromtimestamp(utc_hour * 3600, tz=dt.timezone.utc)
+    when = dt.datetime.fromtimestamp(utc_hour * 3600, tz=dt.UTC)
     return int(when.astimezone(NEW_YORK).utcoffset().total_seconds()) * 1_000_000_000
 
 

@@ -30,7 +30,6 @@ from breakbounce.ingest.records import RTYPE_MBP10, RTYPE_TRADES, RecordColumns,
 from breakbounce.ingest.symbology import SymbolResolver
 from breakbounce.ingest.writer import StagedWriter, output_prefix
 
-
 #: Records per chunk (one Bronze file per touched partition per chunk). Memory is bounded by a few
 #: copies of one chunk: ~37 MB of raw MBP-10 records per 100k, ~24 MB of trades per 500k.
 DEFAULT_CHUNK_RECORDS = {"trades": 500_000, "mbp-10": 100_000, "opra-trades": 500_000}

@@ -60,7 +60,7 @@ class Browser:
         self._buf = b""
         self._events: list[dict] = []
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         exe = find_chromium()
         if exe is None:
             raise BrowserError("no Chromium found (apt-get install chromium, or set BB_CHROMIUM)")

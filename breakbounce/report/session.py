@@ -34,8 +34,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from breakbounce import calendar, gold as gold_paths
-from breakbounce.dataset import load_catalog, project_vars
+from breakbounce import calendar
+from breakbounce import gold as gold_paths
+from breakbounce.dataset import project_vars
 from breakbounce.errors import UserError
 from breakbounce.report import page
 
@@ -204,7 +205,7 @@ def collect(date: str, bronze: str, gold: str, db: str) -> SessionData:
     gold_file = gold_paths.gold_file(os.path.abspath(gold), date)
     have_gold = os.path.isfile(gold_file)
     stamps = warehouse_dates(os.path.abspath(db))
-    gamma_range = float(project_vars().get("fuel_strike_range", 2.0))
+    gamma_range = float(project_vars()["fuel_strike_range"])
     work = None
     try:
         if all(v == date for v in stamps.values()):
@@ -258,7 +259,7 @@ def collect(date: str, bronze: str, gold: str, db: str) -> SessionData:
 
 def et_offset_ns(s: calendar.Session) -> int:
     """ET minus UTC for the session (constant over a Globex day), from the calendar's 09:30."""
-    naive_open = dt.datetime.fromisoformat(f"{s.session_date}T09:30:00").replace(tzinfo=dt.timezone.utc)
+    naive_open = dt.datetime.fromisoformat(f"{s.session_date}T09:30:00").replace(tzinfo=dt.UTC)
     return int(naive_open.timestamp()) * 1_000_000_000 - s.rth_open_ns
 
 
@@ -310,7 +311,7 @@ def build_figure(d: SessionData):
                                  legendgroup="bars", meta="bars", hoverlabel={"namelength": 0}), row=1, col=1)
     marks = et_times(d.marks_ns, off)
     legend_title_done = False
-    for col, kind in LEVEL_COLUMNS:
+    for _col, kind in LEVEL_COLUMNS:
         y = d.levels[kind]
         if np.isnan(y).all():
             continue

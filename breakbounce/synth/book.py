@@ -354,7 +354,6 @@ class BookBuilder:
         hour order here; the builder only materialises the Arrow columns, e.g. in a writer thread).
         Fills the sweep print sizes of the trades as it goes."""
         c, ev = self.clock, self.ev
-        o = self.o
         clear_prints = np.flatnonzero(ev.p_clear)
         cp_event = ev.p_event[clear_prints]
         sweep_k = np.abs(ev.post - ev.pre)

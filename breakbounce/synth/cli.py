@@ -6,7 +6,7 @@ import argparse
 import datetime as _dt
 import sys
 
-from breakbounce.cli import UserError
+from breakbounce.errors import UserError
 
 
 def _date(s: str) -> str:

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from breakbounce.bronze import option_symbol
 from breakbounce.synth.clock import Clock, option_activity
-from breakbounce.synth.params import CELL_NS, R_OPT, TICK, TRADING_YEAR_S, NS
+from breakbounce.synth.params import CELL_NS, NS, R_OPT, TICK, TRADING_YEAR_S
 from breakbounce.synth.trades import cluster_times
 
 STRIKE_HALF_RANGE = 30

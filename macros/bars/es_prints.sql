@@ -1,6 +1,6 @@
 {#-
   Staging's rule for ES prints, written once (SPEC §3), used for the run date (stg_bronze__es_trades),
-  the warmup sessions (int_bars__es_session_minutes) and the front-month choice
+  the warmup sessions (stg_bronze__es_session_minutes) and the front-month choice
   (stg_bronze__es_front_month): Bronze rows typed, exact duplicates collapsed. A duplicate is a row
   identical in every column staging uses (source, exchange and conditions are not used, so rows that
   differ only there are copies of one print as far as any model can tell); n_copies counts them.
@@ -28,7 +28,7 @@
   spans are read. A subquery of (session_date, contract, pre_open_volume).
 -#}
 {% macro es_pre_open_volumes(sessions) -%}
-    {%- set hour_ns = 3600000000000 -%}
+    {%- set hour_ns = ns_per_hour() -%}
     (
         with pre_open_hours as (
             select

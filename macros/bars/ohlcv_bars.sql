@@ -6,7 +6,7 @@
   Volume stays in ES contracts. `session_filter` is a boolean SQL expression over session_date.
 -#}
 {% macro ohlcv_bars(width_seconds, session_filter) -%}
-    {%- set width_ns = width_seconds * 1000000000 -%}
+    {%- set width_ns = seconds_ns(width_seconds) -%}
     select
         session_date,
         (ts_event_ns // {{ width_ns }}) * {{ width_ns }} as bar_start_ns,

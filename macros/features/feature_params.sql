@@ -1,63 +1,52 @@
 {#-
   Parameters of the context / confluence / transform features (SPEC §8; the earlier pipeline's
-  config constants, original_pipeline.md §11). Each reads a dbt var of the same name with the value
-  the SPEC / earlier pipeline fixes as default, and renders as a plain SQL literal (maths constants,
+  config constants, original_pipeline.md §11). Each reads the dbt var of the same name, declared with
+  its value in dbt_project.yml (the one place), and renders as a plain SQL literal (maths constants,
   never the run date).
 -#}
 
 {#- Mean reversion: SMA slopes are time differences, value at t minus value at t - N minutes, per
     minute (N = 20; the "_5bar" short slope N = 10); mean_reversion_velocity over 10 minutes; the
     close volatility is the sample std of the last 20 one-minute close changes. -#}
-{% macro sma_slope_minutes() -%}{{ return(var('sma_slope_minutes', 20) | int) }}{%- endmacro %}
-{% macro sma_slope_short_minutes() -%}{{ return(var('sma_slope_short_minutes', 10) | int) }}{%- endmacro %}
-{% macro mean_reversion_velocity_minutes() -%}{{ return(var('mean_reversion_velocity_minutes', 10) | int) }}{%- endmacro %}
-{% macro mean_reversion_vol_bars() -%}{{ return(var('mean_reversion_vol_bars', 20) | int) }}{%- endmacro %}
+{% macro sma_slope_minutes() -%}{{ return(var('sma_slope_minutes') | int) }}{%- endmacro %}
+{% macro sma_slope_short_minutes() -%}{{ return(var('sma_slope_short_minutes') | int) }}{%- endmacro %}
+{% macro mean_reversion_velocity_minutes() -%}{{ return(var('mean_reversion_velocity_minutes') | int) }}{%- endmacro %}
+{% macro mean_reversion_vol_bars() -%}{{ return(var('mean_reversion_vol_bars') | int) }}{%- endmacro %}
 
 {#- Approach: look-back in minutes (1-minute bars with start in (T0 - N min, T0]). -#}
-{% macro approach_lookback_minutes() -%}{{ return(var('approach_lookback_minutes', 10) | int) }}{%- endmacro %}
+{% macro approach_lookback_minutes() -%}{{ return(var('approach_lookback_minutes') | int) }}{%- endmacro %}
 
 {#- Attempts: a new cluster starts after a gap > N minutes or a level move > band $ (same kind and
     direction); prior_touches counts earlier events within the band $ of the level. -#}
-{% macro attempt_cluster_minutes() -%}{{ return(var('attempt_cluster_minutes', 15) | int) }}{%- endmacro %}
-{% macro attempt_cluster_band() -%}{{ return(var('attempt_cluster_band', 0.10)) }}{%- endmacro %}
-{% macro prior_touch_band() -%}{{ return(var('prior_touch_band', 0.10)) }}{%- endmacro %}
+{% macro attempt_cluster_minutes() -%}{{ return(var('attempt_cluster_minutes') | int) }}{%- endmacro %}
+{% macro attempt_cluster_band() -%}{{ return(var('attempt_cluster_band')) }}{%- endmacro %}
+{% macro prior_touch_band() -%}{{ return(var('prior_touch_band')) }}{%- endmacro %}
 
-{#- Dynamic confluence: band ($) and the weight of every other level kind (total 9.3). -#}
-{% macro confluence_band() -%}{{ return(var('confluence_band', 0.20)) }}{%- endmacro %}
+{#- Dynamic confluence: band ($), and the keys: every level kind with its weight, in summation order
+    (the level universe, macros/levels/level_kinds.sql). -#}
+{% macro confluence_band() -%}{{ return(var('confluence_band')) }}{%- endmacro %}
 {% macro confluence_keys() -%}
-    {{ return([
-        {'code': 0, 'name': 'PM_HIGH', 'weight': 1.0},
-        {'code': 1, 'name': 'PM_LOW', 'weight': 1.0},
-        {'code': 2, 'name': 'OR_HIGH', 'weight': 0.9},
-        {'code': 3, 'name': 'OR_LOW', 'weight': 0.9},
-        {'code': 6, 'name': 'SMA_200', 'weight': 0.8},
-        {'code': 12, 'name': 'SMA_400', 'weight': 0.8},
-        {'code': 7, 'name': 'VWAP', 'weight': 0.7},
-        {'code': 4, 'name': 'SESSION_HIGH', 'weight': 0.6},
-        {'code': 5, 'name': 'SESSION_LOW', 'weight': 0.6},
-        {'code': 10, 'name': 'CALL_WALL', 'weight': 1.0},
-        {'code': 11, 'name': 'PUT_WALL', 'weight': 1.0},
-    ]) }}
+    {{ return(level_universe()) }}
 {%- endmacro %}
 {% macro confluence_total_weight() -%}
     {%- set total = namespace(w=0) -%}
-    {%- for k in confluence_keys() %}{% set total.w = total.w + k.weight %}{% endfor -%}
+    {%- for k in confluence_keys() %}{% set total.w = total.w + k.confluence_weight %}{% endfor -%}
     {{ return(total.w | round(6)) }}
 {%- endmacro %}
 
 {#- Hierarchical confluence level (original_pipeline.md §7.3). -#}
-{% macro sma_proximity_threshold() -%}{{ return(var('sma_proximity_threshold', 0.005)) }}{%- endmacro %}
-{% macro wall_proximity_dollars() -%}{{ return(var('wall_proximity_dollars', 1.0)) }}{%- endmacro %}
-{% macro rel_vol_high_threshold() -%}{{ return(var('rel_vol_high_threshold', 1.3)) }}{%- endmacro %}
-{% macro first_hour_minutes() -%}{{ return(var('first_hour_minutes', 60) | int) }}{%- endmacro %}
+{% macro sma_proximity_threshold() -%}{{ return(var('sma_proximity_threshold')) }}{%- endmacro %}
+{% macro wall_proximity_dollars() -%}{{ return(var('wall_proximity_dollars')) }}{%- endmacro %}
+{% macro rel_vol_high_threshold() -%}{{ return(var('rel_vol_high_threshold')) }}{%- endmacro %}
+{% macro first_hour_minutes() -%}{{ return(var('first_hour_minutes') | int) }}{%- endmacro %}
 
 {#- Pressure indicators: tanh / clip normalisations. tape_velocity is SPY $/s, so its norm is 0.05
     (the earlier 0.5 was applied to ES points/s). -#}
-{% macro barrier_delta_liq_norm() -%}{{ return(var('barrier_delta_liq_norm', 200.0)) }}{%- endmacro %}
-{% macro wall_ratio_norm() -%}{{ return(var('wall_ratio_norm', 2.0)) }}{%- endmacro %}
-{% macro tape_velocity_norm() -%}{{ return(var('tape_velocity_norm', 0.05)) }}{%- endmacro %}
-{% macro gamma_exposure_norm() -%}{{ return(var('gamma_exposure_norm', 100000.0)) }}{%- endmacro %}
-{% macro gamma_flow_accel_norm() -%}{{ return(var('gamma_flow_accel_norm', 50000.0)) }}{%- endmacro %}
+{% macro barrier_delta_liq_norm() -%}{{ return(var('barrier_delta_liq_norm')) }}{%- endmacro %}
+{% macro wall_ratio_norm() -%}{{ return(var('wall_ratio_norm')) }}{%- endmacro %}
+{% macro tape_velocity_norm() -%}{{ return(var('tape_velocity_norm')) }}{%- endmacro %}
+{% macro gamma_exposure_norm() -%}{{ return(var('gamma_exposure_norm')) }}{%- endmacro %}
+{% macro gamma_flow_accel_norm() -%}{{ return(var('gamma_flow_accel_norm')) }}{%- endmacro %}
 
 {#- The earlier pipeline's denominators' epsilon (x / (atr + eps), x / (spot + eps), ...). -#}
 {% macro feature_eps() -%}1e-6{%- endmacro %}

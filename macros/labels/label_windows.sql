@@ -20,7 +20,7 @@
 
 {#- The window repeated by the un-suffixed label columns (the earlier pipeline's 4-minute window). -#}
 {% macro primary_label_window() -%}
-    {%- set w = var('primary_label_window', 240) | int -%}
+    {%- set w = var('primary_label_window') | int -%}
     {%- if w not in label_windows() -%}
         {{ exceptions.raise_compiler_error("breakbounce: primary_label_window " ~ w ~ " is not in confirmation_windows") }}
     {%- endif -%}

@@ -14,7 +14,7 @@
 {#-
   book_front_month_records(lead_ns, columns): the run date's raw Bronze MBP-10 rows that staging keeps,
   before duplicate copies are collapsed and before empty levels are NULLed:
-    * the session's front-month contract (largest RTH volume, from stg_bronze__es_trades);
+    * the session's front-month contract (stg_bronze__es_front_month, SPEC §3);
     * ts_event_ns in [RTH open - lead_ns, RTH close);
     * not crossed/locked: rows whose (non-empty) ask_px_1 <= (non-empty) bid_px_1 are dropped,
       i.e. the same test as `not coalesce(ask_px_1 <= bid_px_1, false)` on NULLed levels.
@@ -33,9 +33,9 @@
     ) as w
         on m.ts_event_ns >= w.from_ns and m.ts_event_ns < w.to_ns
     where m.symbol in (
-            select contract
-            from {{ ref('stg_bronze__es_trades') }}
-            where session_date = {{ run_date() }} and is_front_month
+            select front_contract
+            from {{ ref('stg_bronze__es_front_month') }}
+            where session_date = {{ run_date() }}
         )
         and not (
             {{ book_level_present('ask', 1, 'm') }}
@@ -49,9 +49,13 @@
   Barrier constants (SPEC §7.2), in ns / exact 1e-9 ES points. The zone is fixed in ES ticks
   (8 x 0.25 = 2.00 ES points = $0.20 in the SPY frame at es_spy_ratio 10).
 -#}
+{#- MBP-10 is read from this long before the RTH open (dbt var mbp10_lead_minutes, which the plan's
+    file list and completeness check use too): it must cover the first decision's barrier window and
+    wall_ratio look-back (int_book__snapshots_250ms checks that at compile time). -#}
+{% macro mbp10_lead_ns() %}{{ return(minutes_ns(var('mbp10_lead_minutes'))) }}{% endmacro %}
 {% macro book_bucket_ns() %}{{ return(250000000) }}{% endmacro %}
-{% macro barrier_window_ns() %}{{ return(240000000000) }}{% endmacro %}
-{% macro barrier_wall_lookback_ns() %}{{ return(1800000000000) }}{% endmacro %}
+{% macro barrier_window_ns() %}{{ return(seconds_ns(240)) }}{% endmacro %}
+{% macro barrier_wall_lookback_ns() %}{{ return(minutes_ns(30)) }}{% endmacro %}
 {% macro barrier_zone_e9() %}{{ return(8 * 250000000) }}{% endmacro %}
 
 {#-

@@ -1,36 +1,36 @@
 {#-
-  Parameters of the fuel / dealer-gamma physics (SPEC §7.3, physics reference §6.6). Each reads a dbt
-  var of the same name, defaulting to the value the SPEC fixes, so they can be tuned with --vars
-  without editing the SQL. Rendered as plain SQL literals (maths constants, never the run date).
+  Parameters of the fuel / dealer-gamma physics (SPEC §7.3, physics reference §6.6). Each reads the dbt
+  var of the same name, declared with its value in dbt_project.yml (the one place), so they can be
+  tuned with --vars without editing the SQL. Rendered as plain SQL literals (maths constants, never the run date).
 -#}
 
 {#- Black-Scholes risk-free rate (continuously compounded, per trading year). -#}
-{% macro fuel_rate() -%}{{ var('fuel_rate', 0.045) }}{%- endmacro %}
+{% macro fuel_rate() -%}{{ var('fuel_rate') }}{%- endmacro %}
 
 {#- Implied vol used when a print's price gives no solution. -#}
-{% macro fuel_default_iv() -%}{{ var('fuel_default_iv', 0.20) }}{%- endmacro %}
+{% macro fuel_default_iv() -%}{{ var('fuel_default_iv') }}{%- endmacro %}
 
 {#- $ (SPY frame): mapped strikes within this distance of the level count for gamma_exposure and flows. -#}
-{% macro fuel_strike_range() -%}{{ var('fuel_strike_range', 2.0) }}{%- endmacro %}
+{% macro fuel_strike_range() -%}{{ var('fuel_strike_range') }}{%- endmacro %}
 
 {#- $ (SPY frame): CALL_WALL / PUT_WALL candidates must have a mapped strike within this distance of spot. -#}
-{% macro fuel_wall_range() -%}{{ var('fuel_wall_range', 15.0) }}{%- endmacro %}
+{% macro fuel_wall_range() -%}{{ var('fuel_wall_range') }}{%- endmacro %}
 
 {#- Parity basis: maximum gap between the call and put print of a pair (s), look-back window (s),
     and how many strikes nearest the money are used. -#}
-{% macro fuel_pair_max_gap_ns() -%}{{ (var('fuel_pair_max_gap_seconds', 60) * 1000000000) | int }}{%- endmacro %}
-{% macro fuel_basis_window_minutes() -%}{{ var('fuel_basis_window_minutes', 10) | int }}{%- endmacro %}
-{% macro fuel_basis_strikes() -%}{{ var('fuel_basis_strikes', 3) | int }}{%- endmacro %}
+{% macro fuel_pair_max_gap_ns() -%}{{ seconds_ns(var('fuel_pair_max_gap_seconds')) }}{%- endmacro %}
+{% macro fuel_basis_window_minutes() -%}{{ var('fuel_basis_window_minutes') | int }}{%- endmacro %}
+{% macro fuel_basis_strikes() -%}{{ var('fuel_basis_strikes') | int }}{%- endmacro %}
 
 {#- Comparison tolerance ($) of the inclusive strike-range tests. -#}
 {% macro fuel_tolerance() -%}1e-9{%- endmacro %}
 
 {#- Dealer-flow velocity windows (minutes) and the tanh normalisation of dealer_pressure*. -#}
-{% macro fuel_flow_window_minutes() -%}{{ var('dealer_flow_window_minutes', 5) | int }}{%- endmacro %}
-{% macro fuel_flow_baseline_minutes() -%}{{ var('dealer_flow_baseline_minutes', 20) | int }}{%- endmacro %}
-{% macro fuel_flow_accel_short_minutes() -%}{{ var('dealer_flow_accel_short_minutes', 1) | int }}{%- endmacro %}
-{% macro fuel_flow_accel_long_minutes() -%}{{ var('dealer_flow_accel_long_minutes', 3) | int }}{%- endmacro %}
-{% macro fuel_flow_norm() -%}{{ var('gamma_flow_norm', 50000.0) }}{%- endmacro %}
+{% macro fuel_flow_window_minutes() -%}{{ var('dealer_flow_window_minutes') | int }}{%- endmacro %}
+{% macro fuel_flow_baseline_minutes() -%}{{ var('dealer_flow_baseline_minutes') | int }}{%- endmacro %}
+{% macro fuel_flow_accel_short_minutes() -%}{{ var('dealer_flow_accel_short_minutes') | int }}{%- endmacro %}
+{% macro fuel_flow_accel_long_minutes() -%}{{ var('dealer_flow_accel_long_minutes') | int }}{%- endmacro %}
+{% macro fuel_flow_norm() -%}{{ var('gamma_flow_norm') }}{%- endmacro %}
 
 {#-
   Share-gamma sums are done in exact integers of 1e-6 share-gamma (HUGEINT), so every total is

@@ -11,7 +11,7 @@
             session_date,
             rth_open_ns,
             rth_close_ns,
-            unnest(range(globex_open_ns // 3600000000000, globex_close_ns // 3600000000000)) as hour_key
+            unnest(range(globex_open_ns // {{ ns_per_hour() }}, globex_close_ns // {{ ns_per_hour() }})) as hour_key
         from {{ ref('trading_calendar') }}
         where {{ session_filter }}
     )

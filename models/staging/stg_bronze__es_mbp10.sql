@@ -8,7 +8,7 @@
 {%- set levels = range(1, 11) %}
 
 with records as (
-    {{ book_front_month_records(3600000000000,
+    {{ book_front_month_records(mbp10_lead_ns(),
         'm.ts_event_ns, m.ts_recv_ns, m.seq, m.symbol, ' ~ book_level_columns('m')) }}
 ),
 

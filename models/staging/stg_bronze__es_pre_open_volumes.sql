@@ -1,7 +1,7 @@
 -- A per-warehouse cache of the warmup sessions' pre-open volumes (rule 1 of the front month, SPEC
 -- §3): per session and contract, the volume of the distinct prints in [Globex open, 09:30 ET)
 -- (es_pre_open_volumes, the same code as the run date's). Incremental, delete+insert by session,
--- keyed by the Bronze fingerprint of the session's planned files like int_bars__es_session_minutes:
+-- keyed by the Bronze fingerprint of the session's planned files like stg_bronze__es_session_minutes:
 -- a run reads only the pre-open hours of the warmup sessions not cached yet. A session without any
 -- pre-open print is cached as one row with contract NULL and volume 0.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='session_date',

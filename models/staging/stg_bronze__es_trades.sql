@@ -2,7 +2,7 @@
 -- removed (es_distinct_prints, the rule every ES reader shares), and the session's front month
 -- flagged as stg_bronze__es_front_month decided it (SPEC §3: the pre-open volume leader). Only the
 -- run date needs print-level detail: the warmup sessions are only used through their minute bars
--- (int_bars__es_session_minutes, same print rule; int_bars__es_warmup_minutes, same front months).
+-- (stg_bronze__es_session_minutes, same print rule; int_bars__es_warmup_minutes, same front months).
 -- Materialized as a table (not a view like the other staging models) because every downstream
 -- consumer of the tape (bars, levels, labels, tape physics) would otherwise re-read and re-dedup Bronze.
 {{ config(materialized='table') }}
@@ -37,7 +37,7 @@ in_session as (
         t.ts_event_ns >= s.rth_open_ns and t.ts_event_ns < s.rth_close_ns as is_rth
     from deduplicated as t
     inner join session_hours as s
-        on t.ts_event_ns // 3600000000000 = s.hour_key
+        on t.ts_event_ns // {{ ns_per_hour() }} = s.hour_key
 ),
 
 front_month as (

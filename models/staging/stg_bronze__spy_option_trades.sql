@@ -34,7 +34,7 @@ zero_dte as (
     -- prints are; the others are counted in int_quality__bronze_drops (not_zero_dte, outside_session).
     -- The window comes from run variables (the calendar's values, set by the plan): constants let
     -- DuckDB estimate this filter; a join to the calendar made it expect a few rows and run
-    -- int_option_trades__as_of_spot's ASOF join as a nested loop (20 ms -> 2 s on a small day)
+    -- int_options__trades_as_of_spot's ASOF join as a nested loop (20 ms -> 2 s on a small day)
     select *
     from deduplicated
     where exp_date = {{ run_date() }}

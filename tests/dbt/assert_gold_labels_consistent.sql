@@ -12,7 +12,7 @@ where false
 {%- for w in label_windows() %}
 {%- set s = label_suffix(w) %}
     or outcome{{ s }} not in ('BREAK', 'BOUNCE', 'CHOP', 'UNDEFINED') or outcome{{ s }} is null
-    or confirm_ts_ns{{ s }} is distinct from ts_ns + {{ w }}000000000
+    or confirm_ts_ns{{ s }} is distinct from ts_ns + {{ seconds_ns(w) }}
     or (outcome{{ s }} = 'UNDEFINED') <> (anchor_spot{{ s }} is null)
     or (outcome{{ s }} = 'UNDEFINED') <> (future_price{{ s }} is null)
     or (outcome{{ s }} = 'UNDEFINED') <> (excursion_max{{ s }} is null)

@@ -17,4 +17,4 @@ where b.bar_start_ns is null
     or g.spot <> b.close
     or g.atr <> b.atr
     or g.ts_ns < c.rth_open_ns
-    or g.ts_ns + {{ horizon_s }}000000000 > c.rth_close_ns
+    or g.ts_ns + {{ seconds_ns(horizon_s) }} > c.rth_close_ns

@@ -91,11 +91,11 @@ class Tape:
 
     prints: list[Print] = field(default_factory=list)
 
-    def add(self, ts: int, price: float, size: int = 1, contract: str = "ESH6") -> "Tape":
+    def add(self, ts: int, price: float, size: int = 1, contract: str = "ESH6") -> Tape:
         self.prints.append(Print(int(ts), e9(price), int(size), contract, len(self.prints)))
         return self
 
-    def every(self, start: int, end: int, step: int, price_fn, size_fn=lambda i: 1, contract: str = "ESH6") -> "Tape":
+    def every(self, start: int, end: int, step: int, price_fn, size_fn=lambda i: 1, contract: str = "ESH6") -> Tape:
         """A print every ``step`` ns in [start, end); price_fn(i) / size_fn(i) of the print index."""
         for i, ts in enumerate(range(start, end, step)):
             self.add(ts, price_fn(i), size_fn(i), contract)
@@ -186,7 +186,7 @@ def truncate_bronze(src: Path, dst: Path, cut_ns: int) -> None:
         pq.write_table(table, out, compression="zstd")
 
 
-def rewrite_bronze(src: Path, dst: Path, transforms: dict[str, "callable"]) -> None:
+def rewrite_bronze(src: Path, dst: Path, transforms: dict[str, callable]) -> None:
     """Copy the Bronze tree ``src`` to ``dst``, passing each file of a table named in ``transforms``
     ("futures_trades", "futures_mbp10", "option_trades") through its function (pa.Table -> pa.Table);
     other files are hard-linked. The truth files are not copied."""
@@ -355,7 +355,7 @@ def reference_levels(tape: Tape, date: str, sma_sessions: list[str]) -> dict[int
 
 def label_config(overrides: dict | None = None) -> tuple[str, list[Fraction]]:
     """(label_threshold_unit, label_thresholds as exact decimals) as dbt_project.yml declares them."""
-    from python_udfs.params import project_vars
+    from breakbounce.params import project_vars
 
     v = {**project_vars(), **(overrides or {})}
     return v["label_threshold_unit"], [Fraction(str(m)) for m in v["label_thresholds"]]
@@ -455,7 +455,9 @@ def reference_label(prints: list[Print], ev: dict, window_s: int, ts: list[int] 
     above = max(max(p.price_e9 for p in window) - level, 0) if window else 0
     below = max(level - min(p.price_e9 for p in window), 0) if window else 0
     exc_max, exc_min = (above, below) if sign == 1 else (below, above)
-    to_spy = lambda x: float(Fraction(x) / E9 / RATIO)
+    def to_spy(x):
+        return float(Fraction(x) / E9 / RATIO)
+
     out.update({"excursion_max": to_spy(exc_max), "excursion_min": to_spy(exc_min),
                 "strength_signed": to_spy(exc_max - exc_min), "strength_abs": to_spy(max(exc_max, exc_min)),
                 "anchor_spot": anchor.price_e9 / E9 / RATIO, "future_price": future.price_e9 / E9 / RATIO})
@@ -465,7 +467,9 @@ def reference_label(prints: list[Print], ev: dict, window_s: int, ts: list[int] 
         down = next((p.ts for p in window if p.price_e9 <= level - thr), None)
         brk, bnc = (up, down) if sign == 1 else (down, up)
         firsts[k] = (brk, bnc)
-        secs = lambda t: None if t is None else (t - t1) / 1e9
+        def secs(t):
+            return None if t is None else (t - t1) / 1e9
+
         out[f"time_to_break_{k}"] = secs(brk)
         out[f"time_to_bounce_{k}"] = secs(bnc)
         out[f"time_to_threshold_{k}"] = secs(min([x for x in (brk, bnc) if x is not None], default=None))

@@ -13,6 +13,15 @@ import duckdb
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    """Every test of tests/integration builds dates with the dbt project (``breakbounce run`` with
+    either engine, ``dbt build`` / ``test`` / ``parse``): marked ``dbt``."""
+    for item in items:
+        if _HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.dbt)
 
 
 @dataclass
@@ -178,3 +187,22 @@ def serial_gold(generated_day, tmp_path_factory) -> Path:
     src = generated_day.run.gold / "signals" / f"date={generated_day.date}"
     shutil.copytree(src, gold / "signals" / f"date={generated_day.date}")
     return gold
+
+
+BREAK_START, BREAK_DATE = "2025-12-09", "2025-12-12"
+
+
+@pytest.fixture(scope="session")
+def breakout_day(tmp_path_factory):
+    """A ``pm_high_break`` day (the generator's template whose PM high breaks at 10:05 and runs >= 20 points
+    beyond it before 10:30) after three prior sessions (so PM, OR, the SMAs and rel_vol are defined), built
+    once per test session by ``breakbounce run``: (base folder, :class:`bronze_builders.Build`)."""
+    from . import bronze_builders as bb
+
+    base = tmp_path_factory.mktemp("breakout")
+    gen = run_breakbounce("generate", "--start-date", BREAK_START, "--end-date", BREAK_DATE, "--out",
+                          str(base / "bronze"), "--seed", "7", "--scale", "test", "--scenario", "pm_high_break")
+    assert gen.returncode == 0, gen.stderr[-3000:]
+    run = bb.build(BREAK_DATE, base / "bronze", base / "gold", base / "work")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return base, run

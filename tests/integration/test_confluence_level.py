@@ -17,7 +17,7 @@ import sys
 import duckdb
 import pytest
 
-from .conftest import PROJECT_DIR
+from .conftest import BREAK_DATE, PROJECT_DIR
 
 COLUMNS = [("spot", "double"), ("pm_high", "double"), ("pm_low", "double"), ("or_high", "double"),
            ("or_low", "double"), ("sma_200", "double"), ("sma_400", "double"), ("rel_vol_ratio", "double"),
@@ -171,26 +171,7 @@ def test_level_8_is_a_partial_breakout_with_gex_alignment(decided):
     assert all(r[3] is False and r[4] and r[5] and r[6] and r[7] and not r[8] for r in eights)
 
 
-# --- end to end on a generated first-hour breakout ---------------------------------------------------
-
-BREAK_DATE = "2025-12-12"
-
-
-@pytest.fixture(scope="module")
-def breakout_day(tmp_path_factory):
-    """A ``pm_high_break`` day (the generator's template whose PM high breaks at 10:05 and runs >= 20 points
-    beyond it before 10:30) after three prior sessions (so PM, OR, the SMAs and rel_vol are defined)."""
-    from . import bronze_builders as bb
-    from .conftest import run_breakbounce
-
-    base = tmp_path_factory.mktemp("breakout")
-    gen = run_breakbounce("generate", "--start-date", "2025-12-09", "--end-date", BREAK_DATE, "--out",
-                          str(base / "bronze"), "--seed", "7", "--scale", "test", "--scenario", "pm_high_break")
-    assert gen.returncode == 0, gen.stderr[-3000:]
-    run = bb.build(BREAK_DATE, base / "bronze", base / "gold", base / "work")
-    assert run.returncode == 0, run.stderr[-3000:]
-    return base, run
-
+# --- end to end on a generated first-hour breakout (the breakout_day fixture: conftest.py) ----------
 
 def _first_hour_full(rows):
     return [e for e in rows if e["bars_since_open"] < 60 and e["breakout_state"] in (2, 3)]

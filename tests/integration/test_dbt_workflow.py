@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 
 from .conftest import PROJECT_DIR, run_breakbounce
 
@@ -23,6 +24,7 @@ def _dbt(*args: str, env: dict, target) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_dbt_run_then_test_on_a_new_warehouse_then_refusals(generated_day, tmp_path):
     assert generated_day.run.returncode == 0, generated_day.run.stderr[-3000:]
     date = generated_day.date

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 
 from breakbounce.plan import plan_run
 from tests.integration.conftest import PROJECT_DIR, run_breakbounce
@@ -51,6 +52,7 @@ def _run(engine: str, day, work: Path, db: Path | None = None):
     return db, work / "gold" / "signals" / f"date={day.date}" / "signals.parquet"
 
 
+@pytest.mark.slow
 def test_fast_engine_equals_dbt_build(generated_day, tmp_path):
     assert generated_day.run.returncode == 0, generated_day.run.stderr[-3000:]
     fast_db = generated_day.run.db
@@ -68,6 +70,7 @@ def test_fast_engine_equals_dbt_build(generated_day, tmp_path):
     assert _differences(fast_db, dbt_db, base_tables) == []
 
 
+@pytest.mark.slow
 def test_engines_take_turns_on_one_warehouse(generated_day, tmp_path):
     """dbt after the fast engine reuses its warmup cache and stamps; the fast engine after dbt too."""
     work = tmp_path / "turns"
@@ -83,7 +86,7 @@ def test_engines_take_turns_on_one_warehouse(generated_day, tmp_path):
             "select distinct comment from duckdb_tables() where schema_name in ('staging', 'intermediate', 'marts')"
         ).fetchall()
         cached = con.execute(
-            "select count(distinct session_date) from intermediate.int_bars__es_session_minutes").fetchall()[0][0]
+            "select count(distinct session_date) from staging.stg_bronze__es_session_minutes").fetchall()[0][0]
     finally:
         con.close()
     assert stamps == [(f"breakbounce run date {generated_day.date}",)]
@@ -95,6 +98,7 @@ def test_engines_take_turns_on_one_warehouse(generated_day, tmp_path):
 VARS = "{touch_band: 0.15, label_thresholds: [0.5, 1.5]}"
 
 
+@pytest.mark.slow
 def test_vars_give_the_same_gold_on_both_engines(generated_day, tmp_path):
     assert generated_day.run.returncode == 0, generated_day.run.stderr[-3000:]
     golds = {}
@@ -114,6 +118,7 @@ def test_vars_give_the_same_gold_on_both_engines(generated_day, tmp_path):
     assert json.loads(pq.ParquetFile(default).metadata.metadata[b"breakbounce.labels"])["thresholds"] != [0.5, 1.5]
 
 
+@pytest.mark.slow
 def test_a_failing_test_skips_the_same_nodes_on_both_engines(generated_day, tmp_path):
     """A project with one deliberately failing data test on the touches: both engines report the
     same status for every node (hooks, seed, models, tests), skip everything downstream of the

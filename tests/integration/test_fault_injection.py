@@ -31,12 +31,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from breakbounce import bronze, calendar
+from tests.environment import REAL_SAMPLES, require, require_real_samples
 
 from .conftest import PROJECT_DIR, run_breakbounce
 
 RUN, PRIOR = "2025-12-16", "2025-12-15"
 HOUR_NS = bronze.NS_PER_HOUR
-SAMPLES = Path("/work/shared/real_samples/raw_dbn/databento-python/GLBX.MDP3")
+SAMPLES = REAL_SAMPLES / "raw_dbn" / "databento-python" / "GLBX.MDP3"
 
 
 # --- the lab: a private copy of the generated week per experiment ----------------------------------
@@ -218,6 +219,7 @@ def _gold_metadata(path: Path) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in meta.items()}
 
 
+@pytest.mark.slow
 def test_allow_gaps_over_a_missing_es_hour_nulls_what_overlaps_it(lab, generated_day):
     """--allow-gaps: warns, records the gap, drops touches of levels computed over it, NULLs (not
     zeros) the features whose window overlaps it, and leaves everything before it as it was."""
@@ -418,8 +420,8 @@ def test_disk_full_names_the_first_cause(lab):
     disk = lab.base / "small-disk"
     disk.mkdir()
     prefix = _mount_small_tmpfs_command(disk, "6m")
-    if prefix is None or shutil.which("unshare") is None:
-        pytest.skip("no unprivileged mount namespace to make a small disk in")
+    require(prefix is not None and shutil.which("unshare") is not None,
+            "an unprivileged mount namespace (unshare) to make a small disk in")
     # compile the graph first, outside the small disk (the compile cache lives in the project)
     cmd = prefix + [sys.executable, "-m", "breakbounce", "run", "--date", RUN, "--bronze", str(lab.bronze),
                     "--gold", str(lab.gold), "--db", str(disk / "w.duckdb"), "--target-path", str(lab.base / "dbt")]
@@ -434,8 +436,9 @@ def test_disk_full_names_the_first_cause(lab):
 def test_out_of_memory_names_the_first_cause(lab):
     proc = lab.run(env={"BB_MEMORY_LIMIT": "12MB"})
     assert proc.returncode == 1, proc.stderr[-3000:]
-    (line,) = [l for l in proc.stderr.splitlines() if l.startswith("breakbounce run") and "error:" in l]
-    assert "out of memory" in line.lower() and "BB_MEMORY_LIMIT=12MB" in line
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("breakbounce run") and "error:" in l]
+    assert len(lines) == 1, proc.stderr[-3000:]
+    assert "out of memory" in lines[0].lower() and "BB_MEMORY_LIMIT=12MB" in lines[0]
     assert not lab.gold_file().exists()
 
 
@@ -459,8 +462,8 @@ def test_dates_outside_the_calendar_say_so(lab, date):
     assert "outside the calendar" in proc.stderr
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="real samples not available")
 def test_ingest_says_which_files_were_skipped_after_a_bad_one(tmp_path):
+    require_real_samples()
     good_a, good_b = tmp_path / "a.trades.dbn.zst", tmp_path / "b.trades.dbn.zst"
     shutil.copyfile(SAMPLES / "test_data.trades.dbn.zst", good_a)
     shutil.copyfile(SAMPLES / "test_data.trades.dbn.zst", good_b)

@@ -13,9 +13,9 @@ import pytest
 from breakbounce import bronze, calendar
 from breakbounce.plan import plan_run
 
-from .conftest import run_breakbounce
 from . import reference
 from .bronze_builders import NS, et, random_session, trades_table, write_trades
+from .conftest import run_breakbounce
 
 D1, D2, D3 = "2025-12-15", "2025-12-16", "2025-12-17"
 
@@ -192,6 +192,7 @@ def test_partition_pruning_never_opens_other_files(lake, tmp_path):
     assert str(bad) in proc.stderr and "unreadable parquet" in proc.stderr
 
 
+@pytest.mark.slow
 def test_subset_run_for_another_date_reads_only_that_date(lake, tmp_path):
     root, _ = lake
     lake2 = tmp_path / "bronze"
@@ -267,7 +268,7 @@ def test_plain_dbt_build_without_bronze_names_the_path(lake, tmp_path):
 
 
 def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path):
-    """int_bars__es_session_minutes keeps warmup sessions across runs, keyed by Bronze fingerprint."""
+    """stg_bronze__es_session_minutes keeps warmup sessions across runs, keyed by Bronze fingerprint."""
     root, _ = lake
     lake2 = tmp_path / "bronze"
     shutil.copytree(root, lake2)
@@ -277,7 +278,7 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
     proc = run_breakbounce("run", "--date", D3, *common)
     assert proc.returncode == 0, proc.stderr[-2000:]
     cached = _query(db, "select session_date::varchar, count(distinct bronze_fingerprint) "
-                        "from intermediate.int_bars__es_session_minutes group by 1 order by 1")
+                        "from staging.stg_bronze__es_session_minutes group by 1 order by 1")
     assert cached == [(D1, 1), (D2, 1)]
 
     # mark D2's cached minutes (rename the back month, which no bar or count reads by name): a rerun
@@ -285,7 +286,7 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
     import duckdb
 
     con = duckdb.connect(str(db))
-    con.execute("update intermediate.int_bars__es_session_minutes set contract = 'MARKED' "
+    con.execute("update staging.stg_bronze__es_session_minutes set contract = 'MARKED' "
                 "where session_date = ? and contract = 'ESM6'", [D2])
     con.close()
     # D1 changes: one more print in a new file in its RTH
@@ -295,7 +296,7 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
     proc = run_breakbounce("run", "--date", D3, *common)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert _query(db, "select count(*) filter (where contract = 'MARKED') > 0, count(*) filter (where contract = 'ESM6') "
-                      "from intermediate.int_bars__es_session_minutes where session_date = ?",
+                      "from staging.stg_bronze__es_session_minutes where session_date = ?",
                   [D2]) == [(True, 0)]
     # D1 was rebuilt from the new file set: its minute bars equal a fresh warehouse's, extra print included
     fresh = tmp_path / "fresh"
@@ -308,5 +309,5 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
     assert reused == rebuilt
     minute = et(D1, "11:00:00") // 60_000_000_000 * 60_000_000_000
     assert any(r[0] == minute and r[2] == 6200 * 10**9 for r in rebuilt)
-    assert _query(db, "select count(distinct bronze_fingerprint) from intermediate.int_bars__es_session_minutes "
+    assert _query(db, "select count(distinct bronze_fingerprint) from staging.stg_bronze__es_session_minutes "
                       "where session_date = ?", [D1]) == [(1,)]

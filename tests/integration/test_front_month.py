@@ -45,6 +45,7 @@ def roll(tmp_path_factory):
     return truth, runs
 
 
+@pytest.mark.slow
 def test_generated_roll_day_changes_the_volume_leader(roll):
     truth, _ = roll
     r = truth["roll"]
@@ -55,6 +56,7 @@ def test_generated_roll_day_changes_the_volume_leader(roll):
     assert (truth["front_symbol"], truth["back_symbol"]) == ("ESH6", "ESM6")
 
 
+@pytest.mark.slow
 def test_roll_day_runs_cut_after_the_open_pick_the_full_runs_contract(roll):
     _, runs = roll
     for name, run in runs.items():
@@ -68,6 +70,7 @@ def test_roll_day_runs_cut_after_the_open_pick_the_full_runs_contract(roll):
         assert staged == [("ESH6",)], clock
 
 
+@pytest.mark.slow
 def test_roll_day_events_decided_by_a_cut_keep_their_features(roll):
     _, runs = roll
     full = runs["full"].gold()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +28,11 @@ import pyarrow as pa
 import pytest
 
 from breakbounce import bronze, calendar
+from breakbounce.params import var as project_var
 from python_udfs import black_scholes as bs
-from python_udfs.params import project_var
 
 from .bronze_builders import attest_quiet_hours
-from .conftest import PROJECT_DIR, run_breakbounce
+from .conftest import run_breakbounce
 
 NS = 1_000_000_000
 MIN = 60 * NS
@@ -175,6 +174,7 @@ def expected_call_flow_gamma(t_ns: int) -> tuple[float, float]:
     return iv, float(bs.bs_gamma(SPY_SPOT, CALL["strike"], years_to_close(D1, t_ns), iv, RATE))
 
 
+@pytest.mark.slow
 def test_parity_basis_recovered(hand_built):
     db, _, _ = hand_built
     rows = dict(query(db, "select asof_ns, option_basis from intermediate.int_options__basis_by_minute"))
@@ -201,6 +201,7 @@ def expected_fuel_effect(exposure: float, scale_sample: list[float]) -> tuple[st
     return ("AMPLIFY" if exposure < -c * g else "DAMPEN" if exposure > c * g else "NEUTRAL"), g
 
 
+@pytest.mark.slow
 def test_gamma_exposure_and_fuel_effect(hand_built):
     db, _, _ = hand_built
     rows = query(db, """
@@ -231,6 +232,7 @@ def test_gamma_exposure_and_fuel_effect(hand_built):
     assert mid and all(r[2] == 0.0 and r[3] == "NEUTRAL" for r in mid)
 
 
+@pytest.mark.slow
 def test_dealer_gamma_table(hand_built):
     db, _, _ = hand_built
     rows = query(db, """
@@ -248,6 +250,7 @@ def test_dealer_gamma_table(hand_built):
     assert all(r[5] > 0 for r in puts if r[0] < calendar.session(D1).rth_close_ns)
 
 
+@pytest.mark.slow
 def test_walls(hand_built):
     db, _, _ = hand_built
     walls = {a: (c, p) for a, c, p in query(db, "select asof_ns, call_wall, put_wall from intermediate.int_levels__option_walls")}
@@ -265,6 +268,7 @@ def test_walls(hand_built):
     assert kinds[0][1] > 0 and kinds[0][0] >= et(D1, "10:11:00")
 
 
+@pytest.mark.slow
 def test_dealer_flow_velocity(hand_built):
     db, _, _ = hand_built
     rows = {r[0]: r[1:] for r in query(db, """
@@ -297,6 +301,7 @@ def test_dealer_flow_velocity(hand_built):
     assert rows[et(D1, "10:11:00")][1] == pytest.approx(-3.0)  # impulse: (f/5 - f/20) / |f/20|
 
 
+@pytest.mark.slow
 def test_no_option_prints_yet_gives_null(hand_built):
     db, _, _ = hand_built
     rows = query(db, f"select {', '.join(FUEL_COLUMNS)} from intermediate.int_physics__fuel "
@@ -304,6 +309,7 @@ def test_no_option_prints_yet_gives_null(hand_built):
     assert rows and all(v is None for r in rows for v in r)
 
 
+@pytest.mark.slow
 def test_date_without_options(hand_built):
     _, db, proc = hand_built
     assert "no Bronze option trades" in proc.stderr + proc.stdout
@@ -317,13 +323,7 @@ def test_date_without_options(hand_built):
 
 # --- the synthetic generator's planted walls and basis ----------------------------------------------
 
-def _generator_available() -> bool:
-    proc = subprocess.run([sys.executable, "-m", "breakbounce", "generate", "--help"], capture_output=True,
-                          text=True, cwd=PROJECT_DIR)
-    return proc.returncode == 0
-
-
-@pytest.mark.skipif(not _generator_available(), reason="breakbounce generate is not available")
+@pytest.mark.slow
 def test_synthetic_walls_and_basis(tmp_path_factory):
     """The generator plants customer buying at one call and one put strike (truth.json gamma_walls) and a
     known ES/10 - SPY basis (mean_basis_spy).
@@ -346,8 +346,7 @@ def test_synthetic_walls_and_basis(tmp_path_factory):
                           "--seed", "11", "--scale", "test")
     assert gen.returncode == 0, gen.stderr[-2000:]
     truth = json.loads((out / "bronze" / "_truth" / f"date={date}" / "truth.json").read_text())
-    if not truth.get("gamma_walls"):
-        pytest.skip("the generator plants no gamma walls")
+    assert truth.get("gamma_walls"), "the generator planted no gamma walls"
     db, _ = run_date(out / "bronze", out / "work", date)
     marks = query(db, """
         select b.spot, b.option_basis, w.call_wall, w.put_wall, asof_ns
@@ -419,6 +418,6 @@ def test_tick_rule_orders_prints_sharing_ts_and_seq(tmp_path):
     table = table.set_column(table.schema.get_field_index("seq"), "seq", pa.array([0, 1, 2, 2], pa.int64()))
     bronze.write_table(table, root, bronze.OPTION_TRADES, "opts.parquet", trading_date=D1)
     db, _ = run_date(root, tmp_path / "w", D1)
-    got = query(db, "select price, size, aggressor from intermediate.int_option_trades__as_of_spot "
+    got = query(db, "select price, size, aggressor from intermediate.int_options__trades_as_of_spot "
                     "where ts_event_ns = ? order by size", [t0 + 2 * NS])
     assert got == [(1.10, 3, 1), (1.20, 5, 1)]

@@ -13,15 +13,18 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from breakbounce import bronze, calendar
+from breakbounce import bronze, calendar, params
 from python_udfs import black_scholes as bs
 
 from .bronze_builders import attest_quiet_hours, truncate_bronze
 from .test_fuel import FUEL_COLUMNS, MIN, NS, es_table, et, expected_fuel_effect, option_table, query, run_date
 
+#: every test here reads a module build of > 10 s (pytest -m "not slow" leaves them out)
+pytestmark = pytest.mark.slow
+
 DATE = "2025-12-18"
-RATE = 0.045
-DEFAULT_IV = 0.20
+RATE = float(params.var("fuel_rate"))
+DEFAULT_IV = float(params.var("fuel_default_iv"))
 RATIO = 10.0
 PLANTED_BASIS = 3.0
 CUT = "12:10:20"
@@ -57,7 +60,7 @@ def random_bronze(root, seed: int = 20251218):
         tau = max(s.rth_close_ns - t, 0) / 1e9 / bs.TRADING_SECONDS_PER_YEAR
         vol = 0.15 + 0.02 * abs(k - spot)
 
-        def price(r):
+        def price(r, spot=spot, k=k, tau=tau, vol=vol):
             # priced with r = 0, so C - P + K = spot exactly before the noise (no carry term)
             theo = float(bs.bs_price(spot, k, tau, vol, 0.0, r == "C"))
             return max(round(theo + rng.uniform(-0.02, 0.02), 2), 0.01)
@@ -102,7 +105,7 @@ class Reference:
         self.es_ts = np.array([r[0] for r in es], dtype=np.int64)
         self.es_spot = [r[2] / 1e9 / RATIO for r in es]
         self.prints = query(db, "select ts_event_ns, seq, strike, option_right, price, size, aggressor "
-                                "from intermediate.int_option_trades__as_of_spot order by ts_event_ns, seq")
+                                "from intermediate.int_options__trades_as_of_spot order by ts_event_ns, seq")
         self.marks = list(range(self.open, self.close + MIN, MIN))
         self.print_spot = [self.spot_le(p[0]) for p in self.prints]
         self.basis = self._basis()
@@ -166,7 +169,7 @@ class Reference:
 
     def _greeks(self):
         out = []
-        for i, (ts, seq, k, right, px, size, aggr) in enumerate(self.prints):
+        for i, (ts, _seq, k, right, px, size, aggr) in enumerate(self.prints):
             spy = self.print_spot[i] - self.basis_at_print(ts)
             tau = max(self.close - ts, 0) / 1e9 / bs.TRADING_SECONDS_PER_YEAR
             iv = float(bs.implied_vol_raw(px, spy, k, tau, RATE, right == "C"))
@@ -217,7 +220,9 @@ class Reference:
         if not any(g["ts"] < t_dec for g in self.greeks):
             return {c: None for c in FUEL_COLUMNS}
         b = self.basis[t_dec]
-        near = lambda k: abs(k + b - level) <= 2.0 + 1e-9
+        def near(k):
+            return abs(k + b - level) <= 2.0 + 1e-9
+
         gex = sum(dg for (k, _), dg in self.contracts_at(t_dec).items() if near(k))
         effect, _ = expected_fuel_effect(gex, [g for m, g in self.near_spot_gamma().items() if m < t_dec])
 
@@ -262,7 +267,7 @@ def test_basis_grid_matches_reference(runs, reference):
 
 
 def test_greeks_match_reference(runs, reference):
-    rows = query(runs[0], "select ts_event_ns, seq, iv_raw, dealer_flow from intermediate.int_option_trades__greeks "
+    rows = query(runs[0], "select ts_event_ns, seq, iv_raw, dealer_flow from intermediate.int_options__trade_greeks "
                           "order by ts_event_ns, seq")
     assert len(rows) == len(reference.greeks) > 4000
     n_iv = 0

@@ -4,19 +4,26 @@ whose RTH comes from the generator (the samples hold a handful of overnight reco
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow.parquet as pq
 import pytest
 
+from tests.environment import REAL_SAMPLES, require_real_samples
+
 from .conftest import run_breakbounce
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "real_samples"
+#: every test here reads a module build of > 10 s (pytest -m "not slow" leaves them out)
+pytestmark = pytest.mark.slow
+
+SAMPLES = REAL_SAMPLES
 GLBX = SAMPLES / "raw_dbn" / "databento-python" / "GLBX.MDP3"
 FIXED = SAMPLES / "databento-python" / "GLBX.MDP3"
 DATE = "2020-12-28"
 
-pytestmark = pytest.mark.skipif(not GLBX.is_dir(), reason="../shared/real_samples is not beside the project")
+
+@pytest.fixture(autouse=True)
+def _real_samples():
+    """The real Databento samples of ../shared: skipped without them, failed on CI (tests/environment.py)."""
+    require_real_samples()
 
 
 @pytest.fixture(scope="module")

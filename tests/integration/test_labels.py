@@ -76,6 +76,7 @@ def test_labels_match_reference(runs, references, name):
                 assert g[col] == r[col], (col, r["ts_ns"], r["level_kind_name"])
 
 
+@pytest.mark.slow
 def test_planted_break(dollars):
     e = _event(dollars, "11:00", "PM_HIGH")
     assert (e["direction"], e["level_price"]) == ("UP", 601.0)
@@ -90,6 +91,7 @@ def test_planted_break(dollars):
     assert w["confirm_ts_ns"] == bb.et("2025-12-16", "11:02")
 
 
+@pytest.mark.slow
 def test_planted_bounce(dollars):
     e = _event(dollars, "12:00", "PM_LOW")
     assert (e["direction"], e["level_price"], e["distance"]) == ("DOWN", 599.0, pytest.approx(0.05))
@@ -100,6 +102,7 @@ def test_planted_bounce(dollars):
     assert (w["anchor_spot"], w["future_price"]) == (599.1, 600.5)
 
 
+@pytest.mark.slow
 def test_planted_chop(dollars):
     e = _event(dollars, "13:00", "PM_LOW")
     for suffix in ("_2min", "_4min", "_8min"):
@@ -109,6 +112,7 @@ def test_planted_chop(dollars):
         assert w["excursion_max"] == 0.0 and 0.1 <= w["excursion_min"] <= 0.5
 
 
+@pytest.mark.slow
 def test_same_timestamp_tie_goes_to_strength_sign(dollars):
     e = _event(dollars, "14:00", "PM_LOW")
     w = _window(e, "_2min")
@@ -117,6 +121,7 @@ def test_same_timestamp_tie_goes_to_strength_sign(dollars):
     assert w["outcome"] == "BREAK"
 
 
+@pytest.mark.slow
 def test_same_timestamp_tie_with_equal_strength_is_chop(dollars):
     e = _event(dollars, "15:00", "PM_LOW")
     w = _window(e, "_2min")
@@ -125,6 +130,7 @@ def test_same_timestamp_tie_with_equal_strength_is_chop(dollars):
     assert w["outcome"] == "CHOP"
 
 
+@pytest.mark.slow
 def test_window_past_the_last_print_is_undefined(dollars):
     run = dollars
     e = _event(run, "15:44", "OR_HIGH")  # the session's last print is at 15:55:00
@@ -160,6 +166,7 @@ def test_relative_volume_null_while_prior_sessions_had_no_volume(runs):
     assert any(e["available_ts_ns"] <= noon for e in gold) and any(e["available_ts_ns"] > noon for e in gold)
 
 
+@pytest.mark.slow
 def test_dollars_reference_and_atr_thresholds(runs, dollars):
     """The dollars build equals the reference with $1 / $2; the default build's thresholds are the
     multipliers x the event's atr (exact integer comparison, so a price exactly at L + thr counts)."""

@@ -15,11 +15,6 @@ from .conftest import run_breakbounce
 START, END = "2025-12-15", "2025-12-16"
 
 
-def _generator_available() -> bool:
-    return run_breakbounce("generate", "--help").returncode == 0
-
-
-pytestmark = pytest.mark.skipif(not _generator_available(), reason="breakbounce generate is not available yet")
 
 
 def _planted(truth: dict) -> list[dict]:

@@ -9,8 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
@@ -90,11 +88,13 @@ def readme_run(generated_day, tmp_path_factory):
     return proj, proc
 
 
+@pytest.mark.slow
 def test_every_command_runs(readme_run):
     proj, proc = readme_run
     assert proc.returncode == 0, proc.stderr[-4000:] + proc.stdout[-2000:]
 
 
+@pytest.mark.slow
 def test_what_the_commands_built(readme_run):
     proj, proc = readme_run
     assert proc.returncode == 0, proc.stderr[-4000:]

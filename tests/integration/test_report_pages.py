@@ -12,18 +12,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from breakbounce.report.browser import Browser, count_markers, find_chromium
+from tests.environment import require
 
 from .conftest import run_breakbounce
-
-pytest.importorskip("plotly")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if find_chromium() is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing on CI: scripts/setup.sh should have installed Debian's chromium")
-        pytest.skip("no Chromium (apt-get install chromium)")
+    require(find_chromium() is not None, "Chromium (apt-get install chromium; scripts/setup.sh installs it)")
     with Browser(width=1500, height=1000) as b:
         yield b
 

@@ -23,6 +23,9 @@ import pytest
 from . import bronze_builders as bb
 from .conftest import GENERATED_DATE
 
+#: every test here reads a module build of > 10 s (pytest -m "not slow" leaves them out)
+pytestmark = pytest.mark.slow
+
 FIXTURE = bb.PROJECT_DIR / "tests" / "integration" / "fixtures" / f"gold_labels_dollars_{GENERATED_DATE}.parquet"
 MBP_SIZES = [f"{side}_sz_{i}" for side in ("bid", "ask") for i in range(1, 11)]
 MBP_PRICES = [f"{side}_px_{i}" for side in ("bid", "ask") for i in range(1, 11)]

@@ -1,5 +1,5 @@
 """Tape physics end to end (SPEC §7.1) on a trades-only day (no MBP-10 at all), against the numpy
-oracle python_udfs.tape.tape_metrics, plus what a missing MBP-10 does to the barrier (NULL columns,
+oracle tests/oracles/tape.py tape_metrics, plus what a missing MBP-10 does to the barrier (NULL columns,
 empty snapshot table, the run succeeds). One `breakbounce run`.
 
 Planted UP touches of PM_HIGH 6850 (the bar trades 6848.75-6849.50, closing below 6850), each with a
@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from breakbounce import bronze, calendar
-from python_udfs import tape as oracle_tape
+from tests.oracles import tape as oracle_tape
 
-from .conftest import RunResult, run_breakbounce
 from .bronze_builders import attest_quiet_hours, trades_table
+from .conftest import RunResult, run_breakbounce
 
 DATE = "2025-12-16"
 NS = 1_000_000_000
@@ -52,8 +52,11 @@ def build_tape(root) -> dict[str, np.ndarray]:
     tr = {"ts": [], "price": [], "size": [], "aggressor": [], "seq": []}
 
     def trade(ts, price, size, side):
-        tr["ts"].append(int(ts)); tr["price"].append(float(price)); tr["size"].append(int(size))
-        tr["aggressor"].append(int(side)); tr["seq"].append(len(tr["seq"]) + 1)
+        tr["ts"].append(int(ts))
+        tr["price"].append(float(price))
+        tr["size"].append(int(size))
+        tr["aggressor"].append(int(side))
+        tr["seq"].append(len(tr["seq"]) + 1)
 
     for k, t in enumerate(range(et("04:00"), et("09:30"), 60 * NS)):  # PM high 6850 at 07:00
         trade(t + 3 * NS, 6850.0 if t == et("07:00") else 6820.0 + (k % 9), 1 + k % 3, 1 if k % 2 else -1)
@@ -141,8 +144,8 @@ def test_velocity_is_deterministic_across_threads(day):
     import duckdb
 
     import python_udfs
-    from breakbounce.warehouse import variable_statements
     from breakbounce.plan import plan_run
+    from breakbounce.warehouse import variable_statements
 
     sql = next((day["work"] / "dbt" / "compiled").rglob("int_physics__tape.sql")).read_text()
     stored = dict(day["run"].query("select event_id, tape_velocity from intermediate.int_physics__tape"))

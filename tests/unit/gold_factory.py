@@ -42,7 +42,7 @@ def gold_table(date: str, n: int, values: dict | None = None, rng: np.random.Gen
     defaults["confirm_ts_ns"] = defaults["confirm_ts_ns_4min"]
     arrays, fields = [], []
     table_seed = int(rng.integers(2**32))  # one draw per table: a column's noise never depends on the others
-    for name, col in cat.columns.items():
+    for name in cat.columns:
         t = cat.arrow_type(name)
         col_rng = np.random.default_rng([table_seed, zlib.crc32(name.encode())])
         if name in values:

@@ -7,8 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from breakbounce.dataset import DatasetError, FEATURE_FAMILIES, load_catalog, load_gold, purged_walk_forward
-
+from breakbounce.dataset import FEATURE_FAMILIES, DatasetError, load_catalog, load_gold, purged_walk_forward
 from tests.unit.gold_factory import gold_table, write_gold
 
 S = 1_000_000_000

@@ -1,4 +1,4 @@
-"""The fast engine (breakbounce/engine.py, graph in breakbounce/graph.py) on hand-made manifests: what
+"""The fast engine (breakbounce/engine.py; graph in breakbounce/graph.py, schedule in breakbounce/schedule.py) on hand-made manifests: what
 it accepts, the order it runs nodes in, each materialization, contracts, project hooks, and how
 failures skip what is downstream."""
 
@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from breakbounce import engine, graph
+from breakbounce import engine, graph, schedule
 
 STAMP = [{"sql": "{{ stamp_run_date() }}"}]
 
@@ -82,7 +82,7 @@ def test_order_is_by_dependency_then_name_with_tests_after_their_last_parent():
         data_test("t_a", "select 1 where false", ["a"]),
         data_test("t_c", "select 1 where false", ["c"]),
     ))
-    assert [n.name for n in engine.execution_order(nodes)] == ["a", "t_a", "b", "t_ab", "c", "t_c"]
+    assert [n.name for n in schedule.execution_order(nodes)] == ["a", "t_a", "b", "t_ab", "c", "t_c"]
 
 
 def test_graph_key_changes_with_any_project_file_and_the_vars_not_the_database(tmp_path):
@@ -233,10 +233,10 @@ def test_ready_nodes_start_by_the_longest_chain_of_expected_seconds(con, tmp_pat
         model("a1", "select 1 as x"), model("a2", 'select x from "w"."s"."a1"', deps=["a1"]),
         model("b", "select 2 as x"),
     ))
-    order, waits = engine._schedule(nodes)
+    order, waits = schedule.schedule(nodes)
     uid = {n.name: n.uid for n in nodes}
     # bottom levels: own seconds + the longest chain below (0.01 s for a node without a time)
-    level = engine.critical_path_priority(order, waits, {uid["a1"]: 1.0, uid["a2"]: 2.0})
+    level = schedule.critical_path_priority(order, waits, {uid["a1"]: 1.0, uid["a2"]: 2.0})
     assert level == {uid["a1"]: 3.0, uid["a2"]: 2.0, uid["b"]: 0.01}
 
     def started(expected):
@@ -250,10 +250,10 @@ def test_ready_nodes_start_by_the_longest_chain_of_expected_seconds(con, tmp_pat
     # the times of the last fast run written to a target path; anything else gives none
     engine.write_run_results([engine.NodeResult(uid["b"], "success", 0.5), engine.NodeResult(uid["a1"], "skipped", 0.0)],
                              1.0, str(tmp_path / "t"))
-    assert engine.previous_seconds(str(tmp_path / "t")) == {uid["b"]: 0.5}
-    assert engine.previous_seconds(str(tmp_path / "missing")) == {}
+    assert schedule.previous_seconds(str(tmp_path / "t")) == {uid["b"]: 0.5}
+    assert schedule.previous_seconds(str(tmp_path / "missing")) == {}
     (tmp_path / "t" / "run_results.json").write_text('{"metadata": {"dbt_version": "1.11"}, "results": []}')
-    assert engine.previous_seconds(str(tmp_path / "t")) == {}
+    assert schedule.previous_seconds(str(tmp_path / "t")) == {}
 
 
 def test_models_wait_for_the_tests_of_what_they_read_unless_the_test_reads_them():
@@ -265,7 +265,7 @@ def test_models_wait_for_the_tests_of_what_they_read_unless_the_test_reads_them(
         data_test("ab_t", "select 1 where false", ["a", "b"]),  # reads b: b cannot wait for it
         model("c", "select 1", deps=["b"]),
     ))
-    order, waits = engine._schedule(nodes)
+    order, waits = schedule.schedule(nodes)
     assert [n.name for n in order] == ["a", "a_t", "b", "ab_t", "c"]  # no ephemeral node
     assert waits["model.p.b"] == {"model.p.a", "test.p.a_t"}  # through the ephemeral model
     assert waits["model.p.c"] == {"model.p.b", "test.p.ab_t"}

@@ -17,8 +17,8 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "breakbounce", "evaluate", *args], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_prints_folds_families_and_the_control(tmp_path):
-    pytest.importorskip("sklearn")
     planted_month(tmp_path / "gold", DATES, n=50, seed=2, signal=2.0)
     proc = _run("--start-date", DATES[0], "--end-date", DATES[-1], "--gold", str(tmp_path / "gold"), "--folds", "2",
                 "--shuffles", "1", "--families", "tape,fuel", "--json", str(tmp_path / "eval.json"))

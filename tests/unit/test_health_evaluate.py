@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from breakbounce.dataset import load_gold
-
 from tests.unit.gold_factory import gold_table, planted_month, write_gold
 
 DATES = ["2025-12-01", "2025-12-02", "2025-12-03", "2025-12-04", "2025-12-05", "2025-12-08", "2025-12-09",
@@ -26,12 +25,11 @@ def planted(tmp_path_factory):
 
 
 def test_health_finds_the_planted_facts(tmp_path):
-    pytest.importorskip("plotly")
     from breakbounce.report.health import compute_health, render, write_health_report
 
     rng = np.random.default_rng(5)
     counts = {}
-    for i, d in enumerate(DATES[:5]):
+    for d in DATES[:5]:
         n = 40
         outcome = rng.choice(["BREAK", "BOUNCE", "CHOP"], size=n).tolist()
         y = np.array([1.0 if o == "BREAK" else -1.0 if o == "BOUNCE" else 0 for o in outcome])
@@ -85,8 +83,8 @@ def test_health_finds_the_planted_facts(tmp_path):
     assert "1 trading session(s) in the range have no Gold file" in render(h2)
 
 
+@pytest.mark.slow
 def test_evaluate_finds_the_planted_signal_and_the_control_scores_chance(planted):
-    pytest.importorskip("sklearn")
     from breakbounce.evaluate import evaluate
 
     root, truth = planted
@@ -110,7 +108,6 @@ def test_evaluate_finds_the_planted_signal_and_the_control_scores_chance(planted
 
 def test_the_control_fails_when_labels_are_not_shuffled(planted, monkeypatch):
     """The control is a real check: a 'permutation' that keeps the labels scores like the model."""
-    pytest.importorskip("sklearn")
     from breakbounce import evaluate as ev
 
     root, _ = planted

@@ -15,16 +15,23 @@ import pytest
 
 from breakbounce.ingest import IngestOptions, dbn_writer, ingest
 from breakbounce.ingest import cli as ingest_cli
+from tests.environment import REAL_SAMPLES, require_real_samples
 
-SAMPLES = Path("/work/shared/real_samples")
+SAMPLES = REAL_SAMPLES
 RAW = SAMPLES / "raw_dbn/databento-python"
 ES_TRADES = RAW / "GLBX.MDP3/test_data.trades.dbn.zst"
 ES_MBP10 = RAW / "GLBX.MDP3/test_data.mbp-10.dbn.zst"
 NS = 1_000_000_000
-T1 = int(dt.datetime(2025, 12, 16, tzinfo=dt.timezone.utc).timestamp()) * NS
+T1 = int(dt.datetime(2025, 12, 16, tzinfo=dt.UTC).timestamp()) * NS
 D1 = dt.date(2025, 12, 16)
 
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="real samples not available")
+#: the tests that read the real Databento samples (skipped without them, failed on CI)
+needs_samples = pytest.mark.usefixtures("real_samples")
+
+
+@pytest.fixture
+def real_samples():
+    return require_real_samples()
 
 
 def run_cli(argv: list[str]) -> int:
@@ -34,7 +41,7 @@ def run_cli(argv: list[str]) -> int:
 
         build_parser()
     except Exception:  # another subcommand is mid-construction: exercise ours the same way main() does
-        from breakbounce.cli import UserError
+        from breakbounce.errors import UserError
 
         parser = argparse.ArgumentParser(prog="breakbounce")
         ingest_cli.add_parser(parser.add_subparsers(dest="command"))

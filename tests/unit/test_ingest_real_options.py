@@ -17,8 +17,9 @@ import pytest
 
 from breakbounce import bronze
 from breakbounce.ingest import IngestError, IngestOptions, ingest
+from tests.environment import REAL_SAMPLES, require_real_samples
 
-SAMPLES = Path("/work/shared/real_samples")
+SAMPLES = REAL_SAMPLES
 RAW = SAMPLES / "raw_dbn/databento-python/OPRA.PILLAR"
 PY = SAMPLES / "databento-python/OPRA.PILLAR"
 TRADES = {"raw": RAW / "test_data.trades.dbn.zst", "float": PY / "trades.parquet", "fixed": PY / "trades.fixed.parquet"}
@@ -26,7 +27,10 @@ DEFS = {"raw": RAW / "test_data.definition.dbn.zst", "float": PY / "definition.p
         "fixed": PY / "definition.fixed.parquet"}  # fmt: skip
 OUT_DIR = "options/trades/underlying=AAPL/date=2025-02-20"
 
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="real samples not available")
+@pytest.fixture(autouse=True)
+def _real_samples():
+    """The real Databento samples of ../shared: skipped without them, failed on CI (tests/environment.py)."""
+    require_real_samples()
 
 
 def _run(root: Path, trades: Path, defs: Path, **kw):

@@ -27,7 +27,7 @@ H = 3600 * NS
 UNDEF_PRICE = dbn.UNDEF_PRICE
 UNDEF_TS = dbn.UNDEF_TIMESTAMP
 D1 = dt.date(2025, 12, 16)
-T1 = int(dt.datetime(2025, 12, 16, tzinfo=dt.timezone.utc).timestamp()) * NS  # 2025-12-16 00:00 UTC
+T1 = int(dt.datetime(2025, 12, 16, tzinfo=dt.UTC).timestamp()) * NS  # 2025-12-16 00:00 UTC
 
 
 def px(points: float) -> int:
@@ -210,7 +210,7 @@ SPY_DAY = dt.date(2025, 3, 5)
 
 
 def ns_at(y, m, d, hh, mm=0) -> int:
-    return int(dt.datetime(y, m, d, hh, mm, tzinfo=dt.timezone.utc).timestamp()) * NS
+    return int(dt.datetime(y, m, d, hh, mm, tzinfo=dt.UTC).timestamp()) * NS
 
 
 def option_definition(iid, raw, klass, strike, expiry: dt.date, underlying, ts) -> dbn.InstrumentDefMsg:

@@ -103,7 +103,7 @@ def test_a_missing_hour_is_an_error_and_a_zero_row_file_a_quiet_hour(tmp_path):
     plan = plan_run("2025-12-16", tmp_path, allow_gaps=True)
     assert plan.gaps == [Gap("es_trades", "2025-12-16", "futures/trades/symbol=ES/date=2025-12-16/hour=16",
                              victim * H, (victim + 1) * H)]
-    assert '"start_ns":%d' % (victim * H) in plan.gaps_json()
+    assert f'"start_ns":{victim * H}' in plan.gaps_json()
     assert any("--allow-gaps" in w and "hour=16" in w for w in plan.warnings)
     # the producer attests the hour was quiet: no gap
     bronze.write_quiet_hours(tmp_path, bronze.FUTURES_TRADES, victim * H, (victim + 1) * H, "quiet.parquet")

@@ -31,7 +31,7 @@ _TMP = Path(tempfile.mkdtemp(prefix="synth-tests-"))
 atexit.register(shutil.rmtree, _TMP, True)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def generated(date: str = DATE, seed: int = SEED, tag: str = "a", scenario_json: str | None = None) -> Path:
     """Bronze root holding one generated test-scale session (cached)."""
     out = _TMP / f"{tag}-{date}-{seed}-{hashlib.sha1((scenario_json or '').encode()).hexdigest()[:8]}"
@@ -39,7 +39,7 @@ def generated(date: str = DATE, seed: int = SEED, tag: str = "a", scenario_json:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def generated_range(start: str, end: str, seed: int = SEED) -> Path:
     out = _TMP / f"range-{start}-{end}-{seed}"
     generate_range(start, end, out, seed=seed, scale="test")
@@ -71,7 +71,7 @@ def sha(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tables(root: Path, date: str = DATE) -> dict[str, pa.Table]:
     """The session's three tables read back with pyarrow (futures: the session's Globex span)."""
     s = calendar.session(date)

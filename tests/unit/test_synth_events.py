@@ -10,7 +10,13 @@ import pytest
 
 from breakbounce import calendar
 from breakbounce.synth.params import date_ordinal
-from breakbounce.synth.scenario import DAY_TEMPLATE_SPECS, ScenarioError, day_template, default_scenario, validate_scenario
+from breakbounce.synth.scenario import (
+    DAY_TEMPLATE_SPECS,
+    ScenarioError,
+    day_template,
+    default_scenario,
+    validate_scenario,
+)
 
 from .test_synth_data import DATE, SEED, distinct_rows, generated, np_cols, tables, truth
 
@@ -160,7 +166,7 @@ def test_book_plants_visible_in_sizes():
         zone = (px >= p["price_lo_es"]) & (px <= p["price_hi_es"])
         lvl = np.broadcast_to(np.arange(10), px.shape)
 
-        def window(t_lo, t_hi):
+        def window(t_lo, t_hi, lvl=lvl):
             return ((b["ts_event_ns"] >= t_lo) & (b["ts_event_ns"] < t_hi))[:, None] & (lvl < 5)
 
         ref = np.median(sz[window(p["start_ns"] - 600 * NS, p["start_ns"])])  # the normal book just before

@@ -1,7 +1,7 @@
 """Planted book walls / vacuums read as WALL / VACUUM by construction (SPEC §7.2), on any seed and date.
 
 Measured straight on the generated MBP-10 and trades with the numpy barrier oracle
-(``python_udfs.barrier.barrier_metrics``, which the pipeline's SQL is tested against), without a dbt run.
+(``tests/oracles/barrier.py`` ``barrier_metrics``, which the pipeline's SQL is tested against), without a dbt run.
 
 Besides the state, the by-construction property: through the barrier window [t_dec − 240 s, t_dec) all
 10 visible levels of the planted side lie inside the zone L ± 2 ES points (but for a few snapshots around
@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from breakbounce.synth.scenario import day_template
-from python_udfs import barrier as oracle
+from tests.oracles import barrier as oracle
 
 from .test_synth_data import DATE, PREV, distinct_rows, generated, np_cols, tables, truth
 

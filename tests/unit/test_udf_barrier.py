@@ -1,4 +1,5 @@
-"""Unit tests for python_udfs.barrier (depth decomposition, state table, zone depth, per-event oracle)."""
+"""Unit tests for python_udfs.barrier (the state table) and its test oracle tests/oracles/barrier.py (depth
+decomposition, zone depth, per-event reference)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 
 from python_udfs import barrier as br
+from tests.oracles import barrier as oracle
 
 NS = 1_000_000_000
 T_DEC = 1_765_900_000 * NS  # a whole second, so 250 ms buckets align with the window edges
@@ -16,7 +18,7 @@ L = 685.0
 
 
 def test_decompose_rise_fall_and_cap():
-    added, canceled, filled = br.decompose_depth_change(
+    added, canceled, filled = oracle.decompose_depth_change(
         [100, 300, 300, 300, 200, 200], [250, 200, 200, 100, 200, 150], [40, 30, 500, 50, 80, -5]
     )
     np.testing.assert_array_equal(added, [150, 0, 0, 0, 0, 0])  # a rise only adds, fills ignored
@@ -27,13 +29,13 @@ def test_decompose_rise_fall_and_cap():
 
 
 def test_decompose_nan_propagates():
-    a, c, f = br.decompose_depth_change([np.nan, 10.0], [5.0, 5.0], [0.0, np.nan])
+    a, c, f = oracle.decompose_depth_change([np.nan, 10.0], [5.0, 5.0], [0.0, np.nan])
     assert np.isnan(a).all() and np.isnan(c).all() and np.isnan(f).all()
 
 
 def test_replenishment_ratio():
-    np.testing.assert_allclose(br.replenishment_ratio([0, 100, 300], [0, 50, 100], [0, 50, 0]), [0.0, 1.0, 3.0], rtol=1e-7)
-    assert br.replenishment_ratio(250.0, 0.0, 0.0) == pytest.approx(2.5e8)
+    np.testing.assert_allclose(oracle.replenishment_ratio([0, 100, 300], [0, 50, 100], [0, 50, 0]), [0.0, 1.0, 3.0], rtol=1e-7)
+    assert oracle.replenishment_ratio(250.0, 0.0, 0.0) == pytest.approx(2.5e8)
 
 
 # ------------------------------------------------------------------------------------------- state table
@@ -107,12 +109,12 @@ def test_barrier_state_vectorised():
 
 
 def test_thresholds_come_from_dbt_project():
-    from python_udfs.params import project_vars
+    from breakbounce.params import project_vars
 
     v = project_vars()
-    t = br.BarrierThresholds.from_project()
+    t = oracle.project_thresholds()
     assert t.as_tuple() == tuple(float(v[name]) for name in br.BarrierThresholds.VARS.values())
-    assert br.BarrierThresholds.from_project({"barrier_flow_scale": 9}).flow_scale == 9.0
+    assert oracle.project_thresholds({"barrier_flow_scale": 9}).flow_scale == 9.0
 
 
 # ------------------------------------------------------------------------------------------- zone depth
@@ -127,8 +129,8 @@ def test_zone_depth_inclusive_edges_and_empty_levels():
     )
     sizes = np.array([[1, 2, 4, 8, 16, 32, 64, 128, np.nan, 256], [5, 7, 0, 0, 0, 0, 0, 0, 0, 0]], dtype=float)
     # zone [684.8, 685.2]: 684.8 and 685.2 (edges, within eps) count; 685.225, 684.775, 686.0 and NaN levels don't
-    np.testing.assert_array_equal(br.zone_depth(prices, sizes, L - 0.2, L + 0.2), [1 + 2 + 4 + 8 + 128, 12])
-    np.testing.assert_array_equal(br.zone_depth(prices, sizes, [685.0, 684.0], [685.3, 684.9]), [8 + 16 + 128, 5])
+    np.testing.assert_array_equal(oracle.zone_depth(prices, sizes, L - 0.2, L + 0.2), [1 + 2 + 4 + 8 + 128, 12])
+    np.testing.assert_array_equal(oracle.zone_depth(prices, sizes, [685.0, 684.0], [685.3, 684.9]), [8 + 16 + 128, 5])
 
 
 # ------------------------------------------------------------------------------------------- per-event oracle
@@ -159,7 +161,7 @@ NO_TRADES = (np.array([], dtype=np.int64), np.array([]), np.array([]), np.array(
 def test_planted_vacuum_is_vacuum():
     # Support (DOWN, bid side): 800 lots pulled to 100 without any trades.
     ts, bpx, bsz, apx, asz = _book([800, 800, 600, 300, 100], _snap_times(5))
-    out = br.barrier_metrics(ts, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="DOWN", t_dec_ns=T_DEC)
+    out = oracle.barrier_metrics(ts, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="DOWN", t_dec_ns=T_DEC)
     assert out["barrier_state"] == "VACUUM"
     assert out["canceled"] == 700 and out["filled"] == 0 and out["added"] == 0
     assert out["barrier_delta_liq"] == -700
@@ -172,7 +174,7 @@ def test_refilling_wall_is_wall():
     # Resistance (UP, ask side): size keeps coming back while buyers lift 100 lots in the zone.
     ts, bpx, bsz, apx, asz = _book([300, 250, 400, 350, 550], _snap_times(5), side="ask")
     trade_ts = np.array([ts[1] - 1, ts[3] - 1], dtype=np.int64)
-    out = br.barrier_metrics(
+    out = oracle.barrier_metrics(
         ts, bpx, bsz, apx, asz, trade_ts, np.array([L, L]), np.array([50.0, 50.0]), np.array([1, 1]),
         level=L, direction="UP", t_dec_ns=T_DEC,
     )
@@ -185,7 +187,7 @@ def test_refilling_wall_is_wall():
 def test_consumed_by_fills():
     ts, bpx, bsz, apx, asz = _book([400, 600, 100], _snap_times(3))
     trade_ts = np.array([ts[2] - 10, ts[2]], dtype=np.int64)  # a print at exactly the snapshot's ts counts
-    out = br.barrier_metrics(
+    out = oracle.barrier_metrics(
         ts, bpx, bsz, apx, asz, trade_ts, np.array([L, L - 0.1]), np.array([250.0, 150.0]), np.array([-1, -1]),
         level=L, direction="DOWN", t_dec_ns=T_DEC,
     )
@@ -202,13 +204,13 @@ def test_trade_attribution_rules():
     trade_ag = np.array([-1, -1, -1, 1, -1])
     # counted: only the 30-lot sell at L after the first snapshot. Not counted: at prev.ts, out of zone,
     # wrong side (a buy does not hit the bid), after the last snapshot.
-    out = br.barrier_metrics(ts, bpx, bsz, apx, asz, trade_ts, trade_px, trade_sz, trade_ag,
+    out = oracle.barrier_metrics(ts, bpx, bsz, apx, asz, trade_ts, trade_px, trade_sz, trade_ag,
                              level=L, direction="DOWN", t_dec_ns=T_DEC)
     assert (out["filled"], out["canceled"]) == (30, 170)
 
 
 def test_downsampling_window_and_wall_ratio():
-    bucket = br.SNAPSHOT_BUCKET_NS
+    bucket = oracle.SNAPSHOT_BUCKET_NS
     ts = [
         T_DEC - 600 * NS,  # before the barrier window: only in the wall-ratio lookback
         T_DEC - 240 * NS,  # first barrier snapshot (window start is inclusive)
@@ -220,7 +222,7 @@ def test_downsampling_window_and_wall_ratio():
     seq = [1, 2, 3, 5, 4, 6]
     depth = [9999, 7777, 300, 200, 450, 9999]
     t, bpx, bsz, apx, asz = _book(depth, ts)
-    out = br.barrier_metrics(t, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="DOWN", t_dec_ns=T_DEC, book_seq=seq)
+    out = oracle.barrier_metrics(t, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="DOWN", t_dec_ns=T_DEC, book_seq=seq)
     assert out["n_snapshots"] == 2
     assert (out["added"], out["canceled"]) == (0, 100)  # 300 → 200 (seq 5 is the later row)
     assert out["depth_in_zone"] == 200
@@ -228,7 +230,7 @@ def test_downsampling_window_and_wall_ratio():
     # (300, 40), (200, 40) and ask sizes 10, 10, 10.
     mean_level = (9999 + 40 + 300 + 40 + 200 + 40 + 10 + 10 + 10) / 9
     assert out["wall_ratio"] == pytest.approx(200 / mean_level)
-    no_bucketing = br.barrier_metrics(
+    no_bucketing = oracle.barrier_metrics(
         t, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="DOWN", t_dec_ns=T_DEC, book_seq=seq, bucket_ns=None
     )
     assert no_bucketing["n_snapshots"] == 4
@@ -236,8 +238,8 @@ def test_downsampling_window_and_wall_ratio():
 
 def test_fewer_than_two_snapshots_gives_neutral_zeros():
     ts, bpx, bsz, apx, asz = _book([10], _snap_times(1))
-    out = br.barrier_metrics(ts, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="UP", t_dec_ns=T_DEC)
+    out = oracle.barrier_metrics(ts, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="UP", t_dec_ns=T_DEC)
     assert out["barrier_state"] == "NEUTRAL" and out["n_snapshots"] == 1
     assert all(out[k] == 0 for k in ("barrier_delta_liq", "barrier_replenishment_ratio", "depth_in_zone", "wall_ratio"))
     with pytest.raises(ValueError):
-        br.barrier_metrics(ts, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="SIDEWAYS", t_dec_ns=T_DEC)
+        oracle.barrier_metrics(ts, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="SIDEWAYS", t_dec_ns=T_DEC)

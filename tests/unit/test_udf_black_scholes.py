@@ -179,8 +179,8 @@ def test_broadcasting_and_scalar_shapes():
 
 
 def test_implied_vol_hand_value():
-    assert bs.implied_vol(10.450583572185657, 100.0, 100.0, 1.0, 0.05, True) == pytest.approx(0.2, abs=1e-10)
-    assert bs.implied_vol(5.573526022257056, 100.0, 100.0, 1.0, 0.05, False) == pytest.approx(0.2, abs=1e-10)
+    assert bs.implied_vol(10.450583572185657, 100.0, 100.0, 1.0, 0.05, True, fallback=0.2) == pytest.approx(0.2, abs=1e-10)
+    assert bs.implied_vol(5.573526022257056, 100.0, 100.0, 1.0, 0.05, False, fallback=0.2) == pytest.approx(0.2, abs=1e-10)
 
 
 def test_implied_vol_round_trip_grid():
@@ -245,7 +245,7 @@ def test_implied_vol_unsolvable_cases_fall_back():
     ]
     for args in cases:
         assert np.isnan(bs.implied_vol_raw(*args)), args
-        assert bs.implied_vol(*args) == 0.2
+        assert bs.implied_vol(*args, fallback=0.2) == 0.2
         assert bs.implied_vol(*args, fallback=0.33) == 0.33
         assert not bs.implied_vol_solved(*args)
 
@@ -261,7 +261,7 @@ def test_implied_vol_bracket_ends_are_solved():
 def test_implied_vol_vectorised_mixed_and_solved_flag():
     price = np.array([10.450583572185657, np.nan, 200.0, 5.573526022257056])
     is_call = np.array([True, True, True, False])
-    iv = bs.implied_vol(price, 100.0, 100.0, 1.0, 0.05, is_call)
+    iv = bs.implied_vol(price, 100.0, 100.0, 1.0, 0.05, is_call, fallback=0.2)
     np.testing.assert_allclose(iv, [0.2, 0.2, 0.2, 0.2], atol=1e-10)
     np.testing.assert_array_equal(bs.implied_vol_solved(price, 100.0, 100.0, 1.0, 0.05, is_call), [True, False, False, True])
 

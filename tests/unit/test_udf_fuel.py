@@ -42,12 +42,12 @@ def test_fuel_effect_is_scale_free_and_exact():
 
 def test_dealer_gamma_is_position_times_100_times_gamma():
     t = 1.0 / 252.0
-    gamma = bs.bs_gamma(685.0, 686.0, t, 0.18, bs.RISK_FREE_RATE)
-    assert fuel.dealer_gamma(-25, 685.0, 686.0, t, 0.18) == pytest.approx(-25 * 100 * gamma, rel=1e-15)
+    gamma = bs.bs_gamma(685.0, 686.0, t, 0.18, 0.045)
+    assert fuel.dealer_gamma(-25, 685.0, 686.0, t, 0.18, 0.045) == pytest.approx(-25 * 100 * gamma, rel=1e-15)
     out = fuel.dealer_gamma([10, 0, -3], 685.0, [684.0, 685.0, 690.0], [t, t, 0.0], 0.2, 0.045)
     np.testing.assert_allclose(out[:2], [10 * 100 * bs.bs_gamma(685.0, 684.0, t, 0.2, 0.045), 0.0])
     assert out[2] == 0.0  # expired: no gamma
-    assert np.isnan(fuel.dealer_gamma(5, -1.0, 685.0, t, 0.2))
+    assert np.isnan(fuel.dealer_gamma(5, -1.0, 685.0, t, 0.2, 0.045))
 
 
 def test_dealer_gamma_flow_sign():

@@ -1,11 +1,11 @@
-"""Unit tests for python_udfs.tape (OLS slope, imbalance, sweep detection, per-event oracle)."""
+"""Unit tests for the tape test oracle tests/oracles/tape.py (OLS slope, imbalance, sweep detection, per-event oracle)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from python_udfs import tape
+from tests.oracles import tape
 
 MS = 1_000_000
 T0 = 1_765_900_000_000_000_000

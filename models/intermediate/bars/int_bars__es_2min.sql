@@ -9,7 +9,7 @@ with bars as (
     -- are those of its first / last non-empty minute and the rest are sums and extremes
     select
         session_date,
-        (minute_ns // 120000000000) * 120000000000 as bar_start_ns,
+        (minute_ns // {{ minutes_ns(2) }}) * {{ minutes_ns(2) }} as bar_start_ns,
         arg_min(open_e9, minute_ns) as open_e9,
         max(high_e9) as high_e9,
         min(low_e9) as low_e9,

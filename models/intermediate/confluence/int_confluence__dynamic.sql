@@ -2,7 +2,7 @@
 -- Dynamic confluence per touch event (SPEC §8; original_pipeline.md §7.1-7.2): how many other key
 -- levels, as known at the decision time t_dec = available_ts_ns, sit near the event's level L.
 -- Grain: one row per event of int_touches__detected.
---   keys        the other level kinds ({% for k in confluence_keys() %}{{ k.name }} {{ k.weight }}{{ ", " if not loop.last }}{% endfor %}; total {{ confluence_total_weight() }}),
+--   keys        the other level kinds ({% for k in confluence_keys() %}{{ k.name }} {{ k.confluence_weight }}{{ ", " if not loop.last }}{% endfor %}; total {{ confluence_total_weight() }}),
 --               valued at t_dec (int_levels__as_of_minute, int_levels__option_walls); the event's own
 --               kind is excluded (its value at t_dec may have moved since T0); undefined keys skipped
 --   d_k         |value_k - L|, SPY $ (computed in 1e-9 ES points)
@@ -19,8 +19,6 @@
 {%- set band_e9 = spy_dollars_to_e9(confluence_band()) | int %}
 {%- set tol = spy_dollars_to_e9(var('band_tolerance')) | int %}
 {%- set ratio = var('es_spy_ratio') %}
-{%- set level_columns = {0: 'pm_high_e9', 1: 'pm_low_e9', 2: 'or_high_e9', 3: 'or_low_e9', 4: 'session_high_e9',
-                         5: 'session_low_e9', 6: 'sma_200_e9', 7: 'vwap_e9', 12: 'sma_400_e9'} %}
 
 with events as (
     select event_id, session_date, available_ts_ns, level_kind, level_e9, direction
@@ -32,12 +30,10 @@ at_decision as (
     select
         e.*,
         {%- for k in confluence_keys() %}
-        {%- if k.code in level_columns %}
-        l.{{ level_columns[k.code] }}::double as v_{{ k.code }},
-        {%- elif k.code == 10 %}
-        w.call_wall * {{ ratio }} * 1e9 as v_10,
-        {%- elif k.code == 11 %}
-        w.put_wall * {{ ratio }} * 1e9 as v_11,
+        {%- if k.column is defined %}
+        l.{{ k.column }}::double as v_{{ k.code }},
+        {%- else %}
+        w.{{ k.wall }} * {{ ratio }} * 1e9 as v_{{ k.code }},
         {%- endif %}
         {%- endfor %}
     from events as e
@@ -78,7 +74,7 @@ scored as (
         (
             {%- for k in confluence_keys() %}
             coalesce(case when d_{{ k.code }} <= {{ band_e9 + tol }}
-                then {{ k.weight }} * greatest(1 - d_{{ k.code }} / {{ band_e9 }}, 0) end, 0){{ " +" if not loop.last }}
+                then {{ k.confluence_weight }} * greatest(1 - d_{{ k.code }} / {{ band_e9 }}, 0) end, 0){{ " +" if not loop.last }}
             {%- endfor %}
         ) as confluence_weighted_score
     from distances

@@ -12,7 +12,7 @@
 --   call/put_wall   int_levels__option_walls at t_dec;  fuel_effect: int_physics__fuel (at t_dec)
 -- Decision: macro confluence_decision (macros/features/confluence_level.sql), also exercised on
 -- hand-built rows by tests/integration/test_confluence_level.py.
-{%- set minute_ns = 60000000000 %}
+{%- set minute_ns = ns_per_minute() %}
 
 with session as (
     select session_date, rth_open_ns, or_close_ns

@@ -14,7 +14,7 @@
 --                      level was within {{ prior_touch_band() }} $ of this one (inclusive, exact in 1e-9 ES points)
 --   bars_since_open    whole minutes from the RTH open (09:30 ET) to T0
 --   is_first_15m       T0 in [09:30, 09:45) ET (the opening range)
-{%- set minute_ns = 60000000000 %}
+{%- set minute_ns = ns_per_minute() %}
 {%- set lookback = approach_lookback_minutes() | int %}
 {%- set band = spy_dollars_to_e9(prior_touch_band()) | int %}
 {%- set tol = spy_dollars_to_e9(var('band_tolerance')) | int %}
@@ -45,7 +45,7 @@ lookback_bars as (
     -- equi-join on the {{ lookback }} minute starts of the look-back (no range join)
     select a.ts_ns, a.direction_sign, b.bar_start_ns, b.close_e9
     from approaches as a
-    cross join range({{ lookback }}) as k(minutes_back)
+    cross join range({{ lookback }}) as k (minutes_back)
     inner join bars as b
         on b.bar_start_ns = a.ts_ns - k.minutes_back * {{ minute_ns }}
 ),

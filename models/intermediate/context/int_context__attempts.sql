@@ -11,7 +11,7 @@
 --                        (int_physics__tape); NULL when X is NULL (no MBP-10 for the date)
 -- Point in time: an event's cluster, index, id and trends depend only on events with T0' <= T0,
 -- all decided by its t_dec (later clusters get larger ids, never renumbering earlier ones).
-{%- set gap_ns = (attempt_cluster_minutes() | int) * 60000000000 %}
+{%- set gap_ns = minutes_ns(attempt_cluster_minutes() | int) %}
 {%- set band = spy_dollars_to_e9(attempt_cluster_band()) | int %}
 {%- set tol = spy_dollars_to_e9(var('band_tolerance')) | int %}
 

@@ -14,7 +14,7 @@
 -- Time offsets (not bar offsets) make the slopes correct across gaps and the maintenance hour.
 -- Exact: SMA sums and the volatility's sums of changes and squared changes are HUGEINT; each value
 -- is one division of exact integers, so results are identical across runs and thread counts.
-{%- set minute_ns = 60000000000 %}
+{%- set minute_ns = ns_per_minute() %}
 {%- set offsets = ([0, sma_slope_minutes() | int, sma_slope_short_minutes() | int, mean_reversion_velocity_minutes() | int] | unique | sort) %}
 {%- set n_vol = mean_reversion_vol_bars() | int %}
 
@@ -32,7 +32,7 @@ lookup_points as (
     -- each event at t_dec and at t_dec - offset for every offset the slopes need (minutes)
     select e.event_id, o.offset_min, e.t_dec - o.offset_min * {{ minute_ns }} as at_ns
     from events as e
-    cross join (values {% for o in offsets %}({{ o }}){{ ", " if not loop.last }}{% endfor %}) as o(offset_min)
+    cross join (values {% for o in offsets %}({{ o }}){{ ", " if not loop.last }}{% endfor %}) as o (offset_min)
 ),
 
 sma_lookups as (

@@ -15,7 +15,7 @@
 -- Excursions use the bars' highs/lows plus the head; prices are compared in 1e-9 ES points.
 
 {%- set windows = label_windows() %}
-{%- set lookforward_ns = (var('lookforward_seconds') | int) * 1000000000 %}
+{%- set lookforward_ns = seconds_ns(var('lookforward_seconds') | int) %}
 {%- set thresholds = label_thresholds() %}
 {%- set n_thr = thresholds | length %}
 
@@ -43,7 +43,7 @@ bucket_heads as (
     from {{ ref('stg_bronze__es_trades') }}
     where session_date = {{ run_date() }}
         and is_front_month
-        and ts_event_ns % 60000000000 = 0
+        and ts_event_ns % {{ ns_per_minute() }} = 0
     group by ts_event_ns
 ),
 
@@ -70,8 +70,8 @@ event_windows as (
     select
         e.* exclude (ts_ns),
         w.window_s,
-        e.ts_ns + w.window_s * 1000000000 as t1_ns,
-        e.ts_ns + w.window_s * 1000000000 + {{ lookforward_ns }} as end_ns
+        e.ts_ns + w.window_s * {{ ns_per_second() }} as t1_ns,
+        e.ts_ns + w.window_s * {{ ns_per_second() }} + {{ lookforward_ns }} as end_ns
     from event_thresholds as e
     cross join (select unnest({{ windows }}::bigint[]) as window_s) as w
 ),
@@ -85,7 +85,7 @@ window_buckets as (
         up_bound_{{ thr.k }},
         down_bound_{{ thr.k }}
         {%- endfor %},
-        unnest(range(t1_ns, end_ns, 60000000000)) as bucket_ns
+        unnest(range(t1_ns, end_ns, {{ ns_per_minute() }})) as bucket_ns
     from event_windows
 ),
 

@@ -11,7 +11,7 @@ with rth_trades as (
     select
         t.ts_event_ns,
         t.price_e9,
-        (t.ts_event_ns // 60000000000) * 60000000000 as bucket_ns
+        (t.ts_event_ns // {{ ns_per_minute() }}) * {{ ns_per_minute() }} as bucket_ns
     from {{ ref('stg_bronze__es_trades') }} as t
     where t.session_date = {{ run_date() }}
         and t.is_front_month

@@ -16,7 +16,7 @@ minute_marks as (
     -- every minute mark of RTH, open and close included
     select
         session_date,
-        unnest(range(rth_open_ns, rth_close_ns + 60000000000, 60000000000)) as asof_ns
+        unnest(range(rth_open_ns, rth_close_ns + {{ ns_per_minute() }}, {{ ns_per_minute() }})) as asof_ns
     from session
 ),
 
@@ -44,7 +44,7 @@ opening_range as (
 rth_minute_flow as (
     -- per RTH minute: exact sum of price_e9 * size (HUGEINT) and of size, for the VWAP
     select
-        (t.ts_event_ns // 60000000000) * 60000000000 as bar_start_ns,
+        (t.ts_event_ns // {{ ns_per_minute() }}) * {{ ns_per_minute() }} as bar_start_ns,
         sum(t.price_e9::hugeint * t.size) as price_volume_e9,
         sum(t.size) as volume
     from {{ ref('stg_bronze__es_trades') }} as t

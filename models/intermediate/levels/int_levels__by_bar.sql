@@ -19,7 +19,7 @@ rth_bars as (
 
 levels_at_open as (
     -- every level as known at T0 = the bar start
-    select b.session_date, b.bar_start_ns, l.*  exclude (session_date, asof_ns)
+    select b.session_date, b.bar_start_ns, l.* exclude (session_date, asof_ns)
     from rth_bars as b
     inner join {{ ref('int_levels__as_of_minute') }} as l
         on l.session_date = b.session_date and l.asof_ns = b.bar_start_ns
@@ -30,8 +30,9 @@ walls_at_open as (
     select
         b.session_date,
         b.bar_start_ns,
-        w.call_wall * {{ var('es_spy_ratio') }} * 1e9 as call_wall_e9,
-        w.put_wall * {{ var('es_spy_ratio') }} * 1e9 as put_wall_e9
+        {%- for k in wall_kinds() %}
+        w.{{ k.wall }} * {{ var('es_spy_ratio') }} * 1e9 as {{ k.wall }}_e9{{ "," if not loop.last }}
+        {%- endfor %}
     from rth_bars as b
     inner join {{ ref('int_levels__option_walls') }} as w
         on w.session_date = b.session_date and w.asof_ns = b.bar_start_ns
@@ -45,11 +46,13 @@ long_levels as (
     from levels_at_open where {{ k.column }} is not null
     union all
     {%- endfor %}
-    select session_date, bar_start_ns, 10, 'CALL_WALL', call_wall_e9
-    from walls_at_open where call_wall_e9 is not null
+    {%- for k in wall_kinds() %}
+    select session_date, bar_start_ns, {{ k.code }}, '{{ k.name }}', {{ k.wall }}_e9
+    from walls_at_open where {{ k.wall }}_e9 is not null
+    {%- if not loop.last %}
     union all
-    select session_date, bar_start_ns, 11, 'PUT_WALL', put_wall_e9
-    from walls_at_open where put_wall_e9 is not null
+    {%- endif %}
+    {%- endfor %}
 )
 
 select

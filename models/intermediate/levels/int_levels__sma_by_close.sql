@@ -8,7 +8,7 @@
 with sma_bars as (
     -- bar count and exact running sum of the closes up to each bar
     select
-        bar_start_ns + 120000000000 as closed_ns,
+        bar_start_ns + {{ minutes_ns(2) }} as closed_ns,
         row_number() over upto_bar as n_bars,
         sum(close_e9::hugeint) over upto_bar as cum_close_e9
     from {{ ref('int_bars__es_2min') }}

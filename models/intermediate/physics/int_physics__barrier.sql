@@ -29,7 +29,7 @@
 {%- set tol = spy_dollars_to_e9(var('band_tolerance')) | int %}
 {%- set window_ns = barrier_window_ns() %}
 {%- set lookback_ns = barrier_wall_lookback_ns() %}
-{%- set minute_ns = 60000000000 %}
+{%- set minute_ns = ns_per_minute() %}
 
 with events as (
     select
@@ -66,7 +66,7 @@ event_snapshots as (
             {%- endfor %}
         end::bigint as depth
     from events as e
-    cross join range({{ window_ns // minute_ns }}) as m(minutes_back)
+    cross join range({{ window_ns // minute_ns }}) as m (minutes_back)
     inner join snapshots as s
         -- an equi-join on the snapshot's minute (t_dec is on a minute) rather than a range join:
         -- a hash join of 4 minutes x ~240 snapshots per event, then the exact window test (written

@@ -93,9 +93,9 @@ event_strikes as (
 
 lookup_points as (
     -- each in-range strike at t_dec - offset, for every offset the windows need (minutes)
-    select es.event_id, es.strike, o.offset_min, es.t_dec_ns - o.offset_min * 60000000000 as at_ns
+    select es.event_id, es.strike, o.offset_min, es.t_dec_ns - o.offset_min * {{ ns_per_minute() }} as at_ns
     from event_strikes as es
-    cross join (values {% for o in offsets %}({{ o }}){{ ", " if not loop.last }}{% endfor %}) as o(offset_min)
+    cross join (values {% for o in offsets %}({{ o }}){{ ", " if not loop.last }}{% endfor %}) as o (offset_min)
 ),
 
 lookups as (

@@ -17,10 +17,10 @@
 -- bit-identical across runs and thread counts.
 {%- set band = spy_dollars_to_e9(0.50) | int %}
 {%- set tol = spy_dollars_to_e9(var('band_tolerance')) | int %}
-{%- set minute_ns = 60000000000 %}
+{%- set minute_ns = ns_per_minute() %}
 {%- set sweep_gap_ns = 100000000 %}
 {%- set sweep_min_prices = 3 %}
-{%- set sweep_min_contracts = var('sweep_min_contracts', 50) %}
+{%- set sweep_min_contracts = var('sweep_min_contracts') %}
 
 with events as (
     select
@@ -92,7 +92,8 @@ runs as (
 ),
 
 sweeps as (
-    select distinct t0
+    -- the windows with at least one sweeping run (several runs of one window give one row)
+    select distinct t0  -- noqa: AM01
     from runs
     where aggressor <> 0
     group by t0, run_no

@@ -63,7 +63,7 @@ mbp_flags as (
     -- one narrow pass over the planned MBP-10 files
     select
         m.symbol in (select contract from es_staged_front) as is_front,
-        m.ts_event_ns >= s.rth_open_ns - 3600000000000 and m.ts_event_ns < s.rth_close_ns as in_window,
+        m.ts_event_ns >= s.rth_open_ns - {{ mbp10_lead_ns() }} and m.ts_event_ns < s.rth_close_ns as in_window,
         {{ book_level_present('ask', 1, 'm') }} and {{ book_level_present('bid', 1, 'm') }}
             and m.ask_px_1 <= m.bid_px_1 as is_crossed,
         m.ts_event_ns,
@@ -115,11 +115,11 @@ opt_read as (
 
 opt_staged as (
     -- the run date's 0DTE prints, distinct (staging's dedup over every Bronze column), already
-    -- materialized by int_option_trades__as_of_spot: no second dedup of the whole option tape
+    -- materialized by int_options__trades_as_of_spot: no second dedup of the whole option tape
     select
         count(*) as n_zero_dte,
         count(*) filter (where bronze_aggressor = 0) as n_tick_rule
-    from {{ ref('int_option_trades__as_of_spot') }}
+    from {{ ref('int_options__trades_as_of_spot') }}
 ),
 
 opt_not_staged as (

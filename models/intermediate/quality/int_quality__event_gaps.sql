@@ -22,7 +22,7 @@
 --   rel_vol       [09:30, t_dec) of the run date and the same clock span of each volume session
 --   labels        the bars above (ATR thresholds) through T0 + max(confirmation_windows) +
 --                 lookforward_seconds
-{%- set horizon_ns = ((label_windows() | max) + (var('lookforward_seconds') | int)) * 1000000000 %}
+{%- set horizon_ns = ((label_windows() | max) + (var('lookforward_seconds') | int)) * ns_per_second() %}
 
 with gaps as (
     select * from {{ run_gaps() }}
@@ -39,7 +39,7 @@ events as (
         e.event_id,
         e.level_kind_name,
         e.ts_ns as t0_ns,
-        e.ts_ns + 60000000000 as t_dec_ns,
+        e.ts_ns + {{ ns_per_minute() }} as t_dec_ns,
         s.pm_open_ns,
         s.rth_open_ns,
         s.or_close_ns,
@@ -60,7 +60,7 @@ recent_bars as (
 sma_bars as (
     -- per 2-min bar close (warmup sessions first): the start of the oldest of the last 200 / 400 bars
     select
-        bar_start_ns + 120000000000 as closed_ns,
+        bar_start_ns + {{ minutes_ns(2) }} as closed_ns,
         coalesce(lag(bar_start_ns, 199) over by_start, min(bar_start_ns) over ()) as from_200_ns,
         coalesce(lag(bar_start_ns, 399) over by_start, min(bar_start_ns) over ()) as from_400_ns
     from {{ ref('int_bars__es_2min') }}
@@ -71,7 +71,7 @@ sma_bars as (
 windows as (
     select
         e.*,
-        least(coalesce(b.from_ns, e.globex_open_ns), e.t0_ns - 600000000000) as bars_from_ns,
+        least(coalesce(b.from_ns, e.globex_open_ns), e.t0_ns - {{ minutes_ns(10) }}) as bars_from_ns,
         coalesce(at_t0.from_200_ns, e.globex_open_ns) as sma200_t0_from_ns,
         coalesce(at_t0.from_400_ns, e.globex_open_ns) as sma400_t0_from_ns,
         coalesce(at_slope.from_200_ns, e.globex_open_ns) as sma200_from_ns,
@@ -79,7 +79,7 @@ windows as (
     from events as e
     asof left join recent_bars as b on b.bar_start_ns <= e.t0_ns
     asof left join sma_bars as at_t0 on at_t0.closed_ns <= e.t0_ns
-    asof left join sma_bars as at_slope on at_slope.closed_ns <= e.t_dec_ns - 1200000000000
+    asof left join sma_bars as at_slope on at_slope.closed_ns <= e.t_dec_ns - {{ minutes_ns(20) }}
 ),
 
 level_windows as (
@@ -112,8 +112,8 @@ flags as (
         {{ gap_overlaps('es_trades', 'w.sma400_from_ns', 'w.t_dec_ns') }} as gap_sma400,
         {{ gap_overlaps('es_trades', 'w.bars_from_ns', 'w.t_dec_ns') }} as gap_bars,
         {{ gap_overlaps('es_trades', 'w.t0_ns', 'w.t_dec_ns') }} as gap_tape,
-        {{ gap_overlaps('es_mbp10', 'w.t_dec_ns - 1800000000000', 'w.t_dec_ns') }}
-            or {{ gap_overlaps('es_trades', 'w.t_dec_ns - 240000000000', 'w.t_dec_ns') }} as gap_book,
+        {{ gap_overlaps('es_mbp10', 'w.t_dec_ns - ' ~ barrier_wall_lookback_ns(), 'w.t_dec_ns') }}
+            or {{ gap_overlaps('es_trades', 'w.t_dec_ns - ' ~ barrier_window_ns(), 'w.t_dec_ns') }} as gap_book,
         {{ gap_overlaps('es_trades', 'w.rth_open_ns', 'w.t_dec_ns') }} as gap_options,
         -- relative volume: the clock span from the open, on the run date and on every volume session
         coalesce(bool_or(g.table_name = 'es_trades' and g.session_date in {{ run_sessions('volume') }}

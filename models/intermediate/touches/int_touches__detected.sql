@@ -10,7 +10,7 @@
 {%- set touch_band = spy_dollars_to_e9(var('touch_band')) | int %}
 {%- set monitor_band = spy_dollars_to_e9(var('monitor_band')) | int %}
 {%- set tolerance = spy_dollars_to_e9(var('band_tolerance')) | int %}
-{%- set horizon_ns = ((label_windows() | max) + (var('lookforward_seconds') | int)) * 1000000000 %}
+{%- set horizon_ns = ((label_windows() | max) + (var('lookforward_seconds') | int)) * ns_per_second() %}
 
 with session as (
     -- the run date's RTH clock
@@ -70,7 +70,7 @@ select
         || substr(id_hex, 17, 4) || '-' || substr(id_hex, 21, 12) as event_id,
     session_date,
     bar_start_ns as ts_ns,
-    bar_start_ns + 60000000000 as available_ts_ns,
+    bar_start_ns + {{ ns_per_minute() }} as available_ts_ns,
     level_kind,
     level_kind_name,
     level_price,

@@ -18,7 +18,7 @@ cumulative_volume as (
     -- per session, cumulative RTH volume through the end of each 1-minute bar, by offset from 09:30
     select
         b.session_date,
-        b.bar_start_ns + 60000000000 - s.rth_open_ns as offset_end_ns,
+        b.bar_start_ns + {{ ns_per_minute() }} - s.rth_open_ns as offset_end_ns,
         sum(b.volume) over (
             partition by b.session_date order by b.bar_start_ns
             rows between unbounded preceding and current row

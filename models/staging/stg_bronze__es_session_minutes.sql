@@ -31,14 +31,14 @@ session_hours as (
 ),
 
 deduplicated as (
-    {{ es_distinct_prints("(select * from source where ts_event_ns::bigint // 3600000000000 in (select hour_key from session_hours))") }}
+    {{ es_distinct_prints("(select * from source where ts_event_ns::bigint // " ~ ns_per_hour() ~ " in (select hour_key from session_hours))") }}
 ),
 
 minutes as (
     select
         s.session_date,
         t.contract,
-        (t.ts_event_ns // 60000000000) * 60000000000 as bar_start_ns,
+        (t.ts_event_ns // {{ ns_per_minute() }}) * {{ ns_per_minute() }} as bar_start_ns,
         arg_min(t.price_e9, {{ print_order_key('t.ts_event_ns', 't.seq', 't.price_e9', 't.aggressor') }}) as open_e9,
         max(t.price_e9) as high_e9,
         min(t.price_e9) as low_e9,
@@ -48,7 +48,7 @@ minutes as (
         sum(t.n_copies)::bigint as n_copies
     from deduplicated as t
     inner join session_hours as s
-        on t.ts_event_ns // 3600000000000 = s.hour_key
+        on t.ts_event_ns // {{ ns_per_hour() }} = s.hour_key
     group by all
 )
 

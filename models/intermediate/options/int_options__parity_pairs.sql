@@ -1,6 +1,6 @@
 -- Put-call parity pairs of the run date (SPEC §7.3 strike basis). Pairing rule, looking only back:
 -- every option print (the pair's *later* print) is paired with the latest print of the opposite
--- right at the same strike and at most {{ var('fuel_pair_max_gap_seconds', 60) }} s earlier: for a call, the latest put with
+-- right at the same strike and at most {{ var('fuel_pair_max_gap_seconds') }} s earlier: for a call, the latest put with
 -- ts <= its ts; for a put, the latest call with ts < its ts (so a call and a put at one timestamp
 -- make one pair, not two). Several opposite prints at that partner timestamp: the one with the
 -- highest seq. A pair exists from its later print on (pair_ts_ns), whatever happens afterwards; a
@@ -16,7 +16,7 @@
 
 with prints as (
     select ts_event_ns, seq, strike, option_right, price, spot
-    from {{ ref('int_option_trades__as_of_spot') }}
+    from {{ ref('int_options__trades_as_of_spot') }}
     where price > 0 and spot is not null
 ),
 
@@ -72,7 +72,7 @@ select
     later_right,
     earlier_ts_ns,
     -- the pair is in the look-back of the minute marks t with pair_ts_ns < t <= pair_ts_ns + window
-    pair_ts_ns // 60000000000 * 60000000000 as pair_minute_ns,
+    pair_ts_ns // {{ ns_per_minute() }} * {{ ns_per_minute() }} as pair_minute_ns,
     strike,
     call_price,
     put_price,

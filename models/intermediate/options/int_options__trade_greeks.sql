@@ -12,7 +12,7 @@
 -- Unordered.
 
 with prints as (
-    select * from {{ ref('int_option_trades__as_of_spot') }}
+    select * from {{ ref('int_options__trades_as_of_spot') }}
 ),
 
 session as (

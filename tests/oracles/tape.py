@@ -1,7 +1,9 @@
 """Tape (ES trade flow near a level) reference maths, SPEC §7.1.
 
 These are numpy reference implementations (test oracles) of what the SQL tape model computes per event from the
-front-month ES trades in ``[T0, t_dec)``. Units: prices in **SPY-frame dollars** (ES / es_spy_ratio), sizes in
+front-month ES trades in ``[T0, t_dec)``. The SPEC's fixed constants are written here again on purpose (an
+oracle must not read them from the SQL it checks); the tunable ``sweep_min_contracts`` is the dbt var
+(:func:`sweep_min_contracts`, from dbt_project.yml). Units: prices in **SPY-frame dollars** (ES / es_spy_ratio), sizes in
 **ES contracts**, timestamps in int64 **epoch nanoseconds**, aggressor/side +1 buy, −1 sell, 0 unknown.
 """
 
@@ -9,11 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from breakbounce import params
+
 __all__ = [
     "TAPE_BAND",
     "SWEEP_MAX_GAP_NS",
     "SWEEP_MIN_PRICES",
-    "SWEEP_MIN_CONTRACTS",
+    "sweep_min_contracts",
     "ols_slope",
     "tape_imbalance",
     "detect_sweep",
@@ -23,7 +27,11 @@ __all__ = [
 TAPE_BAND = 0.50  # SPY-frame dollars around the level for buy/sell volume
 SWEEP_MAX_GAP_NS = 100_000_000  # 100 ms, inclusive
 SWEEP_MIN_PRICES = 3
-SWEEP_MIN_CONTRACTS = 50
+
+
+def sweep_min_contracts() -> int:
+    """Contracts a same-side run needs to count as a sweep: the dbt var of dbt_project.yml."""
+    return int(params.var("sweep_min_contracts"))
 
 
 def ols_slope(t_seconds, price) -> float:
@@ -62,7 +70,7 @@ def detect_sweep(
     size,
     max_gap_ns: int = SWEEP_MAX_GAP_NS,
     min_prices: int = SWEEP_MIN_PRICES,
-    min_contracts: float = SWEEP_MIN_CONTRACTS,
+    min_contracts: float | None = None,
 ) -> bool:
     """True if one window's trades (already sorted by (ts, seq)) contain a sweep.
 
@@ -91,6 +99,8 @@ def detect_sweep(
     contracts = np.bincount(rid, weights=rsz, minlength=n_runs)
     pairs = np.unique(np.stack([rid.astype(np.float64), rpx]), axis=1)
     distinct = np.bincount(pairs[0].astype(np.int64), minlength=n_runs)
+    if min_contracts is None:
+        min_contracts = sweep_min_contracts()
     return bool(np.any((distinct >= min_prices) & (contracts >= min_contracts)))
 
 
@@ -105,7 +115,7 @@ def tape_metrics(
     seq=None,
     band: float = TAPE_BAND,
     eps: float = 1e-9,
-    sweep_min_contracts: float = SWEEP_MIN_CONTRACTS,
+    sweep_min_contracts: float | None = None,
 ) -> dict:
     """Reference (oracle) tape output of one event from front-month ES trades (SPEC §7.1).
 

@@ -2,7 +2,7 @@
 -- int_levels__as_of_minute): the SPY-frame spot, time to the close and the option strike basis as
 -- known at t (SPEC §7.3), from records with ts < t only.
 --   spot          last front-month ES trade with ts < t, / es_spy_ratio
---   window        parity pairs (int_option_trades__parity_pairs) whose later print is in
+--   window        parity pairs (int_options__parity_pairs) whose later print is in
 --                 [t - {{ fuel_basis_window_minutes() }} min, t), so both prints are before t
 --   ATM reference median, over the window's minutes, of each minute's median implied_spot
 --   basis strikes the {{ fuel_basis_strikes() }} strikes with pairs in the window nearest the ATM reference (ties: lower)
@@ -22,7 +22,7 @@ marks as (
     select
         session_date,
         rth_close_ns,
-        unnest(range(rth_open_ns, rth_close_ns + 60000000000, 60000000000)) as asof_ns
+        unnest(range(rth_open_ns, rth_close_ns + {{ ns_per_minute() }}, {{ ns_per_minute() }})) as asof_ns
     from session
 ),
 
@@ -34,12 +34,12 @@ es_last_per_ts as (
 pairs as materialized (
     -- the parity pairs (a view), computed once here
     select pair_minute_ns, strike, implied_spot, pair_basis
-    from {{ ref('int_option_trades__parity_pairs') }}
+    from {{ ref('int_options__parity_pairs') }}
 ),
 
 look_back as (
     -- mark = pair minute + k minutes, k = 1..{{ window }}: the marks whose window holds that minute
-    select range * 60000000000 as offset_ns
+    select range * {{ ns_per_minute() }} as offset_ns
     from range(1, {{ window + 1 }})
 ),
 

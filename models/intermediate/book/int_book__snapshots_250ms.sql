@@ -18,7 +18,10 @@
 -- Without MBP-10 for the date (bb_has_mbp10 false) the plugin points the source at an empty file and
 -- this table is empty.
 {%- set bucket_ns = book_bucket_ns() %}
-{%- set lead_ns = barrier_wall_lookback_ns() + barrier_window_ns() - 60000000000 %}
+{%- set lead_ns = barrier_wall_lookback_ns() + barrier_window_ns() - ns_per_minute() %}
+{%- if lead_ns > mbp10_lead_ns() %}
+    {{ exceptions.raise_compiler_error("breakbounce: mbp10_lead_minutes must cover the first decision's barrier look-back (" ~ lead_ns ~ " ns)") }}
+{%- endif %}
 {%- set book_levels = [] %}
 {%- for s in ['bid', 'ask'] %}{% for i in range(1, 11) %}{% do book_levels.append((s, i)) %}{% endfor %}{% endfor %}
 

@@ -10,11 +10,11 @@ select
     session_date,
     strike,
     option_right,
-    ts_event_ns // 60000000000 * 60000000000 + 60000000000 as end_ns,
+    ts_event_ns // {{ ns_per_minute() }} * {{ ns_per_minute() }} + {{ ns_per_minute() }} as end_ns,
     -sum(aggressor * size)::bigint as dealer_contracts,
     sum({{ fuel_to_micro('coalesce(dealer_flow, 0)') }}) as dealer_flow_micro,
     arg_max(iv_raw, (ts_event_ns, seq, iv_raw)) filter (where iv_raw is not null) as last_iv_raw,
     count(*) as n_prints
-from {{ ref('int_option_trades__greeks') }}
+from {{ ref('int_options__trade_greeks') }}
 group by all
 order by end_ns, strike, option_right
