@@ -46,8 +46,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", choices=["test", "full"], default="full")
     ap.add_argument("--date", default="2025-12-16")
-    ap.add_argument("--warmup", type=int, default=8,
-                    help="prior sessions generated (relative volume needs 7; one more lets the previous date have 7 too)")
+    ap.add_argument(
+        "--warmup",
+        type=int,
+        default=8,
+        help="prior sessions generated (relative volume needs 7; one more lets the previous date have 7 too)",
+    )
     ap.add_argument("--out", default=str(ROOT / "bench" / "out"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--reuse", action="store_true", help="reuse existing generated Bronze")
@@ -60,14 +64,31 @@ def main() -> int:
     start = prior[-1] if prior else args.date
     if not args.reuse or not bronze.exists():
         shutil.rmtree(out, ignore_errors=True)
-        wall, rss, res = timed([sys.executable, "-m", "breakbounce", "generate", "--start-date", start,
-                                "--end-date", args.date, "--out", str(bronze), "--seed", str(args.seed),
-                                "--scale", args.scale])
+        wall, rss, res = timed(
+            [
+                sys.executable,
+                "-m",
+                "breakbounce",
+                "generate",
+                "--start-date",
+                start,
+                "--end-date",
+                args.date,
+                "--out",
+                str(bronze),
+                "--seed",
+                str(args.seed),
+                "--scale",
+                args.scale,
+            ]
+        )
         if res.returncode:
             print(res.stdout, file=sys.stderr)
             return 1
         n = len(prior) + 1
-        print(f"generate {n} sessions ({args.scale}): {wall:.1f}s total, {wall / n:.1f}s per session, peak RSS {rss:.0f} MiB")
+        print(
+            f"generate {n} sessions ({args.scale}): {wall:.1f}s total, {wall / n:.1f}s per session, peak RSS {rss:.0f} MiB"
+        )
     truth = json.loads((bronze / "_truth" / f"date={args.date}" / "truth.json").read_text())
     counts = truth.get("rows", {})
     print(f"run date {args.date}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
@@ -76,8 +97,24 @@ def main() -> int:
     db, target = work / "warehouse.duckdb", work / "dbt"
 
     def run(date: str, engine: str = "fast") -> tuple[float, float]:
-        cmd = [sys.executable, "-m", "breakbounce", "run", "--date", date, "--bronze", str(bronze),
-               "--gold", str(gold), "--db", str(db), "--target-path", str(target), "--engine", engine]
+        cmd = [
+            sys.executable,
+            "-m",
+            "breakbounce",
+            "run",
+            "--date",
+            date,
+            "--bronze",
+            str(bronze),
+            "--gold",
+            str(gold),
+            "--db",
+            str(db),
+            "--target-path",
+            str(target),
+            "--engine",
+            engine,
+        ]
         wall, rss, res = timed(cmd)
         if res.returncode:
             print(res.stdout, file=sys.stderr)
@@ -87,8 +124,10 @@ def main() -> int:
     def report(label: str, samples: list[tuple[float, float]]) -> None:
         walls = sorted(w for w, _ in samples)
         extra = f" (min {walls[0]:.2f}s, max {walls[-1]:.2f}s over {len(walls)})" if len(walls) > 1 else ""
-        print(f"breakbounce run, {label}: wall {walls[len(walls) // 2]:.2f}s{extra}, "
-              f"peak RSS {max(r for _, r in samples):.0f} MiB")
+        print(
+            f"breakbounce run, {label}: wall {walls[len(walls) // 2]:.2f}s{extra}, "
+            f"peak RSS {max(r for _, r in samples):.0f} MiB"
+        )
 
     # 1. the first run after a project change: dbt compiles the project for the fast engine
     shutil.rmtree(ROOT / "target" / "fast_graph", ignore_errors=True)
@@ -114,7 +153,10 @@ def main() -> int:
     db.unlink(missing_ok=True)
     report("new warehouse through dbt build (--engine dbt, warm dbt parse)", [run(args.date, "dbt")])
     slow = sorted(results["results"], key=lambda r: -r["execution_time"])[:8]
-    print("slowest nodes (last fast run): " + ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.2f}s" for r in slow))
+    print(
+        "slowest nodes (last fast run): "
+        + ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.2f}s" for r in slow)
+    )
     print(f"node execution inside the last fast run: {results['elapsed_time']:.2f}s, {len(results['results'])} nodes")
     return 0
 

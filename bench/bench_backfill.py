@@ -70,31 +70,82 @@ def main() -> int:
     out = Path(args.out) / args.scale
     bronze, work = out / "bronze", out / "work"
     sessions = [s.session_date for s in calendar.sessions_before(args.end_date)[: args.dates - 1 + 7]][::-1]
-    dates = (sessions + [args.end_date])[-args.dates:]
+    dates = (sessions + [args.end_date])[-args.dates :]
     start = sessions[0] if sessions else args.end_date
     if not args.reuse or not bronze.exists():
         shutil.rmtree(out, ignore_errors=True)
-        wall, _ = sh([sys.executable, "-m", "breakbounce", "generate", "--start-date", start, "--end-date",
-                      args.end_date, "--out", str(bronze), "--seed", str(args.seed), "--scale", args.scale])
+        wall, _ = sh(
+            [
+                sys.executable,
+                "-m",
+                "breakbounce",
+                "generate",
+                "--start-date",
+                start,
+                "--end-date",
+                args.end_date,
+                "--out",
+                str(bronze),
+                "--seed",
+                str(args.seed),
+                "--scale",
+                args.scale,
+            ]
+        )
         print(f"generated {start}..{args.end_date} ({args.scale}) in {wall:.0f}s")
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
     print(f"dates: {dates[0]}..{dates[-1]} ({len(dates)} sessions, {args.scale} scale)")
     # the compiled graph, once (not part of any figure)
-    sh([sys.executable, "-m", "breakbounce", "run", "--date", dates[0], "--bronze", str(bronze), "--gold",
-        str(work / "warm" / "gold"), "--db", str(work / "warm" / "w.duckdb"), "--target-path", str(work / "warm" / "dbt")])
+    sh(
+        [
+            sys.executable,
+            "-m",
+            "breakbounce",
+            "run",
+            "--date",
+            dates[0],
+            "--bronze",
+            str(bronze),
+            "--gold",
+            str(work / "warm" / "gold"),
+            "--db",
+            str(work / "warm" / "w.duckdb"),
+            "--target-path",
+            str(work / "warm" / "dbt"),
+        ]
+    )
 
     if "backfill" not in skip:
         for workers in (1, 2):
             d = work / f"backfill-{workers}"
             shutil.rmtree(d, ignore_errors=True)
-            wall, proc = sh([sys.executable, "-m", "breakbounce", "backfill", "--start-date", dates[0], "--end-date",
-                             dates[-1], "--workers", str(workers), "--bronze", str(bronze), "--gold", str(d / "gold"),
-                             "--work-dir", str(d)])
+            wall, proc = sh(
+                [
+                    sys.executable,
+                    "-m",
+                    "breakbounce",
+                    "backfill",
+                    "--start-date",
+                    dates[0],
+                    "--end-date",
+                    dates[-1],
+                    "--workers",
+                    str(workers),
+                    "--bronze",
+                    str(bronze),
+                    "--gold",
+                    str(d / "gold"),
+                    "--work-dir",
+                    str(d),
+                ]
+            )
             per = [float(line.split()[2]) for line in proc.stdout.splitlines()[1:-1]]
-            print(f"backfill --workers {workers}: {wall:.1f}s wall for {len(per)} dates "
-                  f"({wall / len(per):.2f}s a date; task times median {statistics.median(per):.2f}s, "
-                  f"first {per[0]:.2f}s); load average {os.getloadavg()[0]:.2f} after")
+            print(
+                f"backfill --workers {workers}: {wall:.1f}s wall for {len(per)} dates "
+                f"({wall / len(per):.2f}s a date; task times median {statistics.median(per):.2f}s, "
+                f"first {per[0]:.2f}s); load average {os.getloadavg()[0]:.2f} after"
+            )
 
     if "overhead" not in skip:
         # per date, one after another: a plain `breakbounce run` from here, the shipped task (a run in
@@ -108,8 +159,14 @@ def main() -> int:
         from breakbounce import cluster
 
         t = time.perf_counter()
-        lc = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=logging.ERROR, memory_limit=0)
+        lc = LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            memory_limit=0,
+        )
         client = Client(lc)
         started = time.perf_counter() - t
         walls: dict[str, list[float]] = {"plain": [], "task": [], "inproc": []}
@@ -118,9 +175,24 @@ def main() -> int:
             shutil.rmtree(d, ignore_errors=True)
         try:
             for date in dates:
-                wall, _ = sh([sys.executable, "-m", "breakbounce", "run", "--date", date, "--bronze", str(bronze),
-                              "--gold", str(dirs["plain"] / "gold"), "--db", str(dirs["plain"] / "w.duckdb"),
-                              "--target-path", str(dirs["plain"] / "dbt")])
+                wall, _ = sh(
+                    [
+                        sys.executable,
+                        "-m",
+                        "breakbounce",
+                        "run",
+                        "--date",
+                        date,
+                        "--bronze",
+                        str(bronze),
+                        "--gold",
+                        str(dirs["plain"] / "gold"),
+                        "--db",
+                        str(dirs["plain"] / "w.duckdb"),
+                        "--target-path",
+                        str(dirs["plain"] / "dbt"),
+                    ]
+                )
                 walls["plain"].append(wall)
                 spec = cluster.RunSpec(str(bronze), str(dirs["task"] / "gold"), False, str(dirs["task"]))
                 t = time.perf_counter()
@@ -139,14 +211,22 @@ def main() -> int:
             lc.close()
             stopped = time.perf_counter() - t
         load = os.getloadavg()[0]
-        print(f"plain runs one after another: {sum(walls['plain']):.1f}s for {len(dates)} dates "
-              f"(median {statistics.median(walls['plain']):.2f}s)")
-        for key, label in (("task", "the Dask task (a run in a child process: shipped)"),
-                           ("inproc", "the same run in the worker's own process")):
+        print(
+            f"plain runs one after another: {sum(walls['plain']):.1f}s for {len(dates)} dates "
+            f"(median {statistics.median(walls['plain']):.2f}s)"
+        )
+        for key, label in (
+            ("task", "the Dask task (a run in a child process: shipped)"),
+            ("inproc", "the same run in the worker's own process"),
+        ):
             diff = [a - b for a, b in zip(walls[key], walls["plain"])]
-            print(f"{label}: median {statistics.median(walls[key]):.2f}s a date; against the plain run of the "
-                  f"same date: median {statistics.median(diff):+.2f}s (from {min(diff):+.2f} to {max(diff):+.2f})")
-        print(f"local cluster of one worker: start {started:.2f}s, stop {stopped:.2f}s; load average {load:.2f} at the end")
+            print(
+                f"{label}: median {statistics.median(walls[key]):.2f}s a date; against the plain run of the "
+                f"same date: median {statistics.median(diff):+.2f}s (from {min(diff):+.2f} to {max(diff):+.2f})"
+            )
+        print(
+            f"local cluster of one worker: start {started:.2f}s, stop {stopped:.2f}s; load average {load:.2f} at the end"
+        )
     return 0
 
 

@@ -129,16 +129,19 @@ def atomic_write_parquet(table: pa.Table, path: str | os.PathLike, compression_l
 
     A reader never sees a partial file, and an interrupted write leaves any previous file intact.
     """
-    storage.write_atomic(path, lambda tmp: pq.write_table(
-        table,
-        tmp,
-        compression="zstd",
-        compression_level=compression_level,
-        row_group_size=1_000_000,
-        # dictionary-encode the low-cardinality strings only: on numeric book columns it costs
-        # about a third of the encoding time and makes the files larger
-        use_dictionary=[f.name for f in table.schema if pa.types.is_string(f.type)],
-    ))
+    storage.write_atomic(
+        path,
+        lambda tmp: pq.write_table(
+            table,
+            tmp,
+            compression="zstd",
+            compression_level=compression_level,
+            row_group_size=1_000_000,
+            # dictionary-encode the low-cardinality strings only: on numeric book columns it costs
+            # about a third of the encoding time and makes the files larger
+            use_dictionary=[f.name for f in table.schema if pa.types.is_string(f.type)],
+        ),
+    )
 
 
 def _sort_indices(table: pa.Table) -> np.ndarray:
@@ -187,8 +190,9 @@ def write_table(
     return written
 
 
-def write_quiet_hours(root: str | os.PathLike, spec: BronzeTable, start_ns: int, end_ns: int,
-                      file_name: str) -> list[str]:
+def write_quiet_hours(
+    root: str | os.PathLike, spec: BronzeTable, start_ns: int, end_ns: int, file_name: str
+) -> list[str]:
     """Attest the UTC hours of [start_ns, end_ns) that hold no record: a zero-row file (contract
     schema) named ``file_name`` in each hour partition without a parquet file; return those written.
 
@@ -205,8 +209,9 @@ def write_quiet_hours(root: str | os.PathLike, spec: BronzeTable, start_ns: int,
             listed[date] = storage.find(spec.date_location(root, date))
         d = spec.hour_location(root, date, h % 24)
         prefix = storage.join(d, "")
-        if not any(p.startswith(prefix) and p.endswith(".parquet") and "/" not in p[len(prefix):]
-                   for p in listed[date]):
+        if not any(
+            p.startswith(prefix) and p.endswith(".parquet") and "/" not in p[len(prefix) :] for p in listed[date]
+        ):
             atomic_write_parquet(spec.schema.empty_table(), storage.join(d, file_name))
             written.append(storage.join(d, file_name))
     return written

@@ -25,8 +25,16 @@ class Session(NamedTuple):
     is_early_close: bool
 
 
-_COLUMNS = ("session_date", "globex_open_ns", "pm_open_ns", "rth_open_ns", "or_close_ns", "rth_close_ns",
-            "globex_close_ns", "is_early_close")
+_COLUMNS = (
+    "session_date",
+    "globex_open_ns",
+    "pm_open_ns",
+    "rth_open_ns",
+    "or_close_ns",
+    "rth_close_ns",
+    "globex_close_ns",
+    "is_early_close",
+)
 
 
 @functools.lru_cache(maxsize=4)

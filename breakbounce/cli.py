@@ -19,7 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     from breakbounce.report import cli as report_cli
     from breakbounce.synth import cli as synth_cli
 
-    parser = argparse.ArgumentParser(prog="breakbounce", description="Leak-free, labeled level-touch training data from ES and SPY 0DTE market data.")
+    parser = argparse.ArgumentParser(
+        prog="breakbounce", description="Leak-free, labeled level-touch training data from ES and SPY 0DTE market data."
+    )
     parser.add_argument("--version", action="version", version=f"breakbounce {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     runner.add_parsers(sub)

@@ -66,6 +66,7 @@ WAIT_FOR_WORKERS_S = 60.0
 
 # --- what a task builds and returns -------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
     """What every task needs: absolute Bronze / Gold locations (paths or URLs), flags, and the root of
@@ -123,9 +124,22 @@ def _worker_root(spec: RunSpec, worker) -> str:
 
 
 def run_command(date: str, spec: RunSpec, directory: str) -> list[str]:
-    return [sys.executable, "-m", "breakbounce", "run", "--date", date, "--bronze", spec.bronze,
-            "--gold", spec.gold, "--db", os.path.join(directory, "warehouse.duckdb"),
-            "--target-path", os.path.join(directory, "dbt")] + (["--allow-gaps"] if spec.allow_gaps else [])
+    return [
+        sys.executable,
+        "-m",
+        "breakbounce",
+        "run",
+        "--date",
+        date,
+        "--bronze",
+        spec.bronze,
+        "--gold",
+        spec.gold,
+        "--db",
+        os.path.join(directory, "warehouse.duckdb"),
+        "--target-path",
+        os.path.join(directory, "dbt"),
+    ] + (["--allow-gaps"] if spec.allow_gaps else [])
 
 
 def summarize_run(code: int, stdout: str, stderr: str) -> str:
@@ -168,13 +182,25 @@ def build_date(date: str, spec: RunSpec, lane: int = 0) -> DateResult:
     directory, lock = _claim_directory(_worker_root(spec, worker), worker.name, lane)
     try:
         env = {**_run_environment(), PARENT_ENV: str(os.getpid())}
-        proc = subprocess.run(run_command(date, spec, directory), capture_output=True, text=True, env=env,
-                              pass_fds=(lock,), stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            run_command(date, spec, directory),
+            capture_output=True,
+            text=True,
+            env=env,
+            pass_fds=(lock,),
+            stdin=subprocess.DEVNULL,
+        )
     finally:
         os.close(lock)
-    return DateResult(date, proc.returncode, time.perf_counter() - started,
-                      summarize_run(proc.returncode, proc.stdout, proc.stderr), proc.stderr + proc.stdout,
-                      str(worker.name), f"{socket.gethostname()}:{directory}")
+    return DateResult(
+        date,
+        proc.returncode,
+        time.perf_counter() - started,
+        summarize_run(proc.returncode, proc.stdout, proc.stderr),
+        proc.stderr + proc.stdout,
+        str(worker.name),
+        f"{socket.gethostname()}:{directory}",
+    )
 
 
 def exit_with_parent() -> None:
@@ -205,6 +231,7 @@ def exit_with_parent() -> None:
 
 
 # --- which lane builds which date ---------------------------------------------------------------------
+
 
 class Lanes:
     """Dates split in order into contiguous runs, one per lane (a worker thread); a lane takes its
@@ -237,10 +264,14 @@ class Lanes:
 
 # --- progress on stderr -------------------------------------------------------------------------------
 
+
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+    return (
+        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+        if seconds >= 3600
         else f"{seconds // 60}:{seconds % 60:02d}"
+    )
 
 
 class Progress:
@@ -266,10 +297,16 @@ class Progress:
                 sized = os.get_terminal_size(self.stream.fileno()).columns > 0
             except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
                 sized = False
-            self.bar = tqdm(total=total, file=self.stream, unit="date", desc="backfill", dynamic_ncols=sized,
-                            ncols=None if sized else 100, nrows=None if sized else 24,
-                            bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                                       "[{elapsed}<{remaining}{postfix}]")
+            self.bar = tqdm(
+                total=total,
+                file=self.stream,
+                unit="date",
+                desc="backfill",
+                dynamic_ncols=sized,
+                ncols=None if sized else 100,
+                nrows=None if sized else 24,
+                bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]",
+            )
             self._postfix()
 
     def line(self, text: str) -> None:
@@ -292,8 +329,10 @@ class Progress:
         return f"ETA {_clock((self.total - finished) / rate)}"
 
     def status(self) -> str:
-        return (f"{self.done + self.failed}/{self.total} done, {self.failed} failed, "
-                f"{len(self.running)} running, {self.eta()}")
+        return (
+            f"{self.done + self.failed}/{self.total} done, {self.failed} failed, "
+            f"{len(self.running)} running, {self.eta()}"
+        )
 
     def start(self, date: str, worker: str) -> None:
         with self.lock:
@@ -318,8 +357,10 @@ class Progress:
                 self.bar.update(1)
             self._postfix()
         where = f" on worker {res.worker}" if res.worker else ""
-        self.line(f"[{self.done + self.failed}/{self.total}] {res.date} {'ok' if res.ok else 'FAILED'} in "
-                  f"{res.seconds:.1f}s{where}; {self.status()}")
+        self.line(
+            f"[{self.done + self.failed}/{self.total}] {res.date} {'ok' if res.ok else 'FAILED'} in "
+            f"{res.seconds:.1f}s{where}; {self.status()}"
+        )
 
     def tick(self) -> None:
         """Called about once a second: refresh the bar, or a plain status line when overdue."""
@@ -339,12 +380,14 @@ class Progress:
 
 # --- the cluster --------------------------------------------------------------------------------------
 
+
 def _dask():
     try:
         import distributed
     except ImportError as exc:  # a core dependency: a broken install
-        raise UserError(f"backfill needs Dask distributed (a core dependency; reinstall breakbounce): {exc}",
-                        code=1) from None
+        raise UserError(
+            f"backfill needs Dask distributed (a core dependency; reinstall breakbounce): {exc}", code=1
+        ) from None
     return distributed
 
 
@@ -374,8 +417,10 @@ def connect(scheduler: str | None, workers: int, work_dir: str):
         try:  # how long to try: Dask's distributed.comm.timeouts.connect (30 s by default)
             client = distributed.Client(scheduler)
         except (OSError, TimeoutError) as exc:
-            raise UserError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
-                            f"({(str(exc).splitlines() or [type(exc).__name__])[0]})") from None
+            raise UserError(
+                f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
+                f"({(str(exc).splitlines() or [type(exc).__name__])[0]})"
+            ) from None
         try:
             yield client, _dashboard(client, local=False)
         finally:
@@ -383,8 +428,12 @@ def connect(scheduler: str | None, workers: int, work_dir: str):
         return
     # the run in each task uses every core; a worker itself needs one thread and little memory
     cluster = distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, silence_logs=logging.ERROR,
-        dashboard_address=":0" if _has_bokeh() else None, memory_limit=0,
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        silence_logs=logging.ERROR,
+        dashboard_address=":0" if _has_bokeh() else None,
+        memory_limit=0,
         local_directory=os.path.join(work_dir, "dask"),
     )
     try:
@@ -400,8 +449,9 @@ def connect(scheduler: str | None, workers: int, work_dir: str):
 def lanes_of(client) -> dict[str, list[tuple[str, int]]]:
     """Worker address -> its lanes (name, thread index)."""
     info = client.scheduler_info()["workers"]
-    return {addr: [(str(w.get("name", addr)), k) for k in range(int(w.get("nthreads", 1) or 1))]
-            for addr, w in info.items()}
+    return {
+        addr: [(str(w.get("name", addr)), k) for k in range(int(w.get("nthreads", 1) or 1))] for addr, w in info.items()
+    }
 
 
 def _failed(date: str, exc: BaseException, worker: str = "") -> DateResult:
@@ -425,8 +475,9 @@ def run_dates(client, dates: list[str], spec: RunSpec, progress: Progress, on_re
         time.sleep(0.5)
         lanes_by_worker = lanes_of(client)
     lanes = Lanes(sorted(dates), [lane for ls in lanes_by_worker.values() for lane in ls])
-    client.subscribe_topic(TOPIC, lambda ev: progress.start(ev[1]["date"], ev[1]["name"])
-                           if ev[1].get("event") == "start" else None)
+    client.subscribe_topic(
+        TOPIC, lambda ev: progress.start(ev[1]["date"], ev[1]["name"]) if ev[1].get("event") == "start" else None
+    )
     token = uuid.uuid4().hex[:8]
     pending: dict = {}  # future -> (date, worker address, lane)
     results: dict[str, DateResult] = {}
@@ -441,8 +492,16 @@ def run_dates(client, dates: list[str], spec: RunSpec, progress: Progress, on_re
                     date = lanes.next(lane)
                     if date is None:
                         break
-                    fut = client.submit(build_date, date, spec, lane[1], key=f"breakbounce-run-{date}-{token}",
-                                        workers=[addr], allow_other_workers=True, pure=False)
+                    fut = client.submit(
+                        build_date,
+                        date,
+                        spec,
+                        lane[1],
+                        key=f"breakbounce-run-{date}-{token}",
+                        workers=[addr],
+                        allow_other_workers=True,
+                        pure=False,
+                    )
                     pending[fut] = (date, addr, lane)
             if not pending:
                 time.sleep(0.5)  # dates left, no free lane yet (workers coming back)

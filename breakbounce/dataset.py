@@ -66,6 +66,7 @@ class DatasetError(Exception):
 
 # --- the catalogue -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Catalog:
     """``features.json``: per column its group, type, unit, nullability and whether it is a label."""
@@ -98,8 +99,11 @@ class Catalog:
         unknown = wanted - set(FEATURE_FAMILIES)
         if unknown:
             raise ValueError(f"unknown feature families {sorted(unknown)}; known: {list(FEATURE_FAMILIES)}")
-        return [n for n, c in self.columns.items()
-                if not c["is_label"] and c["group"] not in NON_FEATURE_GROUPS and self.family_of(n) in wanted]
+        return [
+            n
+            for n, c in self.columns.items()
+            if not c["is_label"] and c["group"] not in NON_FEATURE_GROUPS and self.family_of(n) in wanted
+        ]
 
     def labels(self) -> list[str]:
         return [n for n, c in self.columns.items() if c["is_label"]]
@@ -121,6 +125,7 @@ def project_vars() -> dict:
 
 # --- Gold files ----------------------------------------------------------------------------------
 
+
 @dataclass
 class GoldFile:
     date: str
@@ -140,7 +145,7 @@ def gold_files(start_date: str, end_date: str, gold: str | os.PathLike | None = 
     base = storage.join(storage.absolute(gold or gold_root_default()), "signals")
     found = []
     for path, entry in sorted(storage.find(base).items()):
-        m = re.fullmatch(r"date=(\d{4}-\d{2}-\d{2})/signals\.parquet", path[len(base) + 1:])
+        m = re.fullmatch(r"date=(\d{4}-\d{2}-\d{2})/signals\.parquet", path[len(base) + 1 :])
         if m and start_date <= m.group(1) <= end_date:
             found.append(_describe(m.group(1), path, entry))
     return found
@@ -196,6 +201,7 @@ def label_configs_in_use(files: Sequence[GoldFile]) -> list[dict]:
 
 # --- loading -------------------------------------------------------------------------------------
 
+
 @dataclass
 class GoldSet:
     """A loaded Gold date range: the rows (Arrow), the files they came from, and each row's label
@@ -235,8 +241,9 @@ def _typed(table: pa.Table, catalog: Catalog, path: str) -> pa.Table:
             try:
                 col = col.cast(want)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise DatasetError(f"{path}: column {name} is {col.type}, features.json says {want} "
-                                   f"({str(exc).splitlines()[0]})") from None
+                raise DatasetError(
+                    f"{path}: column {name} is {col.type}, features.json says {want} ({str(exc).splitlines()[0]})"
+                ) from None
         arrays.append(col)
         fields.append(pa.field(name, col.type))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
@@ -244,8 +251,14 @@ def _typed(table: pa.Table, catalog: Catalog, path: str) -> pa.Table:
 
 def _label_end(table: pa.Table, config: dict | None) -> np.ndarray:
     """End of each row's label window: T0 + max(window) + look-forward, int64 ns."""
-    look = int(config["lookforward_seconds"] if config and config.get("lookforward_seconds") is not None
-               else project_vars()["lookforward_seconds"]) * NS_PER_S
+    look = (
+        int(
+            config["lookforward_seconds"]
+            if config and config.get("lookforward_seconds") is not None
+            else project_vars()["lookforward_seconds"]
+        )
+        * NS_PER_S
+    )
     start = table.column("ts_ns").to_numpy().astype(np.int64)
     if config and config.get("confirmation_windows"):
         return start + int(max(config["confirmation_windows"])) * NS_PER_S + look
@@ -258,9 +271,16 @@ def _label_end(table: pa.Table, config: dict | None) -> np.ndarray:
     return latest.astype(np.int64) + look
 
 
-def load_gold(start_date: str, end_date: str, gold: str | os.PathLike | None = None, *,
-              columns: Sequence[str] | None = None, outcomes: Sequence[str] | None = None,
-              label_column: str = "outcome", catalog: Catalog | None = None) -> GoldSet:
+def load_gold(
+    start_date: str,
+    end_date: str,
+    gold: str | os.PathLike | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    outcomes: Sequence[str] | None = None,
+    label_column: str = "outcome",
+    catalog: Catalog | None = None,
+) -> GoldSet:
     """Load the Gold files of a date range, typed as ``features.json`` says.
 
     ``columns``: read only these (plus ``ts_ns`` / ``session_date``; default all). ``outcomes``:
@@ -271,8 +291,9 @@ def load_gold(start_date: str, end_date: str, gold: str | os.PathLike | None = N
     catalog = catalog or load_catalog()
     files = gold_files(start_date, end_date, gold)
     if not files:
-        raise DatasetError(f"no Gold files for {start_date}..{end_date} under "
-                           f"{storage.join(gold or gold_root_default(), 'signals')}")
+        raise DatasetError(
+            f"no Gold files for {start_date}..{end_date} under {storage.join(gold or gold_root_default(), 'signals')}"
+        )
     tables, ends = [], []
     for f in files:
         try:
@@ -280,17 +301,20 @@ def load_gold(start_date: str, end_date: str, gold: str | os.PathLike | None = N
             have = pf.schema_arrow.names
             missing = [n for n in catalog.columns if n not in have]
             if missing:
-                raise DatasetError(f"{f.path}: Gold of {f.date} lacks column(s) {', '.join(missing[:5])}"
-                                   f"{' …' if len(missing) > 5 else ''} of features.json (older Gold: "
-                                   f"rebuild it with `breakbounce backfill`)")
+                raise DatasetError(
+                    f"{f.path}: Gold of {f.date} lacks column(s) {', '.join(missing[:5])}"
+                    f"{' …' if len(missing) > 5 else ''} of features.json (older Gold: "
+                    f"rebuild it with `breakbounce backfill`)"
+                )
             anchors = [n for n in have if n.startswith("confirm_ts_ns")]
             read = None
             if columns is not None:
                 unknown = [c for c in columns if c not in have]
                 if unknown:
                     raise DatasetError(f"{f.path}: no column(s) {', '.join(unknown)}")
-                read = list(dict.fromkeys(["ts_ns", "session_date", *columns, *anchors,
-                                           *([label_column] if outcomes else [])]))
+                read = list(
+                    dict.fromkeys(["ts_ns", "session_date", *columns, *anchors, *([label_column] if outcomes else [])])
+                )
             table = pf.read(columns=read)
         except (OSError, pa.ArrowException) as exc:
             raise DatasetError(f"{f.path}: cannot read ({str(exc).splitlines()[0]})") from None
@@ -312,6 +336,7 @@ def load_gold(start_date: str, end_date: str, gold: str | os.PathLike | None = N
 
 # --- purged walk-forward splits ------------------------------------------------------------------
 
+
 def _blocks(order: np.ndarray, n_blocks: int, groups: np.ndarray | None) -> list[np.ndarray]:
     """``order`` (indices in time order) cut into ``n_blocks`` contiguous blocks, never cutting a group."""
     if groups is None:
@@ -329,9 +354,15 @@ def _blocks(order: np.ndarray, n_blocks: int, groups: np.ndarray | None) -> list
     return np.split(order, cuts)
 
 
-def purged_walk_forward(start_ns: Sequence[int], end_ns: Sequence[int], n_splits: int = 5, *,
-                        embargo_ns: int = 0, groups: Sequence | None = None,
-                        train: str = "past") -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def purged_walk_forward(
+    start_ns: Sequence[int],
+    end_ns: Sequence[int],
+    n_splits: int = 5,
+    *,
+    embargo_ns: int = 0,
+    groups: Sequence | None = None,
+    train: str = "past",
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Train/test index pairs in time order, purged of label overlap.
 
     Events (label intervals ``[start_ns[i], end_ns[i]]``, closed) are put in time order and cut into
@@ -366,7 +397,7 @@ def purged_walk_forward(start_ns: Sequence[int], end_ns: Sequence[int], n_splits
         test = blocks[k]
         span_lo, span_hi = start[test].min(), end[test].max()
         before = blocks[:k]
-        cands = np.concatenate(before + (blocks[k + 1:] if train == "all" else []))
+        cands = np.concatenate(before + (blocks[k + 1 :] if train == "all" else []))
         s, e = start[cands], end[cands]
         overlap = (s <= span_hi) & (e >= span_lo)
         embargoed = (s > span_hi) & (s <= span_hi + embargo_ns)
@@ -374,6 +405,15 @@ def purged_walk_forward(start_ns: Sequence[int], end_ns: Sequence[int], n_splits
 
 
 __all__ = [
-    "FEATURE_FAMILIES", "Catalog", "DatasetError", "GoldFile", "GoldSet", "gold_files", "label_config",
-    "label_configs_in_use", "load_catalog", "load_gold", "purged_walk_forward",
+    "FEATURE_FAMILIES",
+    "Catalog",
+    "DatasetError",
+    "GoldFile",
+    "GoldSet",
+    "gold_files",
+    "label_config",
+    "label_configs_in_use",
+    "load_catalog",
+    "load_gold",
+    "purged_walk_forward",
 ]

@@ -45,8 +45,11 @@ def environment_cause(message: str, where: str) -> UserError | None:
     if _matches(message, OUT_OF_MEMORY):
         limit = os.environ.get("BB_MEMORY_LIMIT")
         setting = f"BB_MEMORY_LIMIT={limit}" if limit else "BB_MEMORY_LIMIT (default 1500MB)"
-        return UserError(f"out of memory while {where}: DuckDB's memory limit {setting} was reached "
-                         f"({message}); raise BB_MEMORY_LIMIT", code=1)
+        return UserError(
+            f"out of memory while {where}: DuckDB's memory limit {setting} was reached "
+            f"({message}); raise BB_MEMORY_LIMIT",
+            code=1,
+        )
     return None
 
 

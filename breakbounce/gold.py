@@ -43,8 +43,10 @@ from breakbounce import __version__, storage
 LABEL_KEYS = ("threshold_unit", "thresholds", "confirmation_windows", "lookforward_seconds", "primary_window")
 
 #: asks for the publishing statements; parameters: the relation (quoted name) and the labels JSON
-PLAN_SQL = ("select bb_gold_publish_sql(?, getvariable('bb_date')::varchar, getvariable('bb_gold_file'), ?, "
-            "to_json(getvariable('bb_gaps'))::varchar)")
+PLAN_SQL = (
+    "select bb_gold_publish_sql(?, getvariable('bb_date')::varchar, getvariable('bb_gold_file'), ?, "
+    "to_json(getvariable('bb_gaps'))::varchar)"
+)
 
 
 def gold_file(gold_root: str, date: str) -> str:
@@ -154,6 +156,7 @@ def publish(tmp: str, final: str) -> str:
 
 # --- the Gold file's key-value metadata -----------------------------------------------------------
 
+
 def _compact(value) -> str:
     return json.dumps(value, separators=(",", ":"))
 
@@ -162,7 +165,9 @@ def labels_json(labels: str | dict) -> str:
     """The ``breakbounce.labels`` value: the label configuration, keys in :data:`LABEL_KEYS` order."""
     value = json.loads(labels) if isinstance(labels, str) else labels
     if not isinstance(value, dict) or set(value) != set(LABEL_KEYS):
-        raise ValueError(f"breakbounce: the Gold label configuration must have the keys {list(LABEL_KEYS)}, got {labels!r}")
+        raise ValueError(
+            f"breakbounce: the Gold label configuration must have the keys {list(LABEL_KEYS)}, got {labels!r}"
+        )
     return _compact({k: value[k] for k in LABEL_KEYS})
 
 
@@ -181,11 +186,15 @@ def gaps_json(raw: str | None) -> str:
 
 def kv_metadata(labels: str | dict, gaps: str | None = None) -> dict[str, str]:
     """The Gold file's parquet key-value metadata."""
-    return {"breakbounce.version": __version__, "breakbounce.labels": labels_json(labels),
-            "breakbounce.gaps": gaps_json(gaps)}
+    return {
+        "breakbounce.version": __version__,
+        "breakbounce.labels": labels_json(labels),
+        "breakbounce.gaps": gaps_json(gaps),
+    }
 
 
 # --- publishing -----------------------------------------------------------------------------------
+
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
@@ -194,7 +203,9 @@ def _literal(text: str) -> str:
 def publish_statements(relation: str, date: str | None, final: str | None, labels: str, gaps: str | None) -> list[str]:
     """The SQL statements that publish ``relation`` as the Gold file ``final`` of ``date``, in order."""
     if not date or not final:
-        raise ValueError("breakbounce: no run date / Gold target (bb_date, bb_gold_file); pass --vars '{date: YYYY-MM-DD}'")
+        raise ValueError(
+            "breakbounce: no run date / Gold target (bb_date, bb_gold_file); pass --vars '{date: YYYY-MM-DD}'"
+        )
     tmp = temp_path(final)
     kv = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in kv_metadata(labels, gaps).items())
     refusal = f"breakbounce: refusing to publish Gold for {date}: {relation} holds "
@@ -232,6 +243,7 @@ def publish_relation(con: duckdb.DuckDBPyConnection, relation: str, labels: str)
 # Native (row by row) on purpose: they see one row, and the first Arrow UDF returning VARCHAR in a
 # process imports pandas (~0.25 s).
 
+
 def _prepare_udf(final: str | None) -> str | None:
     return None if final is None else prepare(final)
 
@@ -260,6 +272,4 @@ def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
     ):
         if function_exists(con, name):
             continue
-        con.create_function(
-            name, fn, params, varchar, type="native", side_effects=True, null_handling="special"
-        )
+        con.create_function(name, fn, params, varchar, type="native", side_effects=True, null_handling="special")

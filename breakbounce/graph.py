@@ -45,9 +45,9 @@ DATABASE_ALIAS = "bb_fast_graph_catalog"
 COMPILE_DIR_PREFIX = "breakbounce-compile-"
 #: model and seed hooks of this project, and what the engine does for each
 KNOWN_HOOKS = {
-    "{{ stamp_run_date() }}": "stamp",      # comment the table with the run date, in its transaction
-    "{{ stamp_seed() }}": "stamp",          # the seed's stamp (the engine's seed load sets it)
-    "{{ publish_gold() }}": "publish",      # breakbounce.gold.publish_relation, the same statements
+    "{{ stamp_run_date() }}": "stamp",  # comment the table with the run date, in its transaction
+    "{{ stamp_seed() }}": "stamp",  # the seed's stamp (the engine's seed load sets it)
+    "{{ publish_gold() }}": "publish",  # breakbounce.gold.publish_relation, the same statements
 }
 #: project hooks (dbt operation nodes) of this project, and what the engine does for each
 KNOWN_OPERATIONS = {
@@ -65,26 +65,76 @@ _ANY = None  # a config whose value does not change what the engine executes
 _EMPTY = (None, {}, [])
 #: per resource type, config key -> None (any value) or the tuple of values the engine implements.
 #: Keys absent here must be unset (None / {} / []).
-_COMMON = {k: _ANY for k in ("enabled", "alias", "schema", "database", "tags", "meta", "group", "access", "docs",
-                              "packages", "quoting", "static_analysis", "materialized", "pre-hook", "post-hook",
-                              "contract", "freshness")}
+_COMMON = {
+    k: _ANY
+    for k in (
+        "enabled",
+        "alias",
+        "schema",
+        "database",
+        "tags",
+        "meta",
+        "group",
+        "access",
+        "docs",
+        "packages",
+        "quoting",
+        "static_analysis",
+        "materialized",
+        "pre-hook",
+        "post-hook",
+        "contract",
+        "freshness",
+    )
+}
 _CONFIG = {
-    "model": {**_COMMON, "unique_key": _ANY, "incremental_strategy": _ANY, "column_types": _ANY,
-              "on_configuration_change": _ANY,  # materialized views only
-              # microbatch only (refused with the strategy)
-              "batch_size": _ANY, "lookback": _ANY, "begin": _ANY, "event_time": _ANY, "concurrent_batches": _ANY,
-              # an enforced contract is checked before any insert: a schema change fails either way
-              "on_schema_change": ("ignore", "fail"),
-              "full_refresh": (None, False), "grants": ({},), "persist_docs": ({},)},
-    "seed": {**_COMMON, "column_types": _ANY, "unique_key": _ANY, "incremental_strategy": _ANY,
-             "on_configuration_change": _ANY, "on_schema_change": _ANY, "batch_size": _ANY, "lookback": _ANY,
-             "begin": _ANY, "event_time": _ANY, "concurrent_batches": _ANY,
-             "delimiter": _ANY, "quote_columns": _ANY, "full_refresh": (None, False), "grants": ({},),
-             "persist_docs": ({},)},
-    "test": {**_COMMON, "where": _ANY,  # compiled into the test's SQL
-             "severity": ("ERROR", "error"), "fail_calc": ("count(*)",), "warn_if": ("!= 0",),
-             "error_if": ("!= 0",), "limit": (None,), "store_failures": (None, False),
-             "store_failures_as": (None,)},
+    "model": {
+        **_COMMON,
+        "unique_key": _ANY,
+        "incremental_strategy": _ANY,
+        "column_types": _ANY,
+        "on_configuration_change": _ANY,  # materialized views only
+        # microbatch only (refused with the strategy)
+        "batch_size": _ANY,
+        "lookback": _ANY,
+        "begin": _ANY,
+        "event_time": _ANY,
+        "concurrent_batches": _ANY,
+        # an enforced contract is checked before any insert: a schema change fails either way
+        "on_schema_change": ("ignore", "fail"),
+        "full_refresh": (None, False),
+        "grants": ({},),
+        "persist_docs": ({},),
+    },
+    "seed": {
+        **_COMMON,
+        "column_types": _ANY,
+        "unique_key": _ANY,
+        "incremental_strategy": _ANY,
+        "on_configuration_change": _ANY,
+        "on_schema_change": _ANY,
+        "batch_size": _ANY,
+        "lookback": _ANY,
+        "begin": _ANY,
+        "event_time": _ANY,
+        "concurrent_batches": _ANY,
+        "delimiter": _ANY,
+        "quote_columns": _ANY,
+        "full_refresh": (None, False),
+        "grants": ({},),
+        "persist_docs": ({},),
+    },
+    "test": {
+        **_COMMON,
+        "where": _ANY,  # compiled into the test's SQL
+        "severity": ("ERROR", "error"),
+        "fail_calc": ("count(*)",),
+        "warn_if": ("!= 0",),
+        "error_if": ("!= 0",),
+        "limit": (None,),
+        "store_failures": (None, False),
+        "store_failures_as": (None,),
+    },
 }
 #: project inputs that change the compiled graph
 _PROJECT_INPUTS = ("models", "macros", "tests/dbt", "seeds", "analyses", "dbt_project.yml", "profiles.yml")
@@ -114,6 +164,7 @@ class Node:
 
 
 # --- the cache --------------------------------------------------------------------------------------
+
 
 def _input_files(project_dir: Path) -> list[Path]:
     out = []
@@ -156,8 +207,7 @@ def bind(nodes: list[Node], database: str) -> list[Node]:
         sql, relation = n.sql.replace(alias, real), n.relation.replace(alias, real)
         if DATABASE_ALIAS in sql or DATABASE_ALIAS in relation:
             raise EngineError(f"{n.uid}: the compiled SQL names the database other than as a quoted relation prefix")
-        out.append(Node(**{**asdict(n), "sql": sql, "relation": relation,
-                           "contract": [tuple(c) for c in n.contract]}))
+        out.append(Node(**{**asdict(n), "sql": sql, "relation": relation, "contract": [tuple(c) for c in n.contract]}))
     return out
 
 
@@ -192,7 +242,7 @@ def remove_leftovers(cache_dir: Path) -> list[str]:
     removed = []
     for path in glob.glob(os.path.join(glob.escape(tempfile.gettempdir()), COMPILE_DIR_PREFIX + "*")):
         # breakbounce-compile-<pid>-<random>: tempfile's random part has no "-"
-        pid, dash, _ = os.path.basename(path)[len(COMPILE_DIR_PREFIX):].partition("-")
+        pid, dash, _ = os.path.basename(path)[len(COMPILE_DIR_PREFIX) :].partition("-")
         if dash and pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
@@ -209,8 +259,11 @@ def compile_graph(project_dir: Path, dbt_vars: dict | None = None) -> list[Node]
     """Run ``dbt compile`` against a scratch warehouse named :data:`DATABASE_ALIAS`; read its manifest."""
     from dbt.cli.main import dbtRunner  # only here: importing dbt is the cost this engine avoids
 
-    print("breakbounce: compiling the dbt project for the fast engine (once per project version and --vars)",
-          file=sys.stderr, flush=True)
+    print(
+        "breakbounce: compiling the dbt project for the fast engine (once per project version and --vars)",
+        file=sys.stderr,
+        flush=True,
+    )
     # the pid in the name lets a later run remove the folder if this process is killed (remove_leftovers)
     with tempfile.TemporaryDirectory(prefix=f"{COMPILE_DIR_PREFIX}{os.getpid()}-") as tmp:
         # a scratch warehouse; no run date (the plugin would plan and validate a run for BB_DATE)
@@ -219,11 +272,22 @@ def compile_graph(project_dir: Path, dbt_vars: dict | None = None) -> list[Node]
         os.environ.pop("BB_DATE", None)
         try:
             with contextlib.redirect_stdout(sys.stderr):
-                result = dbtRunner().invoke([
-                    "compile", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-                    "--target-path", str(Path(tmp) / "dbt"), "--log-path", str(Path(tmp) / "logs"),
-                    "--vars", json.dumps({**(dbt_vars or {}), COMPILE_VAR: True}), "--quiet",
-                ])
+                result = dbtRunner().invoke(
+                    [
+                        "compile",
+                        "--project-dir",
+                        str(project_dir),
+                        "--profiles-dir",
+                        str(project_dir),
+                        "--target-path",
+                        str(Path(tmp) / "dbt"),
+                        "--log-path",
+                        str(Path(tmp) / "logs"),
+                        "--vars",
+                        json.dumps({**(dbt_vars or {}), COMPILE_VAR: True}),
+                        "--quiet",
+                    ]
+                )
         finally:
             for k, v in env_before.items():
                 if v is None:
@@ -238,6 +302,7 @@ def compile_graph(project_dir: Path, dbt_vars: dict | None = None) -> list[Node]
 
 
 # --- the boundary -----------------------------------------------------------------------------------
+
 
 def _refuse(uid: str, what: str) -> EngineError:
     return EngineError(f"{uid}: {what} is not supported by the fast engine; use --engine dbt")
@@ -263,9 +328,23 @@ def _operations(manifest: dict) -> list[Node]:
         if code not in KNOWN_OPERATIONS:
             raise _refuse(uid, f"project hook {code!r}")
         hook_type = "on-run-end" if "on-run-end" in (n.get("tags") or []) else "on-run-start"
-        out.append((hook_type != "on-run-start", n.get("index") or 0, uid, Node(
-            uid=uid, name=n["name"], kind="operation", materialized=hook_type, relation="", sql="",
-            depends_on=[], hooks=[KNOWN_OPERATIONS[code]])))
+        out.append(
+            (
+                hook_type != "on-run-start",
+                n.get("index") or 0,
+                uid,
+                Node(
+                    uid=uid,
+                    name=n["name"],
+                    kind="operation",
+                    materialized=hook_type,
+                    relation="",
+                    sql="",
+                    depends_on=[],
+                    hooks=[KNOWN_OPERATIONS[code]],
+                ),
+            )
+        )
     return [node for *_, node in sorted(out, key=lambda t: t[:3])]
 
 
@@ -300,9 +379,13 @@ def nodes_from_manifest(manifest: dict, target_dir: str | None = None) -> list[N
                 raise EngineError(f"{uid}: every contract column needs a data_type")
         if mat == "incremental":
             if cfg.get("incremental_strategy") != "delete+insert" or not isinstance(cfg.get("unique_key"), str):
-                raise EngineError(f"{uid}: the fast engine runs incremental models as delete+insert on one unique_key; use --engine dbt")
+                raise EngineError(
+                    f"{uid}: the fast engine runs incremental models as delete+insert on one unique_key; use --engine dbt"
+                )
             if not contract:
-                raise EngineError(f"{uid}: an incremental model needs an enforced contract for the fast engine; use --engine dbt")
+                raise EngineError(
+                    f"{uid}: an incremental model needs an enforced contract for the fast engine; use --engine dbt"
+                )
         seed_path, seed_types = None, {}
         if kind == "seed":
             seed_path = str(Path(n["root_path"]) / n["original_file_path"])
@@ -310,7 +393,7 @@ def nodes_from_manifest(manifest: dict, target_dir: str | None = None) -> list[N
         sql = n.get("compiled_code") or ""
         compiled_path = n.get("compiled_path")
         if compiled_path and target_dir and compiled_path.startswith(target_dir + os.sep):
-            compiled_path = compiled_path[len(target_dir) + 1:]
+            compiled_path = compiled_path[len(target_dir) + 1 :]
         else:
             compiled_path = None
         if kind != "seed" and mat != "ephemeral" and not sql:
@@ -321,19 +404,39 @@ def nodes_from_manifest(manifest: dict, target_dir: str | None = None) -> list[N
             if labels is None:
                 raise EngineError(f"{uid}: publishes Gold without meta.breakbounce_gold_labels")
             gold_labels = json.dumps(labels)
-        nodes.append(Node(
-            uid=uid, name=n["name"], kind=kind, materialized=mat,
-            relation=n.get("relation_name") or "", sql=sql,
-            depends_on=[d for d in n.get("depends_on", {}).get("nodes", []) if d in manifest["nodes"]],
-            hooks=hooks, contract=contract, unique_key=cfg.get("unique_key"),
-            seed_path=seed_path, seed_types=seed_types, seed_delimiter=cfg.get("delimiter") or ",",
-            compiled_path=compiled_path, gold_labels=gold_labels,
-        ))
+        nodes.append(
+            Node(
+                uid=uid,
+                name=n["name"],
+                kind=kind,
+                materialized=mat,
+                relation=n.get("relation_name") or "",
+                sql=sql,
+                depends_on=[d for d in n.get("depends_on", {}).get("nodes", []) if d in manifest["nodes"]],
+                hooks=hooks,
+                contract=contract,
+                unique_key=cfg.get("unique_key"),
+                seed_path=seed_path,
+                seed_types=seed_types,
+                seed_delimiter=cfg.get("delimiter") or ",",
+                compiled_path=compiled_path,
+                gold_labels=gold_labels,
+            )
+        )
     # exposures build nothing; like ``dbt build`` the engine reports each (no-op, or skipped when
     # something it depends on did not build)
     for uid, e in sorted((manifest.get("exposures") or {}).items()):
-        nodes.append(Node(uid=uid, name=e["name"], kind="exposure", materialized="exposure", relation="", sql="",
-                          depends_on=[d for d in e.get("depends_on", {}).get("nodes", []) if d in manifest["nodes"]]))
+        nodes.append(
+            Node(
+                uid=uid,
+                name=e["name"],
+                kind="exposure",
+                materialized="exposure",
+                relation="",
+                sql="",
+                depends_on=[d for d in e.get("depends_on", {}).get("nodes", []) if d in manifest["nodes"]],
+            )
+        )
     return nodes
 
 

@@ -95,6 +95,7 @@ class RunPlan:
 
 # --- the hours a session's data should fill --------------------------------------------------------
 
+
 def es_trading_span(s: calendar.Session) -> tuple[int, int]:
     """[start, end) ns in which ES trades in the session's Globex day: every UTC hour of it must
     have a trades file (the run date and its SMA warmup sessions)."""
@@ -108,6 +109,7 @@ def mbp10_span(s: calendar.Session, lead_ns: int | None = None) -> tuple[int, in
 
 
 # --- listing partitions ------------------------------------------------------------------------------
+
 
 class BronzeListing:
     """What a Bronze root holds, listed through :mod:`breakbounce.storage` (fsspec): a local folder
@@ -127,8 +129,9 @@ class BronzeListing:
     def dates(self, spec: bronze.BronzeTable) -> list[str]:
         """The dates with a ``date=`` folder, sorted."""
         if spec.name not in self._dates:
-            self._dates[spec.name] = sorted(n[5:] for n in storage.subdirs(spec.table_location(self.root))
-                                            if n.startswith("date="))
+            self._dates[spec.name] = sorted(
+                n[5:] for n in storage.subdirs(spec.table_location(self.root)) if n.startswith("date=")
+            )
         return self._dates[spec.name]
 
     def list_table(self, spec: bronze.BronzeTable) -> None:
@@ -137,7 +140,7 @@ class BronzeListing:
         table = storage.join(spec.table_location(self.root), "")
         by_date: dict[str, dict[str, storage.Entry]] = {}
         for path, entry in storage.find(table).items():
-            first = path[len(table):].split("/", 1)[0]
+            first = path[len(table) :].split("/", 1)[0]
             if first.startswith("date="):
                 by_date.setdefault(first[5:], {})[path] = entry
         for d in self.dates(spec):
@@ -156,7 +159,7 @@ class BronzeListing:
         direct, nested = [], set()
         for path in self.date_files(spec, date):
             if path.startswith(prefix) and path.endswith(".parquet"):
-                rel = path[len(prefix):]
+                rel = path[len(prefix) :]
                 if "/" in rel:
                     nested.add(storage.join(folder, rel.split("/", 1)[0]))
                 else:
@@ -189,8 +192,9 @@ class BronzeListing:
 
     def has_session(self, s: calendar.Session) -> bool:
         """Whether the session has Bronze: ES trades files in the hours of its RTH."""
-        return any(self.direct_files(bronze.FUTURES_TRADES, *_date_hour(h))
-                   for h in _hours(s.rth_open_ns, s.rth_close_ns))
+        return any(
+            self.direct_files(bronze.FUTURES_TRADES, *_date_hour(h)) for h in _hours(s.rth_open_ns, s.rth_close_ns)
+        )
 
     def entry(self, path: str) -> storage.Entry | None:
         for files in self._files.values():
@@ -211,8 +215,11 @@ def dates_with_es_trades(bronze_root: str | os.PathLike) -> list[str]:
     """UTC dates whose ES trades partition holds at least one parquet file, sorted."""
     listing = BronzeListing(bronze_root)
     listing.list_table(bronze.FUTURES_TRADES)
-    return [d for d in listing.dates(bronze.FUTURES_TRADES)
-            if any(p.endswith(".parquet") for p in listing.date_files(bronze.FUTURES_TRADES, d))]
+    return [
+        d
+        for d in listing.dates(bronze.FUTURES_TRADES)
+        if any(p.endswith(".parquet") for p in listing.date_files(bronze.FUTURES_TRADES, d))
+    ]
 
 
 def sessions_with_bronze(bronze_root: str | os.PathLike, listing: BronzeListing | None = None) -> list[str]:
@@ -238,13 +245,20 @@ def _hour_files(listing: BronzeListing, spec: bronze.BronzeTable, start_ns: int,
     return {h: listing.partition_files(spec, *_date_hour(h)) for h in _hours(start_ns, end_ns)}
 
 
-def _gaps(root: str, spec: bronze.BronzeTable, table: str, session_date: str,
-          by_hour: dict[int, list[str]], start_ns: int, end_ns: int) -> list[Gap]:
+def _gaps(
+    root: str,
+    spec: bronze.BronzeTable,
+    table: str,
+    session_date: str,
+    by_hour: dict[int, list[str]],
+    start_ns: int,
+    end_ns: int,
+) -> list[Gap]:
     """The hours overlapping [start_ns, end_ns) without a file."""
     out = []
     for h in _hours(start_ns, end_ns):
         if not by_hour.get(h):
-            rel = spec.hour_location(root, *_date_hour(h))[len(storage.join(root, "")):]
+            rel = spec.hour_location(root, *_date_hour(h))[len(storage.join(root, "")) :]
             out.append(Gap(table, session_date, rel, h * bronze.NS_PER_HOUR, (h + 1) * bronze.NS_PER_HOUR))
     return out
 
@@ -284,6 +298,7 @@ def files_fingerprint(digests: list[str]) -> str:
 
 
 # --- the plan ----------------------------------------------------------------------------------------
+
 
 def plan_run(
     date: str,
@@ -343,8 +358,9 @@ def plan_run(
         es_files += files
     es_files = sorted(set(es_files))
     digests = {f: listing.digest(f) for f in es_files}
-    fingerprints = {d: files_fingerprint([digests[f] for f in files])
-                    for d, files in session_files.items() if d != date}
+    fingerprints = {
+        d: files_fingerprint([digests[f] for f in files]) for d, files in session_files.items() if d != date
+    }
 
     mbp_by_hour = _hour_files(listing, bronze.FUTURES_MBP10, *mbp10_span(sess, mbp_lead_ns))
     mbp_files = [f for fs in mbp_by_hour.values() for f in fs]
@@ -357,19 +373,39 @@ def plan_run(
         digests.update({f: listing.digest(f) for f in mbp_files + opt_files})
         entries = {f: e for f in es_files + mbp_files + opt_files if (e := listing.entry(f)) is not None}
     if gaps and not allow_gaps:
-        raise BronzeError(f"incomplete Bronze for {date}: no parquet file in {describe_gaps(root, gaps)}; "
-                          "pass --allow-gaps to build anyway (features over a gap are NULL, the gaps "
-                          "are recorded in the Gold metadata)")
-    plan = RunPlan(date, root, sess, sma_sessions, volume_sessions, es_files, mbp_files, opt_files,
-                   warmup_fingerprints=fingerprints, file_sessions=file_sessions, file_digests=digests, gaps=gaps,
-                   file_entries=entries)
+        raise BronzeError(
+            f"incomplete Bronze for {date}: no parquet file in {describe_gaps(root, gaps)}; "
+            "pass --allow-gaps to build anyway (features over a gap are NULL, the gaps "
+            "are recorded in the Gold metadata)"
+        )
+    plan = RunPlan(
+        date,
+        root,
+        sess,
+        sma_sessions,
+        volume_sessions,
+        es_files,
+        mbp_files,
+        opt_files,
+        warmup_fingerprints=fingerprints,
+        file_sessions=file_sessions,
+        file_digests=digests,
+        gaps=gaps,
+        file_entries=entries,
+    )
     if gaps:
-        plan.warnings.append(f"{date}: building over {len(gaps)} missing partition(s) (--allow-gaps): "
-                             f"{describe_gaps(root, gaps)}; features whose window overlaps them are NULL")
+        plan.warnings.append(
+            f"{date}: building over {len(gaps)} missing partition(s) (--allow-gaps): "
+            f"{describe_gaps(root, gaps)}; features whose window overlaps them are NULL"
+        )
     if not mbp_files:
-        plan.warnings.append(f"no Bronze MBP-10 for {date} under {bronze.FUTURES_MBP10.table_location(root)}: barrier features will be NULL")
+        plan.warnings.append(
+            f"no Bronze MBP-10 for {date} under {bronze.FUTURES_MBP10.table_location(root)}: barrier features will be NULL"
+        )
     if not opt_files:
-        plan.warnings.append(f"no Bronze option trades for {date}: {bronze.OPTION_TRADES.date_location(root, date)} is empty; gamma features will be NULL")
+        plan.warnings.append(
+            f"no Bronze option trades for {date}: {bronze.OPTION_TRADES.date_location(root, date)} is empty; gamma features will be NULL"
+        )
     if len(prior) < max(sma_warmup_sessions, volume_lookback_sessions):
         plan.warnings.append(
             f"{date}: only {len(prior)} prior session(s) with Bronze "

@@ -62,10 +62,16 @@ def _positive_int(text: str) -> int:
 
 
 def _add_paths(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bronze", default=os.environ.get("BB_BRONZE", "data/bronze"),
-                   help="Bronze root: a path or s3://bucket/prefix (default: $BB_BRONZE or data/bronze)")
-    p.add_argument("--gold", default=os.environ.get("BB_GOLD", "data/gold"),
-                   help="Gold root: a path or s3://bucket/prefix (default: $BB_GOLD or data/gold)")
+    p.add_argument(
+        "--bronze",
+        default=os.environ.get("BB_BRONZE", "data/bronze"),
+        help="Bronze root: a path or s3://bucket/prefix (default: $BB_BRONZE or data/bronze)",
+    )
+    p.add_argument(
+        "--gold",
+        default=os.environ.get("BB_GOLD", "data/gold"),
+        help="Gold root: a path or s3://bucket/prefix (default: $BB_GOLD or data/gold)",
+    )
 
 
 def _dbt_vars(text: str) -> dict:
@@ -106,49 +112,83 @@ consecutive dates, which reuse its warmup cache. A worker lost mid-date costs a 
 worker, never a partial Gold. Progress on stderr; one result line per date on stdout; exit code 1
 if any date failed (the other dates are unaffected)."""
 
-ALLOW_GAPS_HELP = ("build even when Bronze hour partitions are missing (SPEC §12): warn, record the gaps in the "
-                   "Gold metadata and give NULL to features whose window overlaps one (default: exit 2)")
+ALLOW_GAPS_HELP = (
+    "build even when Bronze hour partitions are missing (SPEC §12): warn, record the gaps in the "
+    "Gold metadata and give NULL to features whose window overlaps one (default: exit 2)"
+)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
-    p = sub.add_parser("run", help="build one date: Bronze -> tested Gold", description=RUN_DESCRIPTION,
-                       formatter_class=fmt)
+    p = sub.add_parser(
+        "run", help="build one date: Bronze -> tested Gold", description=RUN_DESCRIPTION, formatter_class=fmt
+    )
     p.add_argument("--date", required=True, type=_iso_date, help="session date YYYY-MM-DD")
     _add_paths(p)
-    p.add_argument("--db", default=os.environ.get("BB_DUCKDB_PATH", str(PROJECT_DIR / "target" / "breakbounce.duckdb")),
-                   help="DuckDB file holding the models (default: $BB_DUCKDB_PATH or target/breakbounce.duckdb)")
-    p.add_argument("--target-path", default=None,
-                   help="where compiled SQL and run_results.json go (default: $DBT_TARGET_PATH or the project's target/)")
-    p.add_argument("--vars", type=_dbt_vars, default={}, metavar="YAML",
-                   help="dbt vars for the maths, as dbt takes them, e.g. '{touch_band: 0.2}' (both engines)")
+    p.add_argument(
+        "--db",
+        default=os.environ.get("BB_DUCKDB_PATH", str(PROJECT_DIR / "target" / "breakbounce.duckdb")),
+        help="DuckDB file holding the models (default: $BB_DUCKDB_PATH or target/breakbounce.duckdb)",
+    )
+    p.add_argument(
+        "--target-path",
+        default=None,
+        help="where compiled SQL and run_results.json go (default: $DBT_TARGET_PATH or the project's target/)",
+    )
+    p.add_argument(
+        "--vars",
+        type=_dbt_vars,
+        default={},
+        metavar="YAML",
+        help="dbt vars for the maths, as dbt takes them, e.g. '{touch_band: 0.2}' (both engines)",
+    )
     p.add_argument("--select", default=None, help="dbt node selection (default: everything; implies --engine dbt)")
-    p.add_argument("--engine", choices=["fast", "dbt"], default=None,
-                   help="fast (default): run dbt's compiled graph directly, see breakbounce/engine.py; "
-                        "dbt: a real `dbt build` (the default with --select)")
+    p.add_argument(
+        "--engine",
+        choices=["fast", "dbt"],
+        default=None,
+        help="fast (default): run dbt's compiled graph directly, see breakbounce/engine.py; "
+        "dbt: a real `dbt build` (the default with --select)",
+    )
     p.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
     p.set_defaults(func=cmd_run)
 
-    b = sub.add_parser("backfill", help="build many dates on a Dask cluster (local, or --scheduler)",
-                       description=BACKFILL_DESCRIPTION, formatter_class=fmt)
+    b = sub.add_parser(
+        "backfill",
+        help="build many dates on a Dask cluster (local, or --scheduler)",
+        description=BACKFILL_DESCRIPTION,
+        formatter_class=fmt,
+    )
     rng = b.add_mutually_exclusive_group(required=True)
     rng.add_argument("--start-date", type=_iso_date, help="first date (with --end-date)")
     rng.add_argument("--dates", type=_date_list, help="comma-separated dates")
     b.add_argument("--end-date", type=_iso_date, help="last date, inclusive")
     _add_paths(b)
-    b.add_argument("--workers", type=_positive_int, default=None,
-                   help="worker processes of the local Dask cluster: dates built at once (default 1)")
-    b.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                   help="the scheduler of an existing Dask cluster to run the dates on (instead of a local one)")
+    b.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="worker processes of the local Dask cluster: dates built at once (default 1)",
+    )
+    b.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="the scheduler of an existing Dask cluster to run the dates on (instead of a local one)",
+    )
     b.add_argument("--dry-run", action="store_true", help="list what would be built, build nothing")
     b.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
-    b.add_argument("--work-dir", default=os.path.join(TARGET_DIR, "backfill"),
-                   help="per-date logs (logs/run-<date>.log) and, on the local cluster, the workers' "
-                        "DuckDB files and dbt targets (default: %(default)s)")
+    b.add_argument(
+        "--work-dir",
+        default=os.path.join(TARGET_DIR, "backfill"),
+        help="per-date logs (logs/run-<date>.log) and, on the local cluster, the workers' "
+        "DuckDB files and dbt targets (default: %(default)s)",
+    )
     b.set_defaults(func=cmd_backfill)
 
 
 # --- run -----------------------------------------------------------------------------------------
+
 
 def _dbt_env(args: argparse.Namespace) -> dict[str, str]:
     return {
@@ -158,7 +198,9 @@ def _dbt_env(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
-def dbt_build_args(select: str | None = None, target_path: str | None = None, dbt_vars: dict | None = None) -> list[str]:
+def dbt_build_args(
+    select: str | None = None, target_path: str | None = None, dbt_vars: dict | None = None
+) -> list[str]:
     """``dbt build`` for the date in $BB_DATE (not in --vars: unchanged vars let dbt reuse its parse)."""
     # --no-write-json: dbt would re-serialise its 1.8 MB manifest before the first node on every run
     # (~0.3 s); cmd_run writes run_results.json itself from the result object
@@ -214,8 +256,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dbt.cli.main import dbtRunner
 
     target_path = args.target_path or TARGET_DIR
-    print(f"breakbounce run {args.date}: building with dbt (warmup sessions: {', '.join(plan.prior_sessions) or 'none'})",
-          file=sys.stderr)
+    print(
+        f"breakbounce run {args.date}: building with dbt (warmup sessions: {', '.join(plan.prior_sessions) or 'none'})",
+        file=sys.stderr,
+    )
     with contextlib.redirect_stdout(sys.stderr):
         result = dbtRunner().invoke(dbt_build_args(args.select, target_path, dbt_vars))
     _write_run_results(result, target_path)
@@ -252,8 +296,12 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
     graph.write_compiled(nodes, target_path)
     for w in plan.warnings:
         print(f"breakbounce warning: {w}", file=sys.stderr, flush=True)
-    print(f"breakbounce run {args.date}: building {sum(n.kind in ('model', 'seed', 'test') and n.materialized != 'ephemeral' for n in nodes)} nodes "
-          f"(warmup sessions: {', '.join(plan.prior_sessions) or 'none'})", file=sys.stderr, flush=True)
+    print(
+        f"breakbounce run {args.date}: building {sum(n.kind in ('model', 'seed', 'test') and n.materialized != 'ephemeral' for n in nodes)} nodes "
+        f"(warmup sessions: {', '.join(plan.prior_sessions) or 'none'})",
+        file=sys.stderr,
+        flush=True,
+    )
     t0 = time.perf_counter()
     gold_root = storage.absolute(args.gold)
     try:
@@ -262,33 +310,57 @@ def _run_fast(args: argparse.Namespace, plan, started: float, dbt_vars: dict) ->
         storage.register(con, plan.bronze_root, known=plan.file_entries)  # Bronze on an object store
     except duckdb.Error as exc:
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise (failures.environment_cause(message, f"opening the warehouse {args.db}")
-               or UserError(f"cannot open the warehouse {args.db}: {message}", code=1)) from None
+        raise (
+            failures.environment_cause(message, f"opening the warehouse {args.db}")
+            or UserError(f"cannot open the warehouse {args.db}: {message}", code=1)
+        ) from None
     except engine.EngineError as exc:
         raise UserError(str(exc), code=1) from None
     try:  # node failures are results; this is what fails around them (the catalog read, the hooks' setup)
-        results = engine.execute(nodes, con, args.date, gold.gold_file(gold_root, args.date),
-                                 variables, expected_seconds=schedule.previous_seconds(target_path))
+        results = engine.execute(
+            nodes,
+            con,
+            args.date,
+            gold.gold_file(gold_root, args.date),
+            variables,
+            expected_seconds=schedule.previous_seconds(target_path),
+        )
     except duckdb.Error as exc:
         con.close()
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise (failures.environment_cause(message, f"building {args.date}")
-               or UserError(f"the build of {args.date} failed: {message}", code=1)) from None
+        raise (
+            failures.environment_cause(message, f"building {args.date}")
+            or UserError(f"the build of {args.date} failed: {message}", code=1)
+        ) from None
     engine.write_run_results(results, time.perf_counter() - t0, target_path)
     failed = [r for r in results if r.status in ("error", "fail")]
     skipped = sum(r.status == "skipped" for r in results)
     # dbt's closing line, with its meaning: ERROR counts failed models and failed tests
-    print(f"Done. PASS={len(results) - len(failed) - skipped} ERROR={len(failed)} SKIP={skipped} "
-          f"TOTAL={len(results)} ({time.perf_counter() - t0:.2f}s)", file=sys.stderr, flush=True)
+    print(
+        f"Done. PASS={len(results) - len(failed) - skipped} ERROR={len(failed)} SKIP={skipped} "
+        f"TOTAL={len(results)} ({time.perf_counter() - t0:.2f}s)",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         if failed:
             by_uid = {n.uid: n for n in nodes}
             cause = failures.first_cause(
-                [failures.Failure(by_uid[r.unique_id].name, r.message, r.started + r.execution_time,
-                                  by_uid[r.unique_id].kind == "test") for r in failed],
-                plan.es_trade_files + plan.mbp10_files + plan.option_files)
-            print(f"breakbounce run {args.date}: error: {cause} [{len(failed)} node(s) failed, {skipped} skipped]",
-                  file=sys.stderr)
+                [
+                    failures.Failure(
+                        by_uid[r.unique_id].name,
+                        r.message,
+                        r.started + r.execution_time,
+                        by_uid[r.unique_id].kind == "test",
+                    )
+                    for r in failed
+                ],
+                plan.es_trade_files + plan.mbp10_files + plan.option_files,
+            )
+            print(
+                f"breakbounce run {args.date}: error: {cause} [{len(failed)} node(s) failed, {skipped} skipped]",
+                file=sys.stderr,
+            )
             return cause.code
         elapsed = time.perf_counter() - started
         print(summarize(args.date, os.path.abspath(args.db), gold_root, elapsed, con=con))
@@ -351,6 +423,7 @@ def summarize(date: str, db_path: str, gold_root: str, elapsed: float, con=None)
 
 # --- backfill ------------------------------------------------------------------------------------
 
+
 def backfill_dates(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """(dates to build, notes about dates skipped)."""
     if args.dates:
@@ -367,8 +440,11 @@ def backfill_dates(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     first, last = calendar.covered_range()
     for d in wanted:
         if d not in cal:
-            skipped.append(f"{d}: not a trading session" if first <= d <= last
-                           else f"{d}: outside the calendar (seeds/trading_calendar.csv covers {first}..{last})")
+            skipped.append(
+                f"{d}: not a trading session"
+                if first <= d <= last
+                else f"{d}: outside the calendar (seeds/trading_calendar.csv covers {first}..{last})"
+            )
         elif d not in have:
             skipped.append(f"{d}: no Bronze ES trades")
         else:
@@ -398,8 +474,12 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if not todo:
         raise UserError("no dates with Bronze to build in the requested range")
     work_dir = os.path.abspath(args.work_dir)
-    spec = cluster.RunSpec(storage.absolute(args.bronze), storage.absolute(args.gold), args.allow_gaps,
-                           None if args.scheduler else work_dir)
+    spec = cluster.RunSpec(
+        storage.absolute(args.bronze),
+        storage.absolute(args.gold),
+        args.allow_gaps,
+        None if args.scheduler else work_dir,
+    )
     progress = cluster.Progress(len(todo))
     logs = os.path.join(work_dir, "logs")
     os.makedirs(logs, exist_ok=True)
@@ -409,14 +489,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             fh.write(f"# breakbounce backfill: {res.date} on worker {res.worker} ({res.where}), exit {res.code}\n")
             fh.write(res.log)
 
-    what = (f"the Dask cluster at {args.scheduler}" if args.scheduler
-            else f"a local Dask cluster of {workers} worker(s)")
+    what = f"the Dask cluster at {args.scheduler}" if args.scheduler else f"a local Dask cluster of {workers} worker(s)"
     progress.line(f"backfill: {len(todo)} date(s) on {what}; {'connecting' if args.scheduler else 'starting it'}")
     try:
         with cluster.connect(args.scheduler, workers, work_dir) as (client, dashboard):
             threads = sum(len(v) for v in cluster.lanes_of(client).values())
-            progress.line(f"backfill: cluster ready ({threads} worker thread(s)); dashboard: "
-                          + (dashboard or "none (install bokeh on the scheduler for one: pip install -e '.[dashboard]')"))
+            progress.line(
+                f"backfill: cluster ready ({threads} worker thread(s)); dashboard: "
+                + (dashboard or "none (install bokeh on the scheduler for one: pip install -e '.[dashboard]')")
+            )
             results = cluster.run_dates(client, todo, spec, progress, on_result=write_log)
     finally:
         progress.close()

@@ -34,14 +34,23 @@ run it and exit; without, an interactive shell (.help for its commands, .quit to
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sql", help="DuckDB shell on the warehouse and Gold (view `gold`: every date)",
-                       description=DESCRIPTION)
+    p = sub.add_parser(
+        "sql", help="DuckDB shell on the warehouse and Gold (view `gold`: every date)", description=DESCRIPTION
+    )
     p.add_argument("sql", nargs="?", help="a statement to run (default: an interactive shell)")
-    p.add_argument("--db", default=os.environ.get("BB_DUCKDB_PATH", "target/breakbounce.duckdb"),
-                   help="the warehouse (default: $BB_DUCKDB_PATH or target/breakbounce.duckdb)")
-    p.add_argument("--gold", default=os.environ.get("BB_GOLD", "data/gold"), help="Gold root (default: $BB_GOLD or data/gold)")
-    p.add_argument("--bronze", default=os.environ.get("BB_BRONZE", "data/bronze"),
-                   help="Bronze root, with --date (default: $BB_BRONZE or data/bronze)")
+    p.add_argument(
+        "--db",
+        default=os.environ.get("BB_DUCKDB_PATH", "target/breakbounce.duckdb"),
+        help="the warehouse (default: $BB_DUCKDB_PATH or target/breakbounce.duckdb)",
+    )
+    p.add_argument(
+        "--gold", default=os.environ.get("BB_GOLD", "data/gold"), help="Gold root (default: $BB_GOLD or data/gold)"
+    )
+    p.add_argument(
+        "--bronze",
+        default=os.environ.get("BB_BRONZE", "data/bronze"),
+        help="Bronze root, with --date (default: $BB_BRONZE or data/bronze)",
+    )
     p.add_argument("--date", default=None, help="set the run variables of this date, so the staging views read it")
     p.set_defaults(func=cmd_sql)
 
@@ -64,8 +73,10 @@ def init_statements(db: str | None, gold_root: str, variables: list[str] = ()) -
         out += [f"attach {_literal(os.path.abspath(db))} as {name} (read_only)", f"use {name}"]
     pattern = gold_glob(gold_root)
     if glob.glob(pattern):
-        out.append(f"create or replace temp view gold as select * from read_parquet({_literal(pattern)}, "
-                   "union_by_name = true, hive_partitioning = false)")
+        out.append(
+            f"create or replace temp view gold as select * from read_parquet({_literal(pattern)}, "
+            "union_by_name = true, hive_partitioning = false)"
+        )
     out += list(variables)
     return out
 
@@ -75,7 +86,9 @@ def shell() -> str:
     here = os.path.dirname(sys.executable)
     found = shutil.which("duckdb", path=here) or shutil.which("duckdb")
     if not found:
-        raise UserError("no DuckDB shell: the `duckdb` command comes with the duckdb-cli package (bash scripts/setup.sh)", code=1)
+        raise UserError(
+            "no DuckDB shell: the `duckdb` command comes with the duckdb-cli package (bash scripts/setup.sh)", code=1
+        )
     return found
 
 
@@ -97,14 +110,18 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
     for name, location in (("--gold", args.gold), ("--bronze", args.bronze)):
         if storage.is_url(location):
-            raise UserError(f"{name} {location}: the DuckDB shell reads local files only (its httpfs extension "
-                            f"is not installed here); in Python, breakbounce.dataset.load_gold reads Gold from "
-                            f"an object store")
+            raise UserError(
+                f"{name} {location}: the DuckDB shell reads local files only (its httpfs extension "
+                f"is not installed here); in Python, breakbounce.dataset.load_gold reads Gold from "
+                f"an object store"
+            )
     db = args.db if os.path.exists(args.db) else None
     version = storage_version(db) if db else None
     if version is not None and version > SHELL_STORAGE_VERSION:
-        raise UserError(f"{db} was written in DuckDB 2.0's own storage format, which the DuckDB shell cannot open "
-                        f"(warehouses written since are in its format): delete it and build again")
+        raise UserError(
+            f"{db} was written in DuckDB 2.0's own storage format, which the DuckDB shell cannot open "
+            f"(warehouses written since are in its format): delete it and build again"
+        )
     if db is None and not glob.glob(gold_glob(args.gold)):
         raise UserError(f"neither a warehouse ({args.db}) nor Gold files ({gold_glob(args.gold)}): build a date first")
     variables: list[str] = []

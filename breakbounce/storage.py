@@ -59,7 +59,7 @@ def absolute(location: str | os.PathLike) -> str:
     if is_url(text):
         return text.rstrip("/")
     if text.startswith("file://"):
-        text = text[len("file://"):]
+        text = text[len("file://") :]
     return os.path.abspath(text)
 
 
@@ -81,6 +81,7 @@ def name(location: str | os.PathLike) -> str:
 
 # --- filesystems --------------------------------------------------------------------------------------
 
+
 def filesystem(location: str | os.PathLike):
     """The fsspec filesystem of ``location``; a :class:`UserError` (exit 2) when its package is missing."""
     import fsspec
@@ -94,14 +95,16 @@ def filesystem(location: str | os.PathLike):
     except (ImportError, ValueError) as exc:
         if proto in ("s3", "s3a"):
             raise UserError(f"{os.fspath(location)}: s3:// URLs need the optional s3 extra: {S3_EXTRA}") from None
-        raise UserError(f"{os.fspath(location)}: no filesystem for {proto}:// URLs "
-                        f"({(str(exc).splitlines() or ['unknown protocol'])[0]})") from None
+        raise UserError(
+            f"{os.fspath(location)}: no filesystem for {proto}:// URLs "
+            f"({(str(exc).splitlines() or ['unknown protocol'])[0]})"
+        ) from None
 
 
 def _fs_path(location: str) -> str:
     """The path fsspec's methods take: a URL without its scheme, a local path as is."""
     m = _SCHEME.match(location)
-    return location[m.end():] if m else location
+    return location[m.end() :] if m else location
 
 
 def register(con, *locations: str | os.PathLike | None, known: Mapping[str, Entry] | None = None) -> None:
@@ -155,6 +158,7 @@ def _listed(fs, known: Mapping[str, Entry]):
 
 # --- listing ------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Entry:
     """A listed file: its location (as :func:`absolute` spells it), size and, for an object, its ETag
@@ -168,8 +172,9 @@ class Entry:
 
 def _entry(location: str, info: dict) -> Entry:
     etag = info.get("ETag") or info.get("etag")
-    return Entry(location, int(info.get("size") or 0), etag.strip('"') if etag else None,
-                 dict(info) if is_url(location) else {})
+    return Entry(
+        location, int(info.get("size") or 0), etag.strip('"') if etag else None, dict(info) if is_url(location) else {}
+    )
 
 
 def find(location: str | os.PathLike) -> dict[str, Entry]:
@@ -222,6 +227,7 @@ def info(location: str | os.PathLike) -> Entry:
 
 # --- reading ------------------------------------------------------------------------------------------
 
+
 @functools.lru_cache(maxsize=8)
 def _takes_size(cls) -> bool:
     return "size" in inspect.signature(cls._open).parameters
@@ -271,6 +277,7 @@ def content_digest(location: str, entry: Entry | None = None) -> str:
 
 
 # --- writing ------------------------------------------------------------------------------------------
+
 
 def upload_file(local: str, location: str) -> None:
     """Upload the local file ``local`` as the object ``location``, whole (one PUT, or one multipart

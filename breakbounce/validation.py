@@ -55,6 +55,7 @@ SAMPLE_ROWS = 5
 
 # --- schema ------------------------------------------------------------------------------------------
 
+
 def _kind(t: pa.DataType) -> str:
     if pa.types.is_integer(t):
         return "integer"
@@ -109,6 +110,7 @@ def validate_file(path: str, spec: bronze.BronzeTable, entry: storage.Entry | No
 
 # --- row rules ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Rule:
     """A row rule: ``sql`` holds for every valid row (NULL fails). ``column`` and ``stats`` (a test
@@ -140,34 +142,57 @@ def _positive_finite(lo, hi, nulls, h0, h1) -> bool:
 
 RULES: dict[str, list[Rule]] = {
     "futures_trades": [
-        Rule("ts_in_hour_partition", "ts_event_ns >= {h0} and ts_event_ns < {h1}", "ts_event_ns",
-             lambda lo, hi, nulls, h0, h1: nulls == 0 and lo >= h0 and hi < h1),
+        Rule(
+            "ts_in_hour_partition",
+            "ts_event_ns >= {h0} and ts_event_ns < {h1}",
+            "ts_event_ns",
+            lambda lo, hi, nulls, h0, h1: nulls == 0 and lo >= h0 and hi < h1,
+        ),
         Rule("price_positive", "price > 0 and isfinite(price)", "price", _positive_finite, float_nan=True),
         Rule("size_at_least_one", "size >= 1", "size", lambda lo, hi, nulls, h0, h1: nulls == 0 and lo >= 1),
-        Rule("aggressor_valid", "aggressor in (-1, 0, 1)", "aggressor",
-             lambda lo, hi, nulls, h0, h1: nulls == 0 and lo >= -1 and hi <= 1),
+        Rule(
+            "aggressor_valid",
+            "aggressor in (-1, 0, 1)",
+            "aggressor",
+            lambda lo, hi, nulls, h0, h1: nulls == 0 and lo >= -1 and hi <= 1,
+        ),
         Rule("contract_present", "symbol is not null", "symbol", lambda lo, hi, nulls, h0, h1: nulls == 0),
     ],
     "futures_mbp10": [
-        Rule("ts_in_hour_partition", "ts_event_ns >= {h0} and ts_event_ns < {h1}", "ts_event_ns",
-             lambda lo, hi, nulls, h0, h1: nulls == 0 and lo >= h0 and hi < h1),
+        Rule(
+            "ts_in_hour_partition",
+            "ts_event_ns >= {h0} and ts_event_ns < {h1}",
+            "ts_event_ns",
+            lambda lo, hi, nulls, h0, h1: nulls == 0 and lo >= h0 and hi < h1,
+        ),
         Rule("contract_present", "symbol is not null", "symbol", lambda lo, hi, nulls, h0, h1: nulls == 0),
     ],
     # options are partitioned by trading date, not hour: prints outside the session are dropped and
     # counted by staging (int_quality__bronze_drops), not refused
     "option_trades": [
-        Rule("ts_event_ns_present", "ts_event_ns is not null", "ts_event_ns",
-             lambda lo, hi, nulls, h0, h1: nulls == 0),
+        Rule("ts_event_ns_present", "ts_event_ns is not null", "ts_event_ns", lambda lo, hi, nulls, h0, h1: nulls == 0),
         Rule("price_positive", "price > 0 and isfinite(price)", "price", _positive_finite, float_nan=True),
         Rule("size_at_least_one", "size >= 1", "size", lambda lo, hi, nulls, h0, h1: nulls == 0 and lo >= 1),
         Rule("strike_positive", "strike > 0 and isfinite(strike)", "strike", _positive_finite, float_nan=True),
         # strings: scanned
-        Rule("right_is_c_or_p", "\"right\" in ('C', 'P')", "right",
-             arrow=lambda c: not set(pc.unique(c).to_pylist()) <= {"C", "P"}),
-        Rule("exp_date_is_a_date", "try_cast(exp_date as date) is not null", "exp_date",
-             arrow=lambda c: not all(_is_iso_date(v) for v in pc.unique(c).to_pylist())),
-        Rule("aggressor_valid", "aggressor in (-1, 0, 1)", "aggressor",
-             lambda lo, hi, nulls, h0, h1: nulls == 0 and lo >= -1 and hi <= 1),
+        Rule(
+            "right_is_c_or_p",
+            "\"right\" in ('C', 'P')",
+            "right",
+            arrow=lambda c: not set(pc.unique(c).to_pylist()) <= {"C", "P"},
+        ),
+        Rule(
+            "exp_date_is_a_date",
+            "try_cast(exp_date as date) is not null",
+            "exp_date",
+            arrow=lambda c: not all(_is_iso_date(v) for v in pc.unique(c).to_pylist()),
+        ),
+        Rule(
+            "aggressor_valid",
+            "aggressor in (-1, 0, 1)",
+            "aggressor",
+            lambda lo, hi, nulls, h0, h1: nulls == 0 and lo >= -1 and hi <= 1,
+        ),
     ],
 }
 #: the columns shown for an offending row
@@ -247,8 +272,9 @@ def _sql_str(s: str) -> str:
 def _failed_rules(con, path: str, spec: bronze.BronzeTable, rules: list[Rule]) -> list[tuple[Rule, int]]:
     """Rows of ``path`` failing each rule (rules with no failure left out)."""
     bounds = hour_bounds(path) if spec.hourly else (0, 0)
-    counts = ", ".join(f"count(*) filter (where not coalesce(({r.sql.format(h0=bounds[0], h1=bounds[1])}), false))"
-                       for r in rules)
+    counts = ", ".join(
+        f"count(*) filter (where not coalesce(({r.sql.format(h0=bounds[0], h1=bounds[1])}), false))" for r in rules
+    )
     row = con.execute(f"select {counts} from read_parquet({_sql_str(path)}, hive_partitioning = false)").fetchone()
     return [(r, n) for r, n in zip(rules, row) if n]
 
@@ -263,7 +289,9 @@ def _samples(con, path: str, spec: bronze.BronzeTable, rule: Rule) -> list[str]:
         f"where not coalesce(({rule.sql.format(h0=bounds[0], h1=bounds[1])}), false) "
         f"order by ts_event_ns nulls first limit {SAMPLE_ROWS}"
     ).fetchall()
-    return ["    " + " ".join(f"{c}={v!r}" if isinstance(v, str) else f"{c}={v}" for c, v in zip(cols, r)) for r in rows]
+    return [
+        "    " + " ".join(f"{c}={v!r}" if isinstance(v, str) else f"{c}={v}" for c, v in zip(cols, r)) for r in rows
+    ]
 
 
 def _whose(plan: RunPlan, path: str) -> str:
@@ -288,15 +316,21 @@ def _refuse(con, plan: RunPlan, spec: bronze.BronzeTable, candidates: list[str])
     files = ", ".join(p for p, _ in hits[:3]) + (f" and {len(hits) - 3} more file(s)" if len(hits) > 3 else "")
     sessions = sorted({_whose(plan, p) for p, _ in hits})
     others = [f"{r} ({sum(n for _, n in found[r])} row(s))" for r in found if r != name]
-    message = (f"Bronze rule {name} ({rule.sql.format(h0='<hour start>', h1='<hour end>')}) failed on {total} "
-               f"row(s) of {', '.join(sessions)} in {files}")
+    message = (
+        f"Bronze rule {name} ({rule.sql.format(h0='<hour start>', h1='<hour end>')}) failed on {total} "
+        f"row(s) of {', '.join(sessions)} in {files}"
+    )
     if others:
         message += "; also failing: " + ", ".join(others)
-    raise BronzeError(message, [f"  first {min(total, SAMPLE_ROWS)} offending row(s) of {hits[0][0]}:"]
-                      + _samples(con, hits[0][0], spec, rule))
+    raise BronzeError(
+        message,
+        [f"  first {min(total, SAMPLE_ROWS)} offending row(s) of {hits[0][0]}:"]
+        + _samples(con, hits[0][0], spec, rule),
+    )
 
 
 # --- corrupt pages ----------------------------------------------------------------------------------
+
 
 def find_corrupt_file(files: list[str]) -> tuple[str, str] | None:
     """The first file whose pages do not decode (every column read), with pyarrow's reason."""
@@ -317,6 +351,7 @@ def corrupt_file_error(path: str, reason: str) -> BronzeError:
 
 # --- the memo of validated files --------------------------------------------------------------------
 
+
 def _memo_dir() -> Path | None:
     """A per-user folder of empty marker files named after the SHA-256 of validated ES trades files."""
     d = Path(tempfile.gettempdir()) / f"breakbounce-{os.getuid()}" / f"validated-r{RULES_VERSION}"
@@ -330,6 +365,7 @@ def _memo_dir() -> Path | None:
 
 
 # --- the plan ---------------------------------------------------------------------------------------
+
 
 def file_digest(path: str) -> str:
     """SHA-256 of a local file's bytes (hex; ~1 GB/s: a full-scale week of ES trades, 21 MB, in ~17 ms);
@@ -371,8 +407,11 @@ def validate_plan(plan: RunPlan) -> None:
                 # columns with Arrow, two files at a time (no DuckDB unless something may fail)
                 if to_scan:
                     with ThreadPoolExecutor(max_workers=2) as pool:
-                        flags = list(pool.map(_may_fail, to_scan, [rules] * len(to_scan),
-                                              [plan.file_entries.get(f) for f in to_scan]))
+                        flags = list(
+                            pool.map(
+                                _may_fail, to_scan, [rules] * len(to_scan), [plan.file_entries.get(f) for f in to_scan]
+                            )
+                        )
                     to_check += [f for f, bad in zip(to_scan, flags) if bad]
                 if to_check:
                     con = con or _duckdb(plan)

@@ -49,9 +49,11 @@ def lock_message(error: str, db_path: str) -> str | None:
     m = _LOCK.search(error)
     if m is None:
         return None
-    return (f"the warehouse {db_path} is in use by PID {m['pid']} ({m['program']}), which has it open; "
-            f"close that connection or wait for that process to end, then run again "
-            f"(or build into another file with --db / BB_DUCKDB_PATH)")
+    return (
+        f"the warehouse {db_path} is in use by PID {m['pid']} ({m['program']}), which has it open; "
+        f"close that connection or wait for that process to end, then run again "
+        f"(or build into another file with --db / BB_DUCKDB_PATH)"
+    )
 
 
 DEFAULT_MEMORY_LIMIT = "1500MB"
@@ -64,8 +66,10 @@ def _check_memory_limit(value: str) -> None:
         duckdb.connect().execute(f"set memory_limit = '{value.replace(chr(39), '')}'")
     except duckdb.Error as exc:
         reason = (str(exc).strip().splitlines() or ["not accepted"])[0]
-        raise UserError(f"BB_MEMORY_LIMIT={value!r} is not a memory size DuckDB accepts "
-                        f"(e.g. 1500MB, 2GB; default {DEFAULT_MEMORY_LIMIT}): {reason}") from None
+        raise UserError(
+            f"BB_MEMORY_LIMIT={value!r} is not a memory size DuckDB accepts "
+            f"(e.g. 1500MB, 2GB; default {DEFAULT_MEMORY_LIMIT}): {reason}"
+        ) from None
 
 
 def build_settings() -> dict[str, str]:
@@ -137,8 +141,10 @@ def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
             "bb_option_files": _sql_list(plan.option_files or [empty["option_trades"]], "varchar"),
             "bb_gold_file": "'" + gold.gold_file(gold_root, plan.date).replace("'", "''") + "'",
             "bb_warmup_fingerprints": "["
-            + ", ".join(f"{{'session_date': '{d}', 'bronze_fingerprint': '{fp}'}}"
-                        for d, fp in sorted(plan.warmup_fingerprints.items()))
+            + ", ".join(
+                f"{{'session_date': '{d}', 'bronze_fingerprint': '{fp}'}}"
+                for d, fp in sorted(plan.warmup_fingerprints.items())
+            )
             + f"]::{_FINGERPRINT_TYPE}[]",
             # JSON text: [{"table", "session_date", "partition", "start_ns", "end_ns"}, ...] ('[]' without gaps)
             "bb_gaps": "'" + plan.gaps_json().replace("'", "''") + "'",
@@ -153,8 +159,13 @@ def variable_statements(plan: RunPlan | None, gold_root: str) -> list[str]:
     return [f"set variable {k} = {v}" for k, v in values.items()]
 
 
-def connect(db_path: str = "target/breakbounce.duckdb", date: str | None = None,
-            bronze: str | None = None, gold: str | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(
+    db_path: str = "target/breakbounce.duckdb",
+    date: str | None = None,
+    bronze: str | None = None,
+    gold: str | None = None,
+    read_only: bool = True,
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection to the warehouse; with ``date``, the staging views read that date."""
     con = duckdb.connect(db_path, read_only=read_only)
     if date is not None:

@@ -68,9 +68,22 @@ class BarrierThresholds:
 _EPS = Fraction(1, 10**6)  # REPLENISHMENT_EPS, exactly
 
 
-def barrier_state(added, canceled, filled, depth, n_snapshots, scale_size_sum, scale_level_count,
-                  vacuum_max_ratio, wall_min_ratio, absorb_min_ratio, flow_scale, weak_depth_scale,
-                  contested_delta_scale, contested_activity_scale) -> np.ndarray:
+def barrier_state(
+    added,
+    canceled,
+    filled,
+    depth,
+    n_snapshots,
+    scale_size_sum,
+    scale_level_count,
+    vacuum_max_ratio,
+    wall_min_ratio,
+    absorb_min_ratio,
+    flow_scale,
+    weak_depth_scale,
+    contested_delta_scale,
+    contested_activity_scale,
+) -> np.ndarray:
     """Classify the barrier per row (vectorised; returns a numpy array of str), first match wins (SPEC §7.2):
 
     1. ``n_snapshots < 2``                                  → NEUTRAL
@@ -90,13 +103,25 @@ def barrier_state(added, canceled, filled, depth, n_snapshots, scale_size_sum, s
     (0.3 is 3/10), so multiplying every size by a constant never changes a state. Threshold arguments
     may be scalars or per-row arrays (the UDF gets constant columns).
     """
-    shape = np.broadcast_shapes(*(np.shape(x) for x in (added, canceled, filled, depth, n_snapshots,
-                                                        scale_size_sum, scale_level_count)))
-    a, c, f, dep, n, size_sum, levels = (whole_numbers(x, shape) for x in (added, canceled, filled, depth, n_snapshots,
-                                                                  scale_size_sum, scale_level_count))
+    shape = np.broadcast_shapes(
+        *(np.shape(x) for x in (added, canceled, filled, depth, n_snapshots, scale_size_sum, scale_level_count))
+    )
+    a, c, f, dep, n, size_sum, levels = (
+        whole_numbers(x, shape)
+        for x in (added, canceled, filled, depth, n_snapshots, scale_size_sum, scale_level_count)
+    )
     r_vac, r_wall, r_abs, k_flow, k_weak, k_cd, k_ca = (
-        decimals(x, shape) for x in (vacuum_max_ratio, wall_min_ratio, absorb_min_ratio, flow_scale,
-                                      weak_depth_scale, contested_delta_scale, contested_activity_scale))
+        decimals(x, shape)
+        for x in (
+            vacuum_max_ratio,
+            wall_min_ratio,
+            absorb_min_ratio,
+            flow_scale,
+            weak_depth_scale,
+            contested_delta_scale,
+            contested_activity_scale,
+        )
+    )
     delta = a - c - f
     outflow = c + f + _EPS
     has_scale = levels > 0

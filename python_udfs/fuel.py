@@ -46,14 +46,16 @@ def fuel_effect(exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9, scale_mult
     size — hence every position, exposure and scale — by a constant never changes the result.
     """
     shape = np.broadcast_shapes(*(np.shape(x) for x in (exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9)))
-    e, n, lo, hi, need = (whole_numbers(x, shape)
-                          for x in (exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9, min_marks))
+    e, n, lo, hi, need = (
+        whole_numbers(x, shape) for x in (exposure_e9, n_scale_marks, scale_lo_e9, scale_hi_e9, min_marks)
+    )
     bound = decimals(scale_multiplier, shape) * (lo + hi)  # c·(lo + hi) = 2·c·g
     ready = (n >= need) & (lo + hi > 0)
     amplify = ready & (2 * e < -bound)
     dampen = ready & (2 * e > bound)
-    return np.select([np.asarray(amplify, dtype=bool), np.asarray(dampen, dtype=bool)], ["AMPLIFY", "DAMPEN"],
-                     default="NEUTRAL")
+    return np.select(
+        [np.asarray(amplify, dtype=bool), np.asarray(dampen, dtype=bool)], ["AMPLIFY", "DAMPEN"], default="NEUTRAL"
+    )
 
 
 def dealer_gamma(position, spot, strike, t_years, iv, rate) -> np.ndarray:
@@ -72,8 +74,11 @@ def dealer_gamma_flow(aggressor, size, gamma) -> np.ndarray:
     ``aggressor`` is the customer side (+1 buy, −1 sell, 0 unknown → 0 flow), ``size`` in contracts, ``gamma``
     the BS gamma per share at print time.
     """
-    return -np.asarray(aggressor, dtype=np.float64) * np.asarray(size, dtype=np.float64) * CONTRACT_MULTIPLIER * (
-        np.asarray(gamma, dtype=np.float64)
+    return (
+        -np.asarray(aggressor, dtype=np.float64)
+        * np.asarray(size, dtype=np.float64)
+        * CONTRACT_MULTIPLIER
+        * (np.asarray(gamma, dtype=np.float64))
     )
 
 

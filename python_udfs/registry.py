@@ -74,6 +74,7 @@ def _to_numpy(col, kind: str):
 
 # Results are built from buffers: pa.array() imports pandas (~0.3 s) on first use when it is installed.
 
+
 def _validity(mask: np.ndarray | None) -> pa.Buffer | None:
     return None if mask is None else pa.py_buffer(np.packbits(~mask, bitorder="little"))
 
@@ -91,8 +92,12 @@ def _string_array(values: np.ndarray, mask: np.ndarray | None) -> pa.Array:
     if mask is not None:
         pieces[mask] = b""
     data = b"".join(pieces.tolist())
-    return pa.Array.from_buffers(pa.string(), len(values), [_validity(mask), pa.py_buffer(offsets), pa.py_buffer(data)],
-                                 null_count=0 if mask is None else int(mask.sum()))
+    return pa.Array.from_buffers(
+        pa.string(),
+        len(values),
+        [_validity(mask), pa.py_buffer(offsets), pa.py_buffer(data)],
+        null_count=0 if mask is None else int(mask.sum()),
+    )
 
 
 def _arrow_udf(fn: Callable, in_kinds: tuple[str, ...], out_kind: str, nan_is_null: bool) -> Callable:
@@ -116,8 +121,9 @@ def _arrow_udf(fn: Callable, in_kinds: tuple[str, ...], out_kind: str, nan_is_nu
             nan = np.isnan(out)
             if nan.any():
                 mask = nan if mask is None else (mask | nan)
-        return pa.Array.from_buffers(pa.float64(), n, [_validity(mask), pa.py_buffer(out)],
-                                     null_count=0 if mask is None else int(mask.sum()))
+        return pa.Array.from_buffers(
+            pa.float64(), n, [_validity(mask), pa.py_buffer(out)], null_count=0 if mask is None else int(mask.sum())
+        )
 
     udf.__name__ = f"arrow_{fn.__name__}"
     udf.__doc__ = fn.__doc__

@@ -107,8 +107,10 @@ def main() -> int:
     subprocess.run([sys.executable, __file__, "--generate-only", str(src), "--records", str(args.records)], check=True)
     gen_s = time.perf_counter() - t
     size = src.stat().st_size
-    print(f"generated {args.records:,} MBP-10 records in {gen_s:.1f} s: {src} ({size / 2**20:.1f} MiB zstd, "
-          f"{args.records * 368 / 2**20:.0f} MiB raw DBN)")
+    print(
+        f"generated {args.records:,} MBP-10 records in {gen_s:.1f} s: {src} ({size / 2**20:.1f} MiB zstd, "
+        f"{args.records * 368 / 2**20:.0f} MiB raw DBN)"
+    )
 
     cmd = [sys.executable, "-c", "import sys; from breakbounce.cli import main; sys.exit(main())"]
     if _cli_unavailable():
@@ -131,8 +133,10 @@ def main() -> int:
     print(stdout.strip())
     peak_mib = usage.ru_maxrss / 1024
     bronze_bytes = sum(p.stat().st_size for p in (work / "bronze").rglob("*.parquet"))
-    print(f"ingest: {wall:.1f} s wall (incl. interpreter start), {args.records / wall:,.0f} records/s, "
-          f"peak RSS {peak_mib:.0f} MiB, Bronze {bronze_bytes / 2**20:.1f} MiB")
+    print(
+        f"ingest: {wall:.1f} s wall (incl. interpreter start), {args.records / wall:,.0f} records/s, "
+        f"peak RSS {peak_mib:.0f} MiB, Bronze {bronze_bytes / 2**20:.1f} MiB"
+    )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -60,5 +60,9 @@ def build(out: Path, start: str = "2000-01-03", end: str = "2035-12-31") -> int:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "seeds" / "trading_calendar.csv"
+    target = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[1] / "seeds" / "trading_calendar.csv"
+    )
     print(f"wrote {build(target)} sessions to {target}")

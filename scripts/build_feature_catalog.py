@@ -47,8 +47,15 @@ GROUPS = {
 }
 LABEL_GROUP = "outcome"
 ARROW_TYPES = {
-    "varchar": "string", "bigint": "int64", "integer": "int32", "smallint": "int16", "tinyint": "int8",
-    "double": "float64", "float": "float32", "boolean": "bool", "date": "date32[day]",
+    "varchar": "string",
+    "bigint": "int64",
+    "integer": "int32",
+    "smallint": "int16",
+    "tinyint": "int8",
+    "double": "float64",
+    "float": "float32",
+    "boolean": "bool",
+    "date": "date32[day]",
 }
 OUTCOME_VALUES = ["BREAK", "BOUNCE", "CHOP", "UNDEFINED"]
 
@@ -106,7 +113,8 @@ def _row_rules_not_null(model: dict) -> set[str]:
 
 def _has_not_null(column: dict, model_not_null: set[str]) -> bool:
     return column.get("name") in model_not_null or any(
-        t == "not_null" or (isinstance(t, dict) and "not_null" in t) for t in _tests(column))
+        t == "not_null" or (isinstance(t, dict) and "not_null" in t) for t in _tests(column)
+    )
 
 
 def build_catalog(yaml_path: Path = MARTS_YAML) -> dict:
@@ -142,16 +150,18 @@ def build_catalog(yaml_path: Path = MARTS_YAML) -> dict:
         description = _description(col.get("description"), blocks, where)
         if not description:
             errors.append(f"{where}: no description")
-        columns.append({
-            "name": name,
-            "group": group,
-            "type": sql_type,
-            "arrow_type": ARROW_TYPES.get(sql_type),
-            "unit": unit,
-            "nullable": nullable,
-            "is_label": group == LABEL_GROUP,
-            "description": description,
-        })
+        columns.append(
+            {
+                "name": name,
+                "group": group,
+                "type": sql_type,
+                "arrow_type": ARROW_TYPES.get(sql_type),
+                "unit": unit,
+                "nullable": nullable,
+                "is_label": group == LABEL_GROUP,
+                "description": description,
+            }
+        )
     if errors:
         raise CatalogError("\n".join(errors))
     groups = {g: [c["name"] for c in columns if c["group"] == g] for g in GROUPS}
@@ -159,7 +169,7 @@ def build_catalog(yaml_path: Path = MARTS_YAML) -> dict:
         "catalog_version": 1,
         "dataset": "breakbounce Gold touch signals",
         "generated_from": f"{yaml_path.relative_to(PROJECT_DIR).as_posix()} (model {MODEL}) by "
-                          "scripts/build_feature_catalog.py; do not edit by hand",
+        "scripts/build_feature_catalog.py; do not edit by hand",
         "gold_path": "gold/signals/date=YYYY-MM-DD/signals.parquet",
         "grain": "one row per touch of a key level (event_id); rows ordered by (ts_ns, level_kind)",
         "point_in_time": "every non-label column uses only Bronze records with ts < available_ts_ns (t_dec)",
@@ -190,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.output.read_text() if args.output.exists() else None
         if current != text:
-            print(f"build_feature_catalog: {args.output} is stale; run scripts/build_feature_catalog.py",
-                  file=sys.stderr)
+            print(
+                f"build_feature_catalog: {args.output} is stale; run scripts/build_feature_catalog.py", file=sys.stderr
+            )
             return 1
         return 0
     args.output.write_text(text)

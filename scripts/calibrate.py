@@ -43,7 +43,7 @@ EXTRACTS = {
     "barrier": "select * from intermediate.int_physics__barrier",
     "fuel": "select * from intermediate.int_physics__fuel",
     "labels": "select l.*, e.atr, e.level_price, e.direction from intermediate.int_labels__by_window as l "
-              "inner join intermediate.int_touches__detected as e using (event_id)",
+    "inner join intermediate.int_touches__detected as e using (event_id)",
 }
 
 
@@ -59,16 +59,16 @@ def session_dates(start: str, n: int) -> list[str]:
 
 
 def breakbounce(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "breakbounce", *args], capture_output=True, text=True,
-                          cwd=PROJECT_DIR)
+    return subprocess.run([sys.executable, "-m", "breakbounce", *args], capture_output=True, text=True, cwd=PROJECT_DIR)
 
 
 def ensure_bronze(bronze: Path, dates: list[str], seed: int, scale: str) -> None:
     missing = [d for d in dates if not (bronze / "_truth" / f"date={d}" / "truth.json").exists()]
     for i, d in enumerate(missing, 1):
         log(f"calibrate: generating {scale} {d} ({i}/{len(missing)})")
-        proc = breakbounce("generate", "--start-date", d, "--end-date", d, "--out", str(bronze), "--seed", str(seed),
-                           "--scale", scale)
+        proc = breakbounce(
+            "generate", "--start-date", d, "--end-date", d, "--out", str(bronze), "--seed", str(seed), "--scale", scale
+        )
         if proc.returncode != 0:
             raise SystemExit(f"calibrate: generate {d} failed:\n{proc.stderr[-2000:]}")
 
@@ -79,8 +79,19 @@ def build(work: Path, bronze: Path, dates: list[str], scale: str, extract: Path 
     db, gold = work / "warehouse.duckdb", work / "gold"
     for i, d in enumerate(dates, 1):
         t0 = time.perf_counter()
-        proc = breakbounce("run", "--date", d, "--bronze", str(bronze), "--gold", str(gold), "--db", str(db),
-                           "--target-path", str(work / "dbt"))
+        proc = breakbounce(
+            "run",
+            "--date",
+            d,
+            "--bronze",
+            str(bronze),
+            "--gold",
+            str(gold),
+            "--db",
+            str(db),
+            "--target-path",
+            str(work / "dbt"),
+        )
         if proc.returncode != 0:
             raise SystemExit(f"calibrate: run {d} ({scale}) failed:\n{proc.stderr[-3000:]}")
         log(f"calibrate: built {scale} {d} ({i}/{len(dates)}) in {time.perf_counter() - t0:.1f} s")
@@ -107,8 +118,9 @@ def shares(gold: Path, dates: list[str]) -> tuple[dict[tuple[str, str], float], 
     n = con.execute("select count(*) from read_parquet(?)", [files]).fetchone()[0]
     out: dict[tuple[str, str], float] = {}
     for col in [f"outcome_{w}" for w in WINDOWS] + list(PHYSICS):
-        rows = con.execute(f"select coalesce({col}::varchar, 'NULL'), count(*) from read_parquet(?) group by 1",
-                           [files]).fetchall()
+        rows = con.execute(
+            f"select coalesce({col}::varchar, 'NULL'), count(*) from read_parquet(?) group by 1", [files]
+        ).fetchall()
         for value, count in rows:
             out[(col, value)] = 100.0 * count / n
     con.close()
@@ -118,9 +130,14 @@ def shares(gold: Path, dates: list[str]) -> tuple[dict[tuple[str, str], float], 
 def table(results: dict[str, tuple[dict, int]]) -> tuple[str, list[str]]:
     """The markdown table and the list of missed targets."""
     scales = list(results)
-    keys = sorted({k for r, _ in results.values() for k in r}, key=lambda k: (
-        ([f"outcome_{w}" for w in WINDOWS] + list(PHYSICS)).index(k[0]),
-        OUTCOMES.index(k[1]) if k[1] in OUTCOMES else 9, k[1]))
+    keys = sorted(
+        {k for r, _ in results.values() for k in r},
+        key=lambda k: (
+            ([f"outcome_{w}" for w in WINDOWS] + list(PHYSICS)).index(k[0]),
+            OUTCOMES.index(k[1]) if k[1] in OUTCOMES else 9,
+            k[1],
+        ),
+    )
     head = "| column | value | " + " | ".join(f"{s} % (n={results[s][1]})" for s in scales)
     head += " | difference |" if len(scales) == 2 else " |"
     lines = [head, "|" + "---|" * (2 + len(scales) + (len(scales) == 2))]
@@ -147,13 +164,19 @@ def table(results: dict[str, tuple[dict, int]]) -> tuple[str, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--sessions", type=int, default=20, help="sessions per scale in the table (default 20)")
     p.add_argument("--start", default="2025-10-01", help="first generated date, warmup included (default 2025-10-01)")
     p.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     p.add_argument("--scales", default="full,test", help="comma-separated scales (default full,test)")
-    p.add_argument("--cache", type=Path, default=PROJECT_DIR / "target" / "calibration",
-                   help="where generated Bronze (reused) and the builds go (default target/calibration)")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=PROJECT_DIR / "target" / "calibration",
+        help="where generated Bronze (reused) and the builds go (default target/calibration)",
+    )
     p.add_argument("--reuse-gold", action="store_true", help="do not build: tabulate the Gold already in --cache")
     p.add_argument("--extract", type=Path, default=None, help="also keep per-date barrier / fuel / label tables here")
     args = p.parse_args(argv)
@@ -171,8 +194,10 @@ def main(argv: list[str] | None = None) -> int:
             build(work, bronze, table_dates, scale, args.extract)
         results[scale] = shares(work / "gold", table_dates)
     text, missed = table(results)
-    print(f"Calibration: {args.sessions} generated sessions per scale ({table_dates[0]} .. {table_dates[-1]}, "
-          f"seed {args.seed}, after {WARMUP_SESSIONS} warmup sessions), shares of events in %\n")
+    print(
+        f"Calibration: {args.sessions} generated sessions per scale ({table_dates[0]} .. {table_dates[-1]}, "
+        f"seed {args.seed}, after {WARMUP_SESSIONS} warmup sessions), shares of events in %\n"
+    )
     print(text)
     print("\nSPEC §14 targets: " + ("all met" if not missed else f"{len(missed)} missed"))
     for m in missed:

@@ -12,8 +12,13 @@ import importlib
 SCHEMAS = ("trades", "mbp-10", "opra-trades")
 
 # attribute -> defining module, imported on first use (the CLI parser must stay cheap to build)
-_EXPORTS = {"FileReport": "pipeline", "IngestOptions": "pipeline", "ingest": "pipeline", "ingest_file": "pipeline",
-            "IngestError": "errors"}
+_EXPORTS = {
+    "FileReport": "pipeline",
+    "IngestOptions": "pipeline",
+    "ingest": "pipeline",
+    "ingest_file": "pipeline",
+    "IngestError": "errors",
+}
 
 __all__ = ["SCHEMAS", *_EXPORTS]
 

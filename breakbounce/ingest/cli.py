@@ -70,8 +70,10 @@ def run(args: argparse.Namespace) -> int:
     from breakbounce.ingest.pipeline import IngestOptions, ingest, stderr_progress
 
     if storage.is_url(args.bronze):
-        raise UserError(f"--bronze {args.bronze}: ingest writes to a local Bronze folder; ingest into one, "
-                        f"then copy it to the object store (e.g. aws s3 sync)")
+        raise UserError(
+            f"--bronze {args.bronze}: ingest writes to a local Bronze folder; ingest into one, "
+            f"then copy it to the object store (e.g. aws s3 sync)"
+        )
 
     try:
         opts = IngestOptions(
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     except IngestError as exc:
         # ingest stops at the first bad file: name the files it never read, so that none of them is
         # taken for ingested (those before it were, completely: their summary lines are on stdout)
-        rest = args.files[done + 1:]
+        rest = args.files[done + 1 :]
         details = [f"  not ingested: {', '.join(rest)} (the {len(rest)} file(s) after it)"] if rest else []
         raise UserError(str(exc), details=details) from None
     return 0

@@ -97,9 +97,7 @@ def iter_rendering(path: str | os.PathLike, rtype: int, batch_records: int) -> I
             bad = [r for r in rtypes if r != rtype]
             if bad:
                 found = ", ".join(f"{r} ({_RTYPE_NAMES.get(r, '?')})" for r in bad)
-                raise IngestError(
-                    f"{path}: holds records of rtype {found}, not {_RTYPE_NAMES[rtype]} (rtype {rtype})"
-                )
+                raise IngestError(f"{path}: holds records of rtype {found}, not {_RTYPE_NAMES[rtype]} (rtype {rtype})")
             cols = RecordColumns(
                 ts_event=ts_column(batch.column("ts_event")),
                 ts_recv=ts_column(batch.column("ts_recv")),

@@ -21,9 +21,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--remote-debugging-pipe",
+]
 
 
 class BrowserError(Exception):
@@ -32,8 +41,13 @@ class BrowserError(Exception):
 
 def find_chromium() -> str | None:
     """The Chromium binary: $BB_CHROMIUM, Debian's real binary (skips the shell wrapper), or on PATH."""
-    for cand in (os.environ.get("BB_CHROMIUM"), "/usr/lib/chromium/chromium", shutil.which("chromium"),
-                 shutil.which("chromium-browser"), shutil.which("google-chrome")):
+    for cand in (
+        os.environ.get("BB_CHROMIUM"),
+        "/usr/lib/chromium/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ):
         if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
             return cand
     return None
@@ -47,8 +61,9 @@ class PageResult:
 
     @property
     def errors(self) -> list[str]:
-        return [f"console.{m['level']}: {m['text']}" for m in self.console if m["level"] in ("error", "assert")] \
-            + [f"exception: {e}" for e in self.exceptions]
+        return [f"console.{m['level']}: {m['text']}" for m in self.console if m["level"] in ("error", "assert")] + [
+            f"exception: {e}" for e in self.exceptions
+        ]
 
 
 class Browser:
@@ -76,20 +91,32 @@ class Browser:
                 os.set_inheritable(fd, True)
 
         self._proc = subprocess.Popen(
-            [exe, *FLAGS, f"--user-data-dir={self._profile}", f"--window-size={self.width},{self.height}",
-             "about:blank"],
+            [
+                exe,
+                *FLAGS,
+                f"--user-data-dir={self._profile}",
+                f"--window-size={self.width},{self.height}",
+                "about:blank",
+            ],
             # no close_fds: it would run after preexec_fn and close 3 and 4 again; every other
             # descriptor of ours is close-on-exec (os.pipe, open) and does not reach Chromium
-            close_fds=False, preexec_fn=child_fds,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            close_fds=False,
+            preexec_fn=child_fds,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
         self._session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
             self._call(domain, session=True)
-        self._call("Emulation.setDeviceMetricsOverride",
-                   {"width": self.width, "height": self.height, "deviceScaleFactor": 1, "mobile": False}, session=True)
+        self._call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": self.width, "height": self.height, "deviceScaleFactor": 1, "mobile": False},
+            session=True,
+        )
         return self
 
     def __exit__(self, *exc) -> None:
@@ -177,8 +204,9 @@ class Browser:
         return result
 
     def evaluate(self, expression: str):
-        r = self._call("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True},
-                       session=True)
+        r = self._call(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, session=True
+        )
         if "exceptionDetails" in r:
             raise BrowserError(f"evaluate failed: {r['exceptionDetails'].get('text')}")
         return r.get("result", {}).get("value")

@@ -67,10 +67,13 @@ def compute_health(gold: GoldSet, start_date: str, end_date: str) -> dict:
     sessions = [s.session_date for s in calendar.sessions_between(start_date, end_date)]
     configs = label_configs_in_use(gold.files)
     out: dict = {
-        "range": [start_date, end_date], "dates": date_list, "events": t.num_rows,
+        "range": [start_date, end_date],
+        "dates": date_list,
+        "events": t.num_rows,
         "events_per_date": {f.date: f.rows for f in gold.files},
         "sessions_without_gold": [d for d in sessions if d not in set(date_list)],
-        "label_configs": configs, "mixed_label_configs": len(configs) > 1,
+        "label_configs": configs,
+        "mixed_label_configs": len(configs) > 1,
         "versions": sorted({f.version or "unknown" for f in gold.files}),
         "thresholds": {"min_class_per_date": MIN_CLASS, "psi_drift": PSI_DRIFT, "min_drift_rows": MIN_DRIFT_ROWS},
     }
@@ -85,8 +88,11 @@ def compute_health(gold: GoldSet, start_date: str, end_date: str) -> dict:
     by_date: dict[str, dict[str, int]] = {}
     for d, o in zip(dates.tolist(), primary):
         by_date.setdefault(d, Counter())[o] += 1
-    out["balance"] = {"by_window": balance, "by_level_kind": {k: dict(v) for k, v in sorted(by_kind.items())},
-                      "by_date": {d: dict(v) for d, v in sorted(by_date.items())}}
+    out["balance"] = {
+        "by_window": balance,
+        "by_level_kind": {k: dict(v) for k, v in sorted(by_kind.items())},
+        "by_date": {d: dict(v) for d, v in sorted(by_date.items())},
+    }
     # NULL share and constant columns
     columns = []
     for name in t.column_names:
@@ -94,12 +100,20 @@ def compute_health(gold: GoldSet, start_date: str, end_date: str) -> dict:
         nulls = col.null_count
         distinct = len(pc.unique(col.drop_null())) if nulls < len(col) else 0
         constant = distinct <= 1
-        allowed = ALLOWED_CONSTANT.get(name) or ("one date in the range" if constant and len(date_list) == 1
-                                                 and name in ("session_date", "date") else None)
-        columns.append({"name": name, "group": cat.columns.get(name, {}).get("group", "(not in features.json)"),
-                        "null_share": nulls / len(col) if len(col) else float("nan"), "distinct": distinct,
-                        "constant": constant, "allowed": allowed,
-                        "all_null_dates": sorted({d for d in date_list if _all_null(col, dates, d)}) if nulls else []})
+        allowed = ALLOWED_CONSTANT.get(name) or (
+            "one date in the range" if constant and len(date_list) == 1 and name in ("session_date", "date") else None
+        )
+        columns.append(
+            {
+                "name": name,
+                "group": cat.columns.get(name, {}).get("group", "(not in features.json)"),
+                "null_share": nulls / len(col) if len(col) else float("nan"),
+                "distinct": distinct,
+                "constant": constant,
+                "allowed": allowed,
+                "all_null_dates": sorted({d for d in date_list if _all_null(col, dates, d)}) if nulls else [],
+            }
+        )
     out["columns"] = columns
     out["constant_columns"] = [c["name"] for c in columns if c["constant"] and not c["allowed"]]
     # separation BREAK vs BOUNCE (primary outcome)
@@ -121,11 +135,19 @@ def compute_health(gold: GoldSet, start_date: str, end_date: str) -> dict:
                     if a == a:
                         per_date[d] = a
             vals = list(per_date.values())
-            sep.append({"name": name, "family": cat.family_of(name), "auc": metrics.auc(y, x),
-                        "auc_null_sd": metrics.auc_null_sd(int(y[~np.isnan(x)].sum()), int((y[~np.isnan(x)] == 0).sum())),
-                        "dates": len(vals), "date_auc_sd": float(np.std(vals, ddof=1)) if len(vals) > 1 else None,
-                        "date_auc_min": min(vals) if vals else None, "date_auc_max": max(vals) if vals else None,
-                        "non_null": int((~np.isnan(x)).sum())})
+            sep.append(
+                {
+                    "name": name,
+                    "family": cat.family_of(name),
+                    "auc": metrics.auc(y, x),
+                    "auc_null_sd": metrics.auc_null_sd(int(y[~np.isnan(x)].sum()), int((y[~np.isnan(x)] == 0).sum())),
+                    "dates": len(vals),
+                    "date_auc_sd": float(np.std(vals, ddof=1)) if len(vals) > 1 else None,
+                    "date_auc_min": min(vals) if vals else None,
+                    "date_auc_max": max(vals) if vals else None,
+                    "non_null": int((~np.isnan(x)).sum()),
+                }
+            )
         elif _is_string(col.type):
             v = np.asarray(col.to_pylist(), dtype=object)[keep]
             rows = []
@@ -152,15 +174,28 @@ def compute_health(gold: GoldSet, start_date: str, end_date: str) -> dict:
             finite = {d: v for d, (v, _) in per.items() if v == v}
             worst = max(finite, key=finite.get) if finite else None
             flagged = [d for d, (v, p) in per.items() if v == v and v > PSI_DRIFT and p < DRIFT_P]
-            drift.append({"name": name, "family": cat.family_of(name), "psi": {d: v for d, (v, _) in per.items()},
-                          "p_value": {d: p for d, (_, p) in per.items()},
-                          "max_psi": finite[worst] if worst else None, "max_date": worst,
-                          "drift_dates": flagged, "drifts": bool(flagged)})
+            drift.append(
+                {
+                    "name": name,
+                    "family": cat.family_of(name),
+                    "psi": {d: v for d, (v, _) in per.items()},
+                    "p_value": {d: p for d, (_, p) in per.items()},
+                    "max_psi": finite[worst] if worst else None,
+                    "max_date": worst,
+                    "drift_dates": flagged,
+                    "drifts": bool(flagged),
+                }
+            )
     drift.sort(key=lambda r: (-len(r["drift_dates"]), -(r["max_psi"] or 0)))
-    out["drift"] = {"statistic": "PSI of each date vs the other dates pooled (reference deciles + NULL bin), "
-                                 "with its chi-square p-value",
-                    "threshold": PSI_DRIFT, "p_value": DRIFT_P, "dates_scored": scored, "features": drift,
-                    "drifting": [r["name"] for r in drift if r["drifts"]]}
+    out["drift"] = {
+        "statistic": "PSI of each date vs the other dates pooled (reference deciles + NULL bin), "
+        "with its chi-square p-value",
+        "threshold": PSI_DRIFT,
+        "p_value": DRIFT_P,
+        "dates_scored": scored,
+        "features": drift,
+        "drifting": [r["name"] for r in drift if r["drifts"]],
+    }
     return out
 
 
@@ -170,6 +205,7 @@ def _all_null(col: pa.ChunkedArray, dates: np.ndarray, d: str) -> bool:
 
 
 # --- text and page -------------------------------------------------------------------------------
+
 
 def summary_text(h: dict) -> str:
     bal = h["balance"]["by_window"].get("outcome", {})
@@ -185,8 +221,11 @@ def summary_text(h: dict) -> str:
         + (", ".join(f"{r['name']} {r['auc']:.2f}" for r in top) or "n/a"),
         f"  drifting features (PSI > {h['drift']['threshold']} with p < {h['drift']['p_value']} on a date): "
         f"{len(h['drift']['drifting'])}"
-        + (f" ({', '.join(h['drift']['drifting'][:6])}{' …' if len(h['drift']['drifting']) > 6 else ''})"
-           if h["drift"]["drifting"] else ""),
+        + (
+            f" ({', '.join(h['drift']['drifting'][:6])}{' …' if len(h['drift']['drifting']) > 6 else ''})"
+            if h["drift"]["drifting"]
+            else ""
+        ),
     ]
     if h["mixed_label_configs"]:
         lines.append("  warning: the range mixes label configurations (see the report)")
@@ -207,78 +246,142 @@ def render(h: dict) -> str:
     fig = go.Figure()
     present = [o for o in OUTCOME_ORDER if any(o in v for v in h["balance"]["by_date"].values())]
     for o in present + sorted({o for v in h["balance"]["by_date"].values() for o in v} - set(OUTCOME_ORDER)):
-        fig.add_trace(go.Bar(x=dates, y=[h["balance"]["by_date"][d].get(o, 0) for d in dates], name=o,
-                             marker_color=OUTCOME_COLOR.get(o, "#444"), meta="balance"))
-    fig.update_layout(barmode="stack", height=330, title="Events per date by outcome (primary window)",
-                      template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 60}, yaxis_title="events",
-                      xaxis={"type": "category"})
+        fig.add_trace(
+            go.Bar(
+                x=dates,
+                y=[h["balance"]["by_date"][d].get(o, 0) for d in dates],
+                name=o,
+                marker_color=OUTCOME_COLOR.get(o, "#444"),
+                meta="balance",
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        height=330,
+        title="Events per date by outcome (primary window)",
+        template="plotly_white",
+        margin={"l": 60, "r": 20, "t": 50, "b": 60},
+        yaxis_title="events",
+        xaxis={"type": "category"},
+    )
     figs.append(("balance", fig))
     # NULL share
     nulls = sorted([c for c in h["columns"] if c["null_share"] > 0], key=lambda c: -c["null_share"])
     if nulls:
         fig = go.Figure()
-        for is_label, name, color in ((False, "feature / key", "#6a3d9a"), (True, "label (NULL by definition when not reached)", "#bbb")):
+        for is_label, name, color in (
+            (False, "feature / key", "#6a3d9a"),
+            (True, "label (NULL by definition when not reached)", "#bbb"),
+        ):
             part = [c for c in nulls if (c["group"] == "outcome") == is_label]
             if part:
-                fig.add_trace(go.Bar(x=[c["name"] for c in part], y=[c["null_share"] for c in part], name=name,
-                                     marker_color=color, hovertemplate="%{x}: %{y:.1%} NULL<extra></extra>"))
+                fig.add_trace(
+                    go.Bar(
+                        x=[c["name"] for c in part],
+                        y=[c["null_share"] for c in part],
+                        name=name,
+                        marker_color=color,
+                        hovertemplate="%{x}: %{y:.1%} NULL<extra></extra>",
+                    )
+                )
         fig.update_xaxes(categoryorder="array", categoryarray=[c["name"] for c in nulls])
         n_feat = sum(c["group"] != "outcome" for c in nulls)
-        fig.update_layout(height=360, template="plotly_white",
-                          title=f"NULL share per column ({len(nulls)} columns with NULLs, {n_feat} of them not labels)",
-                          yaxis={"tickformat": ".0%", "range": [0, 1]}, margin={"l": 60, "r": 20, "t": 50, "b": 150})
+        fig.update_layout(
+            height=360,
+            template="plotly_white",
+            title=f"NULL share per column ({len(nulls)} columns with NULLs, {n_feat} of them not labels)",
+            yaxis={"tickformat": ".0%", "range": [0, 1]},
+            margin={"l": 60, "r": 20, "t": 50, "b": 150},
+        )
         figs.append(("nulls", fig))
     # separation
     sep = [r for r in h["separation"]["numeric"] if r["auc"] == r["auc"]][:40]
     if sep:
         sep = sep[::-1]
-        fig = go.Figure(go.Scatter(
-            x=[r["auc"] for r in sep], y=[r["name"] for r in sep], mode="markers",
-            error_x={"type": "data", "array": [r["date_auc_sd"] or 0 for r in sep], "color": "#999"},
-            marker={"size": 9, "color": ["#d62728" if r["auc"] > 0.5 else "#2ca02c" for r in sep]},
-            customdata=[[_f(r["date_auc_sd"]), r["dates"], _f(2 * r["auc_null_sd"]), _f(r["date_auc_min"]),
-                         _f(r["date_auc_max"])] for r in sep],
-            hovertemplate="%{y}: AUC %{x:.3f}<br>per-date sd %{customdata[0]} over %{customdata[1]} dates "
-                          "(min %{customdata[3]}, max %{customdata[4]})<br>chance band ±%{customdata[2]}<extra></extra>"))
+        fig = go.Figure(
+            go.Scatter(
+                x=[r["auc"] for r in sep],
+                y=[r["name"] for r in sep],
+                mode="markers",
+                error_x={"type": "data", "array": [r["date_auc_sd"] or 0 for r in sep], "color": "#999"},
+                marker={"size": 9, "color": ["#d62728" if r["auc"] > 0.5 else "#2ca02c" for r in sep]},
+                customdata=[
+                    [
+                        _f(r["date_auc_sd"]),
+                        r["dates"],
+                        _f(2 * r["auc_null_sd"]),
+                        _f(r["date_auc_min"]),
+                        _f(r["date_auc_max"]),
+                    ]
+                    for r in sep
+                ],
+                hovertemplate="%{y}: AUC %{x:.3f}<br>per-date sd %{customdata[0]} over %{customdata[1]} dates "
+                "(min %{customdata[3]}, max %{customdata[4]})<br>chance band ±%{customdata[2]}<extra></extra>",
+            )
+        )
         fig.add_vline(x=0.5, line_dash="dot", line_color="#555")
-        fig.update_layout(height=max(360, 22 * len(sep) + 90), template="plotly_white",
-                          title="BREAK vs BOUNCE: AUC over the range (bars: ± 1 sd of the per-date AUCs)",
-                          xaxis={"range": [0, 1], "title": "AUC (> 0.5: higher values mean BREAK)"},
-                          margin={"l": 230, "r": 20, "t": 50, "b": 50})
+        fig.update_layout(
+            height=max(360, 22 * len(sep) + 90),
+            template="plotly_white",
+            title="BREAK vs BOUNCE: AUC over the range (bars: ± 1 sd of the per-date AUCs)",
+            xaxis={"range": [0, 1], "title": "AUC (> 0.5: higher values mean BREAK)"},
+            margin={"l": 230, "r": 20, "t": 50, "b": 50},
+        )
         figs.append(("separation", fig))
     # drift heatmap: features whose max PSI exceeds 0.1
     dr = [r for r in h["drift"]["features"] if r["drifts"]][:60]
     if dr:
         ds = h["drift"]["dates_scored"]
         z = [[r["psi"].get(d) for d in ds] for r in dr[::-1]]
-        fig = go.Figure(go.Heatmap(z=z, x=ds, y=[r["name"] for r in dr[::-1]], zmin=0, zmax=2,
-                                   # bands: < 0.1 stable (white), 0.1-0.25 shift (yellow), > 0.25 drift, >= 2 darkest
-                                   colorscale=[[0, "#ffffff"], [0.05, "#fff3b0"], [0.125, "#fdae61"], [0.5, "#d73027"],
-                                               [1, "#67001f"]],
-                                   colorbar={"title": "PSI", "tickvals": [0, 0.1, 0.25, 1, 2]},
-                                   hovertemplate="%{y} on %{x}: PSI %{z:.3f}<extra></extra>"))
-        fig.update_layout(height=max(320, 20 * len(dr) + 120), template="plotly_white",
-                          title=f"Drift: PSI of each date vs the other dates (drifting features; drift = PSI > {PSI_DRIFT}, p < {DRIFT_P})",
-                          margin={"l": 230, "r": 20, "t": 50, "b": 80}, xaxis={"type": "category"})
+        fig = go.Figure(
+            go.Heatmap(
+                z=z,
+                x=ds,
+                y=[r["name"] for r in dr[::-1]],
+                zmin=0,
+                zmax=2,
+                # bands: < 0.1 stable (white), 0.1-0.25 shift (yellow), > 0.25 drift, >= 2 darkest
+                colorscale=[[0, "#ffffff"], [0.05, "#fff3b0"], [0.125, "#fdae61"], [0.5, "#d73027"], [1, "#67001f"]],
+                colorbar={"title": "PSI", "tickvals": [0, 0.1, 0.25, 1, 2]},
+                hovertemplate="%{y} on %{x}: PSI %{z:.3f}<extra></extra>",
+            )
+        )
+        fig.update_layout(
+            height=max(320, 20 * len(dr) + 120),
+            template="plotly_white",
+            title=f"Drift: PSI of each date vs the other dates (drifting features; drift = PSI > {PSI_DRIFT}, p < {DRIFT_P})",
+            margin={"l": 230, "r": 20, "t": 50, "b": 80},
+            xaxis={"type": "category"},
+        )
         figs.append(("drift", fig))
 
     warn = []
     if h["mixed_label_configs"]:
         warn.append("The range mixes label configurations: outcomes do not mean the same thing on every date.")
     if h["sessions_without_gold"]:
-        warn.append(f"{len(h['sessions_without_gold'])} trading session(s) in the range have no Gold file: "
-                    + ", ".join(h["sessions_without_gold"][:12]) + (" …" if len(h["sessions_without_gold"]) > 12 else ""))
+        warn.append(
+            f"{len(h['sessions_without_gold'])} trading session(s) in the range have no Gold file: "
+            + ", ".join(h["sessions_without_gold"][:12])
+            + (" …" if len(h["sessions_without_gold"]) > 12 else "")
+        )
     if h["constant_columns"]:
         warn.append("Constant columns (carry no information): " + ", ".join(h["constant_columns"]))
     body = "".join(f'<div class="warn">{html.escape(w)}</div>' for w in warn)
     body += "<h2>Class balance</h2>"
     wins = h["balance"]["by_window"]
     cols = [o for o in OUTCOME_ORDER if any(o in v for v in wins.values())]
-    body += '<div class="grid"><div>' + page.table_html(
-        ["label column", *cols, "events"],
-        [[w, *[_share(v, o) for o in cols], sum(v.values())] for w, v in sorted(wins.items())]) + "</div><div>"
-    body += page.table_html(["level kind (outcome)", *cols, "events"],
-                            [[k, *[_share(v, o) for o in cols], sum(v.values())] for k, v in h["balance"]["by_level_kind"].items()])
+    body += (
+        '<div class="grid"><div>'
+        + page.table_html(
+            ["label column", *cols, "events"],
+            [[w, *[_share(v, o) for o in cols], sum(v.values())] for w, v in sorted(wins.items())],
+        )
+        + "</div><div>"
+    )
+    body += page.table_html(
+        ["level kind (outcome)", *cols, "events"],
+        [[k, *[_share(v, o) for o in cols], sum(v.values())] for k, v in h["balance"]["by_level_kind"].items()],
+    )
     body += "</div></div>"
     first = True
     for div_id, fig in figs:
@@ -286,22 +389,40 @@ def render(h: dict) -> str:
             body += "<h2>NULL share and constant columns</h2>"
         elif div_id == "separation":
             body += "<h2>BREAK vs BOUNCE separation per feature</h2>"
-            body += (f'<p class="note">{h["separation"]["break"]} BREAK and {h["separation"]["bounce"]} BOUNCE events '
-                     f"(primary outcome). AUC = P(feature of a BREAK event > that of a BOUNCE event); 0.5 = no "
-                     f"separation. Per-date AUCs use dates with ≥ {MIN_CLASS} events of each class.</p>")
+            body += (
+                f'<p class="note">{h["separation"]["break"]} BREAK and {h["separation"]["bounce"]} BOUNCE events '
+                f"(primary outcome). AUC = P(feature of a BREAK event > that of a BOUNCE event); 0.5 = no "
+                f"separation. Per-date AUCs use dates with ≥ {MIN_CLASS} events of each class.</p>"
+            )
         elif div_id == "drift":
             body += "<h2>Drift across dates</h2>"
-            body += (f'<p class="note">{html.escape(h["drift"]["statistic"])}. A date drifts when its PSI exceeds '
-                     f"{PSI_DRIFT} and the p-value is below {DRIFT_P} (so small days are not flagged on noise); dates "
-                     f"with ≥ {MIN_DRIFT_ROWS} events are scored. Rows: features by number of drifting dates. "
-                     "Price-level features (level_price, spot, SMAs) drift by nature: prefer their distance forms.</p>")
+            body += (
+                f'<p class="note">{html.escape(h["drift"]["statistic"])}. A date drifts when its PSI exceeds '
+                f"{PSI_DRIFT} and the p-value is below {DRIFT_P} (so small days are not flagged on noise); dates "
+                f"with ≥ {MIN_DRIFT_ROWS} events are scored. Rows: features by number of drifting dates. "
+                "Price-level features (level_price, spot, SMAs) drift by nature: prefer their distance forms.</p>"
+            )
         body += page.figure_html(fig, first, div_id)
         first = False
     if h["separation"]["numeric"]:
         body += "<h2>Separation table (numeric features)</h2>" + page.table_html(
             ["feature", "family", "AUC", "±2 sd chance", "dates", "per-date sd", "min", "max", "non-NULL"],
-            [[r["name"], r["family"], _f(r["auc"]), _f(2 * r["auc_null_sd"]), r["dates"], _f(r["date_auc_sd"]),
-              _f(r["date_auc_min"]), _f(r["date_auc_max"]), r["non_null"]] for r in h["separation"]["numeric"]], left=2)
+            [
+                [
+                    r["name"],
+                    r["family"],
+                    _f(r["auc"]),
+                    _f(2 * r["auc_null_sd"]),
+                    r["dates"],
+                    _f(r["date_auc_sd"]),
+                    _f(r["date_auc_min"]),
+                    _f(r["date_auc_max"]),
+                    r["non_null"],
+                ]
+                for r in h["separation"]["numeric"]
+            ],
+            left=2,
+        )
     if h["separation"]["categorical"]:
         rows = []
         for r in h["separation"]["categorical"]:
@@ -309,16 +430,24 @@ def render(h: dict) -> str:
                 n = v["break"] + v["bounce"]
                 rows.append([r["name"], v["value"], v["break"], v["bounce"], _f(v["break"] / n if n else None, ".0%")])
         body += "<h2>String features: BREAK share per value</h2>" + page.table_html(
-            ["feature", "value", "BREAK", "BOUNCE", "BREAK share"], rows, left=2)
+            ["feature", "value", "BREAK", "BOUNCE", "BREAK share"], rows, left=2
+        )
     body += "<h2>Drifting features</h2>" + page.table_html(
         ["feature", "family", "drifting dates", "max PSI", "on"],
-        [[r["name"], r["family"], len(r["drift_dates"]), _f(r["max_psi"]), r["max_date"] or "–"]
-         for r in h["drift"]["features"] if r["drifts"]], left=2)
+        [
+            [r["name"], r["family"], len(r["drift_dates"]), _f(r["max_psi"]), r["max_date"] or "–"]
+            for r in h["drift"]["features"]
+            if r["drifts"]
+        ],
+        left=2,
+    )
     body += "<h2>Label configuration per date</h2>" + page.table_html(
-        ["dates", "configuration"],
-        [[", ".join(c["dates"]), json.dumps(c["config"])] for c in h["label_configs"]])
-    sub = (f"{len(h['dates'])} Gold dates, {h['events']} events; Gold version(s) {', '.join(h['versions'])}. "
-           "Every number is in the JSON beside this page.")
+        ["dates", "configuration"], [[", ".join(c["dates"]), json.dumps(c["config"])] for c in h["label_configs"]]
+    )
+    sub = (
+        f"{len(h['dates'])} Gold dates, {h['events']} events; Gold version(s) {', '.join(h['versions'])}. "
+        "Every number is in the JSON beside this page."
+    )
     return page.page(f"breakbounce dataset health {h['range'][0]} .. {h['range'][1]}", html.escape(sub), body)
 
 
@@ -327,7 +456,9 @@ def _share(counts: dict, o: str) -> str:
     return f"{counts.get(o, 0)} ({counts.get(o, 0) / n:.0%})" if n else "0"
 
 
-def write_health_report(start_date: str, end_date: str, gold_root: str, out_html: str, out_json: str) -> tuple[str, str, str]:
+def write_health_report(
+    start_date: str, end_date: str, gold_root: str, out_html: str, out_json: str
+) -> tuple[str, str, str]:
     page.plotly()
     try:
         gold = load_gold(start_date, end_date, gold_root)
@@ -337,4 +468,3 @@ def write_health_report(start_date: str, end_date: str, gold_root: str, out_html
     json_path = page.write_atomic(page.to_json(h), out_json)
     html_path = page.write_atomic(render(h), out_html)
     return html_path, json_path, summary_text(h)
-

@@ -33,8 +33,9 @@ def plotly():
         import plotly.graph_objects  # noqa: F401
         import plotly.io
     except ImportError:
-        raise UserError("breakbounce report needs the optional extra 'report' (plotly): "
-                        "pip install -e '.[report]'") from None
+        raise UserError(
+            "breakbounce report needs the optional extra 'report' (plotly): pip install -e '.[report]'"
+        ) from None
     import plotly as _plotly
 
     return _plotly
@@ -44,14 +45,21 @@ def figure_html(fig, first: bool, div_id: str) -> str:
     """A figure as an HTML fragment; the first one of a page carries plotly.js inline."""
     import plotly.io as pio
 
-    return pio.to_html(fig, full_html=False, include_plotlyjs=True if first else False, div_id=div_id,
-                       config={"displaylogo": False, "responsive": True})
+    return pio.to_html(
+        fig,
+        full_html=False,
+        include_plotlyjs=True if first else False,
+        div_id=div_id,
+        config={"displaylogo": False, "responsive": True},
+    )
 
 
 def table_html(header: list[str], rows: list[list], left: int = 1, cls: str = "") -> str:
     """A plain HTML table; the first ``left`` columns left-aligned."""
+
     def cell(tag: str, i: int, v) -> str:
-        return f'<{tag}{" class=l" if i < left else ""}>{v if isinstance(v, Markup) else html.escape(str(v))}</{tag}>'
+        return f"<{tag}{' class=l' if i < left else ''}>{v if isinstance(v, Markup) else html.escape(str(v))}</{tag}>"
+
     head = "".join(cell("th", i, h) for i, h in enumerate(header))
     body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>" for r in rows)
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -63,9 +71,9 @@ class Markup(str):
 
 def page(title: str, subtitle: str, body: str) -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
-        f"<header><h1>{html.escape(title)}</h1><div class=\"sub\">{subtitle}</div></header>"
+        f'<header><h1>{html.escape(title)}</h1><div class="sub">{subtitle}</div></header>'
         f"<main>{body}</main></body></html>\n"
     )
 

@@ -17,8 +17,13 @@ import importlib
 # attribute -> defining module, imported on first use: `breakbounce run` builds the CLI parser
 # (which imports breakbounce.synth.cli) and must not pay for the generator's imports
 _EXPORTS = {
-    "generate_range": "generate", "generate_session": "generate", "truth_path": "generate",
-    "SCALES": "params", "DEFAULT_SCENARIO": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+    "generate_range": "generate",
+    "generate_session": "generate",
+    "truth_path": "generate",
+    "SCALES": "params",
+    "DEFAULT_SCENARIO": "scenario",
+    "ScenarioError": "scenario",
+    "load_scenario": "scenario",
     "DAY_TEMPLATE_SPECS": "scenario",
 }
 

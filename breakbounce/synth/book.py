@@ -92,16 +92,26 @@ class _Parts:
     """Column-wise accumulator for the non-bulk record sources."""
 
     spec = {
-        "ts": np.int64, "sub": np.int32, "tdef": bool, "bt": np.int32, "at": np.int32, "upd": np.int8,
-        "side": np.int8, "uval": np.int32, "amount": np.int32, "link": np.int32, "lat": np.int32,
+        "ts": np.int64,
+        "sub": np.int32,
+        "tdef": bool,
+        "bt": np.int32,
+        "at": np.int32,
+        "upd": np.int8,
+        "side": np.int8,
+        "uval": np.int32,
+        "amount": np.int32,
+        "link": np.int32,
+        "lat": np.int32,
     }
 
     def __init__(self):
         self.parts = {k: [] for k in self.spec}
 
     def add(self, n, ts, sub=0, tdef=False, bt=0, at=0, upd=UPD_NONE, side=0, uval=0, amount=0, link=-1, lat=-1):
-        vals = dict(ts=ts, sub=sub, tdef=tdef, bt=bt, at=at, upd=upd, side=side, uval=uval, amount=amount,
-                    link=link, lat=lat)
+        vals = dict(
+            ts=ts, sub=sub, tdef=tdef, bt=bt, at=at, upd=upd, side=side, uval=uval, amount=amount, link=link, lat=lat
+        )
         for k, dt in self.spec.items():
             a = np.asarray(vals[k])
             self.parts[k].append(np.full(n, a, dtype=dt) if a.ndim == 0 else a.astype(dt))
@@ -160,9 +170,7 @@ class BookBuilder:
     def size_profile(self, side, tick, level, ts, sigma=SET_SIGMA):
         """Fresh displayed size D(side, tick, t) at book depth ``level`` (integers >= 1)."""
         c = self.clock
-        ph = np.where(
-            ts < c.pm_open, 0.35, np.where(ts < c.rth_open, 0.55, np.where(ts < c.rth_close, 1.0, 0.5))
-        )
+        ph = np.where(ts < c.pm_open, 0.35, np.where(ts < c.rth_open, 0.55, np.where(ts < c.rth_close, 1.0, 0.5)))
         base = self.regime.book_base * ph * self.level_fac[np.clip(level, 0, BOOK_DEPTH - 1)]
         base *= self.tick_fac[np.clip(tick - self.tmin, 0, len(self.tick_fac) - 1)]
         base *= np.exp(self._side_factor(side, ts))
@@ -207,8 +215,16 @@ class BookBuilder:
         chg = np.flatnonzero((B[1:] != B[:-1]) & ~has_trade[1:]) + 1
         up = B[chg] > B[chg - 1]
         q_t = c.t0 + chg.astype(np.int64) * CELL_NS + 1
-        P.add(len(chg), q_t, tdef=True, bt=B[chg], at=B[chg] + 1, upd=UPD_ABS,
-              side=np.where(up, BID, ASK), uval=np.where(up, B[chg], B[chg] + 1))
+        P.add(
+            len(chg),
+            q_t,
+            tdef=True,
+            bt=B[chg],
+            at=B[chg] + 1,
+            upd=UPD_ABS,
+            side=np.where(up, BID, ASK),
+            uval=np.where(up, B[chg], B[chg] + 1),
+        )
         # 3. trade prints: depletions at the touch, or the sweep's level-by-level touch moves
         pe = ev.p_event
         pts = ev.t[pe]
@@ -216,18 +232,43 @@ class BookBuilder:
         buy = ev.side[pe] > 0
         pre = ev.pre[pe]
         nc = ~ev.p_clear
-        P.add(int(nc.sum()), pts[nc], sub=ev.p_sub[nc] + 1, upd=UPD_DEP, side=np.where(buy[nc], ASK, BID),
-              uval=np.where(buy[nc], pre[nc] + 1, pre[nc]), amount=ev.p_size[nc], lat=plat[nc])
+        P.add(
+            int(nc.sum()),
+            pts[nc],
+            sub=ev.p_sub[nc] + 1,
+            upd=UPD_DEP,
+            side=np.where(buy[nc], ASK, BID),
+            uval=np.where(buy[nc], pre[nc] + 1, pre[nc]),
+            amount=ev.p_size[nc],
+            lat=plat[nc],
+        )
         cl = ev.p_clear
         m = ev.p_sub[cl]
-        P.add(int(cl.sum()), pts[cl], sub=m + 1, tdef=True,
-              bt=np.where(buy[cl], pre[cl], pre[cl] - 1 - m), at=np.where(buy[cl], pre[cl] + 2 + m, pre[cl] + 1),
-              link=np.where(m == 0, pe[cl], -1), lat=plat[cl])
+        P.add(
+            int(cl.sum()),
+            pts[cl],
+            sub=m + 1,
+            tdef=True,
+            bt=np.where(buy[cl], pre[cl], pre[cl] - 1 - m),
+            at=np.where(buy[cl], pre[cl] + 2 + m, pre[cl] + 1),
+            link=np.where(m == 0, pe[cl], -1),
+            lat=plat[cl],
+        )
         ce = np.flatnonzero(ev.post != ev.pre)
         k = np.abs(ev.post[ce] - ev.pre[ce])
         cbuy = ev.side[ce] > 0
-        P.add(len(ce), ev.t[ce], sub=k + 1, tdef=True, bt=ev.post[ce], at=ev.post[ce] + 1, upd=UPD_ABS,
-              side=np.where(cbuy, BID, ASK), uval=np.where(cbuy, ev.post[ce], ev.post[ce] + 1), lat=ev.latency[ce])
+        P.add(
+            len(ce),
+            ev.t[ce],
+            sub=k + 1,
+            tdef=True,
+            bt=ev.post[ce],
+            at=ev.post[ce] + 1,
+            upd=UPD_ABS,
+            side=np.where(cbuy, BID, ASK),
+            uval=np.where(cbuy, ev.post[ce], ev.post[ce] + 1),
+            lat=ev.latency[ce],
+        )
         # 4. spread widening inside gaps between touch events (never across a trade or a quote move)
         tt = np.concatenate([ev.t, q_t])
         tb = np.concatenate([ev.post, B[chg]])
@@ -243,8 +284,16 @@ class BookBuilder:
         w1, w2 = w1 | 1, w2 | 1
         wside = (rng.random(len(ga)) < 0.5).astype(np.int8)
         P.add(len(ga), w1, tdef=True, bt=gbid - (wside == BID), at=gbid + 1 + (wside == ASK))
-        P.add(len(ga), w2, tdef=True, bt=gbid, at=gbid + 1, upd=UPD_ABS, side=wside,
-              uval=np.where(wside == BID, gbid, gbid + 1))
+        P.add(
+            len(ga),
+            w2,
+            tdef=True,
+            bt=gbid,
+            at=gbid + 1,
+            upd=UPD_ABS,
+            side=wside,
+            uval=np.where(wside == BID, gbid, gbid + 1),
+        )
         # 5. planted walls / vacuums switch on and off as absolute-price sets
         #    (plus a set per tick every few seconds while the wall builds / the vacuum is pulled)
         for p in self.plants:
@@ -496,9 +545,10 @@ class BookBuilder:
             last_of_stream = np.flatnonzero(np.append(s_sk[1:] != s_sk[:-1], True))
             lsk = s_sk[last_of_stream]
             lr = s_r[last_of_stream]
-            d_after = d_cs[np.searchsorted(d_key, (lsk + 1) * n, side="left")] - d_cs[
-                np.searchsorted(d_key, lsk * n + lr, side="right")
-            ]
+            d_after = (
+                d_cs[np.searchsorted(d_key, (lsk + 1) * n, side="left")]
+                - d_cs[np.searchsorted(d_key, lsk * n + lr, side="right")]
+            )
             self.mem_val[lsk] = s_val[last_of_stream]
             self.mem_ts[lsk] = s_ts[last_of_stream]
             self.mem_dep[lsk] = d_after
@@ -545,8 +595,9 @@ class BookBuilder:
                 parts.append(parts[0].take(pa.array(dsel)))
             if len(g):
                 bsz = np.maximum(np.rint(sizes[:, g] * 0.3), 1).astype(np.int64)
-                bcols = BookBuilder._columns(ts[g], latency[g] + 1000, seq[g] + 1, bt[g] + spread, at[g] + spread,
-                                             bsz, depth[g], back)
+                bcols = BookBuilder._columns(
+                    ts[g], latency[g] + 1000, seq[g] + 1, bt[g] + spread, at[g] + spread, bsz, depth[g], back
+                )
                 parts.append(pa.Table.from_pydict(bcols))
             return pa.concat_tables(parts)
 

@@ -28,12 +28,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument("--scale", choices=("test", "full"), default="test", help="volume preset (default test)")
     p.add_argument(
-        "--scenario", default=None,
+        "--scenario",
+        default=None,
         help="planted-event scenario: a JSON file or a day template (pm_high_bounce, pm_low_bounce, pm_high_break, "
         "pm_low_break); default: each session draws a day template",
     )
     p.add_argument(
-        "--roll-at", default=None, metavar="HH:MM",
+        "--roll-at",
+        default=None,
+        metavar="HH:MM",
         help="make every generated date a roll day: from this ET time (inside RTH) the back month trades more "
         "than the front month, which still leads the volume before 09:30",
     )
@@ -88,8 +91,16 @@ def run(args) -> int:
         except ValueError as exc:
             raise UserError(f"--roll-at: {exc}") from None
     try:
-        generate_range(args.start_date, args.end_date, args.out, args.seed, args.scale, scenario, progress=progress,
-                       roll_at=args.roll_at)
+        generate_range(
+            args.start_date,
+            args.end_date,
+            args.out,
+            args.seed,
+            args.scale,
+            scenario,
+            progress=progress,
+            roll_at=args.roll_at,
+        )
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     except ValueError as exc:

@@ -112,16 +112,36 @@ def generate_session(
                 continue
             walls.append((float(round(ref / factor)), w["right"]))
         opt_tab, opt_info = make_options(
-            P.stream(seed, ordn, P.C_OPTIONS), clock, path.bid, spec.options, regime.sigma_atm, factor, date,
-            walls, float(gw["mix"]), float(gw["buy_prob"]), spec.dup_frac, P.stream(seed, ordn, P.C_DUPS, 2),
+            P.stream(seed, ordn, P.C_OPTIONS),
+            clock,
+            path.bid,
+            spec.options,
+            regime.sigma_atm,
+            factor,
+            date,
+            walls,
+            float(gw["mix"]),
+            float(gw["buy_prob"]),
+            spec.dup_frac,
+            P.stream(seed, ordn, P.C_DUPS, 2),
         )
         sink.submit(opt_tab, OPTION_TRADES, f"trades_{date}.parquet", trading_date=date)
 
         # --- MBP-10, hour by hour (fills the sweep print sizes as it goes)
         plants = plan.plants
         book = BookBuilder(
-            clock, path, ev, plants, regime, spec.mbp10, spec.back_mbp_rows, spec.dup_frac, con.front, con.back,
-            P.stream(seed, ordn, P.C_BOOK), P.stream(seed, ordn, P.C_DUPS, 1),
+            clock,
+            path,
+            ev,
+            plants,
+            regime,
+            spec.mbp10,
+            spec.back_mbp_rows,
+            spec.dup_frac,
+            con.front,
+            con.back,
+            P.stream(seed, ordn, P.C_BOOK),
+            P.stream(seed, ordn, P.C_DUPS, 1),
         )
         for build in book.builders():
             sink.submit_deferred(build, FUTURES_MBP10, FILE_NAME)
@@ -142,10 +162,31 @@ def generate_session(
 
     rows = {"futures_trades": tr_tab.num_rows, "futures_mbp10": book.stats.records, "option_trades": opt_tab.num_rows}
     truth = _truth(
-        date, seed, scale, clock, con, regime, plan, checks, levels_es, path, factor, days, rows,
-        {"futures_trades": tr_info["duplicates"], "futures_mbp10": book.stats.duplicates,
-         "option_trades": opt_info["duplicates"]},
-        tr_info, book, opt_info, walls, attempt, p_ts, p_px,
+        date,
+        seed,
+        scale,
+        clock,
+        con,
+        regime,
+        plan,
+        checks,
+        levels_es,
+        path,
+        factor,
+        days,
+        rows,
+        {
+            "futures_trades": tr_info["duplicates"],
+            "futures_mbp10": book.stats.duplicates,
+            "option_trades": opt_info["duplicates"],
+        },
+        tr_info,
+        book,
+        opt_info,
+        walls,
+        attempt,
+        p_ts,
+        p_px,
     )
     truth["scenario"] = scenario["name"]
     if roll_ns is not None:
@@ -227,7 +268,11 @@ def _trades_table(ev, con, regime, back_frac, dup_frac, seed, ordn, t_end, roll_
     roll = {}
     if roll_ns is not None:
         ts_r, px_r, size_r, side_r, lat_r = _roll_prints(ev, spread, seed, ordn, t_end, roll_ns)
-        ts_b, px_b, size_b = np.concatenate([ts_b, ts_r]), np.concatenate([px_b, px_r]), np.concatenate([size_b, size_r])
+        ts_b, px_b, size_b = (
+            np.concatenate([ts_b, ts_r]),
+            np.concatenate([px_b, px_r]),
+            np.concatenate([size_b, size_r]),
+        )
         side_b, lat_b = np.concatenate([side_b, side_r]), np.concatenate([lat_b, lat_r])
         n_back = len(ts_b)
         roll = {"back_prints": len(ts_r)}
@@ -274,8 +319,29 @@ def _trades_table(ev, con, regime, back_frac, dup_frac, seed, ordn, t_end, roll_
     return tab, {"duplicates": nd, "back_month": n_back, "front": n_front, "roll": roll}
 
 
-def _truth(date, seed, scale, clock, con, regime, plan, checks, levels_es, path, factor, days, rows, dups,
-           tr_info, book, opt_info, walls, attempt, p_ts, p_px):
+def _truth(
+    date,
+    seed,
+    scale,
+    clock,
+    con,
+    regime,
+    plan,
+    checks,
+    levels_es,
+    path,
+    factor,
+    days,
+    rows,
+    dups,
+    tr_info,
+    book,
+    opt_info,
+    walls,
+    attempt,
+    p_ts,
+    p_px,
+):
     ct = clock.cell_times()
     rth = (ct >= clock.rth_open) & (ct < clock.rth_close)
     mid = (path.bid[rth] + 0.5) * P.TICK

@@ -148,8 +148,13 @@ def validate_scenario(raw: dict) -> dict:
         if not 0 <= float(book["build_s"]) <= 60 * float(book["minutes"]):
             raise ScenarioError(f"bad book plant {book}")
         out.append(
-            {"id": str(ev.get("id", f"{level.lower()}_{outcome.lower()}")), "level": level,
-             "outcome": outcome, "at": at, "book": book}
+            {
+                "id": str(ev.get("id", f"{level.lower()}_{outcome.lower()}")),
+                "level": level,
+                "outcome": outcome,
+                "at": at,
+                "book": book,
+            }
         )
     kinds = [e["level"] for e in out]
     if sum(k in PM_KINDS for k in kinds) > 1 or sum(k in OR_KINDS for k in kinds) > 1:

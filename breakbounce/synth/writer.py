@@ -65,8 +65,7 @@ class BronzeSink:
             self.pool.shutdown(wait=True)
 
 
-def remove_stale(root: str | os.PathLike, spec: BronzeTable, file_name: str, t0: int, t1: int,
-                 keep: set[str]) -> int:
+def remove_stale(root: str | os.PathLike, spec: BronzeTable, file_name: str, t0: int, t1: int, keep: set[str]) -> int:
     """Delete our file in the hours of [t0, t1) that this run did not (re)write."""
     keep = {storage.absolute(p) for p in keep}
     listed: dict[str, dict] = {}  # one listing per date folder

@@ -46,12 +46,24 @@ WINDOWS = (120, 240, 480)
 LOOKFORWARD = 480
 DOLLAR_THRESHOLDS_E9 = (10 * E9, 20 * E9)  # $1 / $2 SPY in ES e9 (label_threshold_unit 'dollars', [1, 2])
 ATR_BARS = 14
-KIND_NAMES = {0: "PM_HIGH", 1: "PM_LOW", 2: "OR_HIGH", 3: "OR_LOW", 4: "SESSION_HIGH", 5: "SESSION_LOW",
-              6: "SMA_200", 7: "VWAP", 10: "CALL_WALL", 11: "PUT_WALL", 12: "SMA_400"}
+KIND_NAMES = {
+    0: "PM_HIGH",
+    1: "PM_LOW",
+    2: "OR_HIGH",
+    3: "OR_LOW",
+    4: "SESSION_HIGH",
+    5: "SESSION_LOW",
+    6: "SMA_200",
+    7: "VWAP",
+    10: "CALL_WALL",
+    11: "PUT_WALL",
+    12: "SMA_400",
+}
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 # --- builders ------------------------------------------------------------------------------------
+
 
 def et(date: str, clock: str) -> int:
     """UTC ns of an ET clock time on ``date``'s Globex day; hours >= 18 are the previous evening.
@@ -103,9 +115,15 @@ class Tape:
 
     def table(self) -> pa.Table:
         p = self.prints
-        return trades_table([x.ts for x in p], [x.price_e9 / E9 for x in p], [x.size for x in p],
-                            [x.seq for x in p], symbol=[x.contract for x in p],
-                            aggressor=[1 if i % 2 else -1 for i in range(len(p))], recv_delay_ns=1000)
+        return trades_table(
+            [x.ts for x in p],
+            [x.price_e9 / E9 for x in p],
+            [x.size for x in p],
+            [x.seq for x in p],
+            symbol=[x.contract for x in p],
+            aggressor=[1 if i % 2 else -1 for i in range(len(p))],
+            recv_delay_ns=1000,
+        )
 
     def write(self, root: Path, name: str = "tape.parquet") -> None:
         bronze.write_table(self.table(), root, bronze.FUTURES_TRADES, name)
@@ -150,14 +168,17 @@ def attest_quiet_hours(root: Path) -> None:
         s = calendar.session(d)
         bronze.write_quiet_hours(root, bronze.FUTURES_TRADES, *plan.es_trading_span(s), "quiet-hour.parquet")
         start, end = plan.mbp10_span(s)
-        mbp_hours = [bronze.FUTURES_MBP10.hour_dir(root, bronze.utc_date_str(h * bronze.NS_PER_HOUR), h % 24)
-                     for h in range(start // bronze.NS_PER_HOUR, (end - 1) // bronze.NS_PER_HOUR + 1)]
+        mbp_hours = [
+            bronze.FUTURES_MBP10.hour_dir(root, bronze.utc_date_str(h * bronze.NS_PER_HOUR), h % 24)
+            for h in range(start // bronze.NS_PER_HOUR, (end - 1) // bronze.NS_PER_HOUR + 1)
+        ]
         if any(any(h.glob("*.parquet")) for h in mbp_hours if h.is_dir()):
             bronze.write_quiet_hours(root, bronze.FUTURES_MBP10, start, end, "quiet-hour.parquet")
 
 
-def random_session(date: str, rng: np.random.Generator, n: int = 6000, start_price: float = 6000.0,
-                   symbol: str = "ESH6", seq0: int = 0) -> pa.Table:
+def random_session(
+    date: str, rng: np.random.Generator, n: int = 6000, start_price: float = 6000.0, symbol: str = "ESH6", seq0: int = 0
+) -> pa.Table:
     """A Globex day of random-walk prints on the 0.25 grid, with bursts of same-timestamp prints."""
     s = calendar.session(date)
     ts = np.sort(rng.integers(s.globex_open_ns, s.globex_close_ns - 3600 * NS, n))
@@ -190,8 +211,11 @@ def rewrite_bronze(src: Path, dst: Path, transforms: dict[str, callable]) -> Non
     """Copy the Bronze tree ``src`` to ``dst``, passing each file of a table named in ``transforms``
     ("futures_trades", "futures_mbp10", "option_trades") through its function (pa.Table -> pa.Table);
     other files are hard-linked. The truth files are not copied."""
-    specs = {"futures_trades": bronze.FUTURES_TRADES, "futures_mbp10": bronze.FUTURES_MBP10,
-             "option_trades": bronze.OPTION_TRADES}
+    specs = {
+        "futures_trades": bronze.FUTURES_TRADES,
+        "futures_mbp10": bronze.FUTURES_MBP10,
+        "option_trades": bronze.OPTION_TRADES,
+    }
     roots = {name: Path(src) / spec.subdir for name, spec in specs.items()}
     for path in sorted(Path(src).rglob("*.parquet")):
         table_name = next((n for n, r in roots.items() if r in path.parents), None)
@@ -207,6 +231,7 @@ def rewrite_bronze(src: Path, dst: Path, transforms: dict[str, callable]) -> Non
 
 
 # --- running -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Build:
@@ -236,12 +261,33 @@ class Build:
 
 def run_args(date: str, bronze_root: Path, gold_root: Path, work: Path) -> list[str]:
     work.mkdir(parents=True, exist_ok=True)
-    return [sys.executable, "-m", "breakbounce.cli", "run", "--date", date, "--bronze", str(bronze_root),
-            "--gold", str(gold_root), "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt")]
+    return [
+        sys.executable,
+        "-m",
+        "breakbounce.cli",
+        "run",
+        "--date",
+        date,
+        "--bronze",
+        str(bronze_root),
+        "--gold",
+        str(gold_root),
+        "--db",
+        str(work / "warehouse.duckdb"),
+        "--target-path",
+        str(work / "dbt"),
+    ]
 
 
-def build(date: str, bronze_root: Path, gold_root: Path, work: Path, select: str | None = None,
-          db: Path | None = None, dbt_vars: dict | None = None) -> Build:
+def build(
+    date: str,
+    bronze_root: Path,
+    gold_root: Path,
+    work: Path,
+    select: str | None = None,
+    db: Path | None = None,
+    dbt_vars: dict | None = None,
+) -> Build:
     """``breakbounce run`` in a fresh process (dbt keeps process-wide state); ``dbt_vars``: its --vars."""
     import json
 
@@ -259,8 +305,13 @@ def build(date: str, bronze_root: Path, gold_root: Path, work: Path, select: str
 def build_and_kill(date: str, bronze_root: Path, gold_root: Path, work: Path, marker: str, timeout: float = 120) -> int:
     """Start ``breakbounce run`` and SIGKILL it as soon as ``marker`` appears on its stderr; returns
     the process's exit status (negative = killed by that signal)."""
-    proc = subprocess.Popen(run_args(date, bronze_root, gold_root, work), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, cwd=PROJECT_DIR)
+    proc = subprocess.Popen(
+        run_args(date, bronze_root, gold_root, work),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_DIR,
+    )
     deadline = time.monotonic() + timeout
     try:
         for line in proc.stderr:
@@ -274,6 +325,7 @@ def build_and_kill(date: str, bronze_root: Path, gold_root: Path, work: Path, ma
 
 
 # --- reference -----------------------------------------------------------------------------------
+
 
 def front_prints(tape: Tape, date: str) -> list[Print]:
     """The session's distinct front-month prints in (ts, seq) order (SPEC §3, rule 1: the largest
@@ -310,8 +362,14 @@ def bars(prints: list[Print], width_ns: int) -> list[dict]:
         start = p.ts // width_ns * width_ns
         b = out.get(start)
         if b is None:
-            out[start] = {"start": start, "open": p.price_e9, "high": p.price_e9, "low": p.price_e9,
-                          "close": p.price_e9, "volume": p.size}
+            out[start] = {
+                "start": start,
+                "open": p.price_e9,
+                "high": p.price_e9,
+                "low": p.price_e9,
+                "close": p.price_e9,
+                "volume": p.size,
+            }
         else:
             b["high"] = max(b["high"], p.price_e9)
             b["low"] = min(b["low"], p.price_e9)
@@ -381,11 +439,18 @@ def reference_events(tape: Tape, date: str, sma_sessions: list[str], config=None
     ts = [p.ts for p in prints]
     events = []
     minute_bars = bars(prints, MIN)
-    true_ranges = [b["high"] - b["low"] if i == 0 else max(b["high"] - b["low"], abs(b["high"] - minute_bars[i - 1]["close"]),
-                                                           abs(b["low"] - minute_bars[i - 1]["close"]))
-                   for i, b in enumerate(minute_bars)]
+    true_ranges = [
+        b["high"] - b["low"]
+        if i == 0
+        else max(
+            b["high"] - b["low"],
+            abs(b["high"] - minute_bars[i - 1]["close"]),
+            abs(b["low"] - minute_bars[i - 1]["close"]),
+        )
+        for i, b in enumerate(minute_bars)
+    ]
     for i, b in enumerate(minute_bars):
-        window = true_ranges[max(0, i - ATR_BARS + 1): i + 1]
+        window = true_ranges[max(0, i - ATR_BARS + 1) : i + 1]
         atr_e9 = Fraction(sum(window), len(window))  # SPEC §4: the touch bar's 14-bar ATR, exact
         t0 = b["start"]
         if not (s.rth_open_ns <= t0 and t0 + horizon <= s.rth_close_ns):
@@ -429,8 +494,9 @@ def reference_events(tape: Tape, date: str, sma_sessions: list[str], config=None
     return events
 
 
-def reference_label(prints: list[Print], ev: dict, window_s: int, ts: list[int] | None = None,
-                    thresholds_e9=DOLLAR_THRESHOLDS_E9) -> dict:
+def reference_label(
+    prints: list[Print], ev: dict, window_s: int, ts: list[int] | None = None, thresholds_e9=DOLLAR_THRESHOLDS_E9
+) -> dict:
     """SPEC §6 for one event and window, by scanning the prints (``ts``: their timestamps, for bisect;
     ``thresholds_e9``: the event's thresholds in whole 1e-9 ES points)."""
     ts = ts if ts is not None else [p.ts for p in prints]
@@ -442,11 +508,26 @@ def reference_label(prints: list[Print], ev: dict, window_s: int, ts: list[int] 
     nk = len(thresholds_e9)
     undefined = not prints or prints[0].ts > t1 or prints[-1].ts < end
     if undefined:
-        out.update({"outcome": "UNDEFINED", "excursion_max": None, "excursion_min": None, "strength_signed": None,
-                    "strength_abs": None, "anchor_spot": None, "future_price": None})
+        out.update(
+            {
+                "outcome": "UNDEFINED",
+                "excursion_max": None,
+                "excursion_min": None,
+                "strength_signed": None,
+                "strength_abs": None,
+                "anchor_spot": None,
+                "future_price": None,
+            }
+        )
         for k in range(1, nk + 1):
-            out.update({f"time_to_threshold_{k}": None, f"time_to_break_{k}": None, f"time_to_bounce_{k}": None,
-                        f"tradeable_{k}": 0})
+            out.update(
+                {
+                    f"time_to_threshold_{k}": None,
+                    f"time_to_break_{k}": None,
+                    f"time_to_bounce_{k}": None,
+                    f"tradeable_{k}": 0,
+                }
+            )
         return out
     lo, hi = bisect.bisect_left(ts, t1), bisect.bisect_right(ts, end)
     window = prints[lo:hi]
@@ -455,18 +536,27 @@ def reference_label(prints: list[Print], ev: dict, window_s: int, ts: list[int] 
     above = max(max(p.price_e9 for p in window) - level, 0) if window else 0
     below = max(level - min(p.price_e9 for p in window), 0) if window else 0
     exc_max, exc_min = (above, below) if sign == 1 else (below, above)
+
     def to_spy(x):
         return float(Fraction(x) / E9 / RATIO)
 
-    out.update({"excursion_max": to_spy(exc_max), "excursion_min": to_spy(exc_min),
-                "strength_signed": to_spy(exc_max - exc_min), "strength_abs": to_spy(max(exc_max, exc_min)),
-                "anchor_spot": anchor.price_e9 / E9 / RATIO, "future_price": future.price_e9 / E9 / RATIO})
+    out.update(
+        {
+            "excursion_max": to_spy(exc_max),
+            "excursion_min": to_spy(exc_min),
+            "strength_signed": to_spy(exc_max - exc_min),
+            "strength_abs": to_spy(max(exc_max, exc_min)),
+            "anchor_spot": anchor.price_e9 / E9 / RATIO,
+            "future_price": future.price_e9 / E9 / RATIO,
+        }
+    )
     firsts = {}
     for k, thr in enumerate(thresholds_e9, start=1):
         up = next((p.ts for p in window if p.price_e9 >= level + thr), None)
         down = next((p.ts for p in window if p.price_e9 <= level - thr), None)
         brk, bnc = (up, down) if sign == 1 else (down, up)
         firsts[k] = (brk, bnc)
+
         def secs(t):
             return None if t is None else (t - t1) / 1e9
 
@@ -497,7 +587,7 @@ def reference_rel_vol(tape: Tape, date: str, prior_sessions: list[str], t_dec: i
         stop = min(c.rth_open_ns + offset, c.rth_close_ns)
         prints = front_prints(tape, d)
         ts = [p.ts for p in prints]
-        return sum(p.size for p in prints[bisect.bisect_left(ts, c.rth_open_ns):bisect.bisect_left(ts, stop)])
+        return sum(p.size for p in prints[bisect.bisect_left(ts, c.rth_open_ns) : bisect.bisect_left(ts, stop)])
 
     if not prior_sessions:
         return None
@@ -506,6 +596,7 @@ def reference_rel_vol(tape: Tape, date: str, prior_sessions: list[str], t_dec: i
 
 
 # --- scenarios -----------------------------------------------------------------------------------
+
 
 def _idle(i: int) -> float:
     """A quiet price pattern around 6000 (5998.00 .. 6002.00 ES)."""
@@ -571,43 +662,101 @@ def winter_day() -> tuple[Tape, str, list[str]]:
             tape.add(t(c), px, 1)
 
     # A. band boundaries at PM_HIGH 6010 (L - high = 1.00 ES = $0.10; |close - L| = 2.50 ES = $0.25)
-    seg("10:00", "10:06", [
-        ("10:00:00", 6008.00), ("10:00:20", 6009.00), ("10:00:40", 6008.75),  # touch UP, distance 0.125
-        ("10:01:00", 6008.00), ("10:01:20", 6008.75), ("10:01:40", 6008.75),  # high 0.125 below: no touch
-        ("10:02:00", 6009.50), ("10:02:40", 6007.50),                         # touch UP, distance 0.25
-        ("10:03:00", 6009.50), ("10:03:40", 6007.25),                         # distance 0.275: no touch
-        ("10:04:00", 6011.50), ("10:04:20", 6011.00), ("10:04:40", 6011.00),  # low - 0.10 = L: DOWN 0.10
-        ("10:05:00", 6010.00),                                                # close = L: DOWN 0.00
-    ])
+    seg(
+        "10:00",
+        "10:06",
+        [
+            ("10:00:00", 6008.00),
+            ("10:00:20", 6009.00),
+            ("10:00:40", 6008.75),  # touch UP, distance 0.125
+            ("10:01:00", 6008.00),
+            ("10:01:20", 6008.75),
+            ("10:01:40", 6008.75),  # high 0.125 below: no touch
+            ("10:02:00", 6009.50),
+            ("10:02:40", 6007.50),  # touch UP, distance 0.25
+            ("10:03:00", 6009.50),
+            ("10:03:40", 6007.25),  # distance 0.275: no touch
+            ("10:04:00", 6011.50),
+            ("10:04:20", 6011.00),
+            ("10:04:40", 6011.00),  # low - 0.10 = L: DOWN 0.10
+            ("10:05:00", 6010.00),  # close = L: DOWN 0.00
+        ],
+    )
     # B. BREAK: UP at PM_HIGH on the 11:00 bar, 2-min anchor 11:02:00
-    seg("11:00", "11:20", [
-        ("11:00:00", 6009.00), ("11:00:30", 6009.75), ("11:00:50", 6009.50),
-        ("11:01:00", 6009.00), ("11:01:30", 6009.00),
-        ("11:02:00", 6010.00), ("11:02:45", 6021.00), ("11:03:30.5", 6030.00),
-    ] + [(f"11:{m:02d}:{s:02d}", 6025.00) for m in range(4, 20) for s in (0, 30) if (m, s) != (10, 0)]
-      + [("11:10:00", 6026.00)])
+    seg(
+        "11:00",
+        "11:20",
+        [
+            ("11:00:00", 6009.00),
+            ("11:00:30", 6009.75),
+            ("11:00:50", 6009.50),
+            ("11:01:00", 6009.00),
+            ("11:01:30", 6009.00),
+            ("11:02:00", 6010.00),
+            ("11:02:45", 6021.00),
+            ("11:03:30.5", 6030.00),
+        ]
+        + [(f"11:{m:02d}:{s:02d}", 6025.00) for m in range(4, 20) for s in (0, 30) if (m, s) != (10, 0)]
+        + [("11:10:00", 6026.00)],
+    )
     # C. BOUNCE: DOWN at PM_LOW on the 12:00 bar; 12:02:10 reaches L + $2 (both thresholds)
-    seg("12:00", "12:20", [
-        ("12:00:00", 5990.50), ("12:00:20", 5989.50), ("12:00:40", 5990.50),
-        ("12:01:00", 5990.50), ("12:02:00", 5991.00), ("12:02:10", 6010.00),
-    ] + [(f"12:{m:02d}:{s:02d}", 6005.00) for m in range(3, 20) for s in (0, 30)])
+    seg(
+        "12:00",
+        "12:20",
+        [
+            ("12:00:00", 5990.50),
+            ("12:00:20", 5989.50),
+            ("12:00:40", 5990.50),
+            ("12:01:00", 5990.50),
+            ("12:02:00", 5991.00),
+            ("12:02:10", 6010.00),
+        ]
+        + [(f"12:{m:02d}:{s:02d}", 6005.00) for m in range(3, 20) for s in (0, 30)],
+    )
     # D. CHOP: DOWN at PM_LOW on the 13:00 bar, then 5991..5995 (never $1 away)
-    seg("13:00", "13:22", [("13:00:00", 5990.00), ("13:00:40", 5990.25)]
-        + [(f"13:{m:02d}:{s:02d}", 5991.0 + 0.25 * ((m * 2 + s // 30) % 17)) for m in range(1, 22) for s in (0, 30)])
+    seg(
+        "13:00",
+        "13:22",
+        [("13:00:00", 5990.00), ("13:00:40", 5990.25)]
+        + [(f"13:{m:02d}:{s:02d}", 5991.0 + 0.25 * ((m * 2 + s // 30) % 17)) for m in range(1, 22) for s in (0, 30)],
+    )
     # E. same-timestamp tie at 14:03:00 on both $2 sides; a later 5965 makes the break side larger
-    seg("14:00", "14:20", [
-        ("14:00:00", 5990.50), ("14:00:20", 5989.75), ("14:00:40", 5990.25),
-        ("14:01:00", 5990.25), ("14:02:00", 5990.00), ("14:03:00", 6010.00), ("14:03:00", 5970.00),
-        ("14:05:00", 5965.00),
-    ] + [(f"14:{m:02d}:{s:02d}", 5985.00) for m in range(5, 20) for s in (0, 30) if (m, s) != (5, 0)])
+    seg(
+        "14:00",
+        "14:20",
+        [
+            ("14:00:00", 5990.50),
+            ("14:00:20", 5989.75),
+            ("14:00:40", 5990.25),
+            ("14:01:00", 5990.25),
+            ("14:02:00", 5990.00),
+            ("14:03:00", 6010.00),
+            ("14:03:00", 5970.00),
+            ("14:05:00", 5965.00),
+        ]
+        + [(f"14:{m:02d}:{s:02d}", 5985.00) for m in range(5, 20) for s in (0, 30) if (m, s) != (5, 0)],
+    )
     # F. the same tie with equal excursions -> CHOP
-    seg("15:00", "15:20", [
-        ("15:00:00", 5990.50), ("15:00:20", 5989.75), ("15:00:40", 5990.25),
-        ("15:01:00", 5990.25), ("15:02:00", 5990.00), ("15:03:00", 6010.00), ("15:03:00", 5970.00),
-    ] + [(f"15:{m:02d}:{s:02d}", 5990.00) for m in range(4, 20) for s in (0, 30)])
+    seg(
+        "15:00",
+        "15:20",
+        [
+            ("15:00:00", 5990.50),
+            ("15:00:20", 5989.75),
+            ("15:00:40", 5990.25),
+            ("15:01:00", 5990.25),
+            ("15:02:00", 5990.00),
+            ("15:03:00", 6010.00),
+            ("15:03:00", 5970.00),
+        ]
+        + [(f"15:{m:02d}:{s:02d}", 5990.00) for m in range(4, 20) for s in (0, 30)],
+    )
     # G. OR_HIGH touch at 15:44, then the session's last print at 15:55:00
-    seg("15:40", "15:56", [(f"15:{m:02d}:{s:02d}", 6003.50) for m in range(40, 55) for s in (0, 30)]
-        + [("15:55:00", 6003.50)])
+    seg(
+        "15:40",
+        "15:56",
+        [(f"15:{m:02d}:{s:02d}", 6003.50) for m in range(40, 55) for s in (0, 30)] + [("15:55:00", 6003.50)],
+    )
     # idle RTH minutes outside the planted segments: prints at :00 and :30
     busy = [(t(a), t(b)) for a, b in planted]
     i = 0
@@ -721,8 +870,15 @@ def random_runs(tmp_path_factory) -> dict:
         tape.write(base / "bronze")
         late.write(base / "bronze", "late.parquet")
         full = build(d, base / "bronze", base / "gold", base / "full")
-        return {"tape": tape, "date": d, "priors": priors, "bronze": base / "bronze", "full": full,
-                "base": base, "gold_bytes": full.gold_file.read_bytes() if full.returncode == 0 else None}
+        return {
+            "tape": tape,
+            "date": d,
+            "priors": priors,
+            "bronze": base / "bronze",
+            "full": full,
+            "base": base,
+            "gold_bytes": full.gold_file.read_bytes() if full.returncode == 0 else None,
+        }
 
     return shared(tmp_path_factory, "random", make)
 

@@ -45,7 +45,10 @@ def run_breakbounce(*args: str, env: dict | None = None, cwd: Path | None = None
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "breakbounce", *args],
-        capture_output=True, text=True, env=full_env, cwd=cwd or PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or PROJECT_DIR,
     )
 
 
@@ -54,15 +57,27 @@ def build_date(tmp_path):
     """Run ``breakbounce run`` for one date on a Bronze root; each call gets its own warehouse/target."""
     counter = {"n": 0}
 
-    def _build(date: str, bronze: Path, gold: Path | None = None, select: str | None = None,
-               db: Path | None = None) -> RunResult:
+    def _build(
+        date: str, bronze: Path, gold: Path | None = None, select: str | None = None, db: Path | None = None
+    ) -> RunResult:
         counter["n"] += 1
         work = tmp_path / f"run{counter['n']}-{date}"
         work.mkdir()
         gold = gold or tmp_path / "gold"
         db = db or work / "warehouse.duckdb"
-        args = ["run", "--date", date, "--bronze", str(bronze), "--gold", str(gold), "--db", str(db),
-                "--target-path", str(work / "dbt")]
+        args = [
+            "run",
+            "--date",
+            date,
+            "--bronze",
+            str(bronze),
+            "--gold",
+            str(gold),
+            "--db",
+            str(db),
+            "--target-path",
+            str(work / "dbt"),
+        ]
         if select:
             args += ["--select", select]
         proc = run_breakbounce(*args)
@@ -93,16 +108,39 @@ def generated_day(tmp_path_factory) -> GeneratedDay:
     """Generate 2025-12-11..16 (seed 7, scale test) once per test session and build 2025-12-16."""
     base = tmp_path_factory.mktemp("generated")
     bronze_root = base / "bronze"
-    proc = run_breakbounce("generate", "--start-date", GENERATED_START, "--end-date", GENERATED_DATE,
-                           "--out", str(bronze_root), "--seed", "7", "--scale", "test")
+    proc = run_breakbounce(
+        "generate",
+        "--start-date",
+        GENERATED_START,
+        "--end-date",
+        GENERATED_DATE,
+        "--out",
+        str(bronze_root),
+        "--seed",
+        "7",
+        "--scale",
+        "test",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     db, gold, work = base / "warehouse.duckdb", base / "gold", base / "dbt"
-    proc = run_breakbounce("run", "--date", GENERATED_DATE, "--bronze", str(bronze_root), "--gold", str(gold),
-                           "--db", str(db), "--target-path", str(work))
+    proc = run_breakbounce(
+        "run",
+        "--date",
+        GENERATED_DATE,
+        "--bronze",
+        str(bronze_root),
+        "--gold",
+        str(gold),
+        "--db",
+        str(db),
+        "--target-path",
+        str(work),
+    )
     return GeneratedDay(bronze_root, GENERATED_DATE, RunResult(proc.returncode, proc.stdout, proc.stderr, db, gold))
 
 
 # --- an S3-compatible server, and Gold built one date at a time ----------------------------------------
+
 
 @dataclass
 class S3Server:
@@ -115,8 +153,13 @@ class S3Server:
     def fs(self):
         import s3fs
 
-        return s3fs.S3FileSystem(key=self.env["AWS_ACCESS_KEY_ID"], secret=self.env["AWS_SECRET_ACCESS_KEY"],
-                                 endpoint_url=self.endpoint, skip_instance_cache=True, use_listings_cache=False)
+        return s3fs.S3FileSystem(
+            key=self.env["AWS_ACCESS_KEY_ID"],
+            secret=self.env["AWS_SECRET_ACCESS_KEY"],
+            endpoint_url=self.endpoint,
+            skip_instance_cache=True,
+            use_listings_cache=False,
+        )
 
     def bucket(self, name: str) -> str:
         """A new, empty bucket; its URL."""
@@ -133,13 +176,17 @@ def s3_server(tmp_path_factory):
     import urllib.request
 
     import moto  # noqa: F401  (the dev extra; scripts/setup.sh installs it, and the s3 extra)
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = tmp_path_factory.mktemp("moto") / "server.log"
     with open(log, "w") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -151,8 +198,14 @@ def s3_server(tmp_path_factory):
                 proc.kill()
                 pytest.fail(f"moto server did not start: {log.read_text()[-2000:]}")
             time.sleep(0.05)
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": endpoint, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -181,8 +234,19 @@ def serial_gold(generated_day, tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("serial")
     gold = base / "gold"
     for date in SERIAL_DATES:
-        proc = run_breakbounce("run", "--date", date, "--bronze", str(generated_day.bronze), "--gold", str(gold),
-                               "--db", str(base / "warehouse.duckdb"), "--target-path", str(base / "dbt"))
+        proc = run_breakbounce(
+            "run",
+            "--date",
+            date,
+            "--bronze",
+            str(generated_day.bronze),
+            "--gold",
+            str(gold),
+            "--db",
+            str(base / "warehouse.duckdb"),
+            "--target-path",
+            str(base / "dbt"),
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
     src = generated_day.run.gold / "signals" / f"date={generated_day.date}"
     shutil.copytree(src, gold / "signals" / f"date={generated_day.date}")
@@ -200,8 +264,21 @@ def breakout_day(tmp_path_factory):
     from . import bronze_builders as bb
 
     base = tmp_path_factory.mktemp("breakout")
-    gen = run_breakbounce("generate", "--start-date", BREAK_START, "--end-date", BREAK_DATE, "--out",
-                          str(base / "bronze"), "--seed", "7", "--scale", "test", "--scenario", "pm_high_break")
+    gen = run_breakbounce(
+        "generate",
+        "--start-date",
+        BREAK_START,
+        "--end-date",
+        BREAK_DATE,
+        "--out",
+        str(base / "bronze"),
+        "--seed",
+        "7",
+        "--scale",
+        "test",
+        "--scenario",
+        "pm_high_break",
+    )
     assert gen.returncode == 0, gen.stderr[-3000:]
     run = bb.build(BREAK_DATE, base / "bronze", base / "gold", base / "work")
     assert run.returncode == 0, run.stderr[-3000:]

@@ -56,8 +56,17 @@ def bars(tape: dict[str, np.ndarray], width_s: int) -> list[tuple]:
     bounds = np.flatnonzero(np.diff(key)) + 1
     for idx in np.split(np.arange(len(key)), bounds):
         p = tape["price"][idx]
-        out.append((int(key[idx[0]] * width_s * NS), p[0] / RATIO, p.max() / RATIO, p.min() / RATIO,
-                    p[-1] / RATIO, int(tape["size"][idx].sum()), len(idx)))
+        out.append(
+            (
+                int(key[idx[0]] * width_s * NS),
+                p[0] / RATIO,
+                p.max() / RATIO,
+                p.min() / RATIO,
+                p[-1] / RATIO,
+                int(tape["size"][idx].sum()),
+                len(idx),
+            )
+        )
     return out
 
 
@@ -72,7 +81,10 @@ def atr(tape: dict[str, np.ndarray], n_bars: int = 14) -> list[float]:
         lows.append(int(e9[idx].min()))
         closes.append(int(e9[idx][-1]))
     trs = [highs[0] - lows[0]] + [
-        max(highs[i] - lows[i], abs(highs[i] - closes[i - 1]), abs(lows[i] - closes[i - 1])) for i in range(1, len(highs))
+        max(highs[i] - lows[i], abs(highs[i] - closes[i - 1]), abs(lows[i] - closes[i - 1]))
+        for i in range(1, len(highs))
     ]
-    return [sum(trs[max(0, i - n_bars + 1): i + 1]) / len(trs[max(0, i - n_bars + 1): i + 1]) / 1e9 / RATIO
-            for i in range(len(trs))]
+    return [
+        sum(trs[max(0, i - n_bars + 1) : i + 1]) / len(trs[max(0, i - n_bars + 1) : i + 1]) / 1e9 / RATIO
+        for i in range(len(trs))
+    ]

@@ -16,11 +16,25 @@ from .conftest import PROJECT_DIR, SERIAL_DATES, run_breakbounce
 
 
 def test_dry_run_lists_dates_and_skips(generated_day, tmp_path):
-    proc = run_breakbounce("backfill", "--start-date", "2025-12-10", "--end-date", "2025-12-16",
-                           "--bronze", str(generated_day.bronze), "--gold", str(tmp_path / "gold"), "--dry-run")
+    proc = run_breakbounce(
+        "backfill",
+        "--start-date",
+        "2025-12-10",
+        "--end-date",
+        "2025-12-16",
+        "--bronze",
+        str(generated_day.bronze),
+        "--gold",
+        str(tmp_path / "gold"),
+        "--dry-run",
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
-        "would build 4 date(s) with 1 worker(s):", "  2025-12-11", "  2025-12-12", "  2025-12-15", "  2025-12-16",
+        "would build 4 date(s) with 1 worker(s):",
+        "  2025-12-11",
+        "  2025-12-12",
+        "  2025-12-15",
+        "  2025-12-16",
     ]
     assert "skip 2025-12-10: no Bronze ES trades" in proc.stderr
     assert not (tmp_path / "gold").exists()
@@ -42,8 +56,19 @@ def test_parallel_backfill_isolates_a_failing_date(generated_day, tmp_path):
     victim = sorted(bronze.FUTURES_TRADES.hour_dir(lake, "2025-12-16", 16).glob("*.parquet"))[0]
     victim.write_bytes(b"not parquet")
     gold = tmp_path / "gold"
-    proc = run_breakbounce("backfill", "--dates", "2025-12-16,2025-12-15,2025-12-13", "--workers", "2",
-                           "--bronze", str(lake), "--gold", str(gold), "--work-dir", str(tmp_path / "work"))
+    proc = run_breakbounce(
+        "backfill",
+        "--dates",
+        "2025-12-16,2025-12-15,2025-12-13",
+        "--workers",
+        "2",
+        "--bronze",
+        str(lake),
+        "--gold",
+        str(gold),
+        "--work-dir",
+        str(tmp_path / "work"),
+    )
     assert proc.returncode == 1
     table = proc.stdout.splitlines()
     assert table[0].split() == ["date", "status", "seconds", "detail"]
@@ -72,9 +97,27 @@ def test_a_worker_killed_mid_date_costs_a_retry_and_gold_is_byte_identical(gener
     dates = [*SERIAL_DATES, generated_day.date]
     gold, work = tmp_path / "gold", tmp_path / "work"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "breakbounce", "backfill", "--dates", ",".join(dates), "--workers", "2",
-         "--bronze", str(generated_day.bronze), "--gold", str(gold), "--work-dir", str(work)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_DIR)
+        [
+            sys.executable,
+            "-m",
+            "breakbounce",
+            "backfill",
+            "--dates",
+            ",".join(dates),
+            "--workers",
+            "2",
+            "--bronze",
+            str(generated_day.bronze),
+            "--gold",
+            str(gold),
+            "--work-dir",
+            str(work),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_DIR,
+    )
     killed = None
     deadline = time.monotonic() + 120
     try:
@@ -107,11 +150,14 @@ def test_a_worker_killed_mid_date_costs_a_retry_and_gold_is_byte_identical(gener
     assert sorted(p.name for p in (gold / "signals" / f"date={date}").iterdir()) == ["signals.parquet"]
     # progress on stderr: the cluster, a start line per attempt, a line per date with the counts
     assert "backfill: 4 date(s) on a local Dask cluster of 2 worker(s)" in err
-    assert re.search(rf"^start {date} on worker \S+ \(attempt 2: the worker of the last one was lost\)$", err, re.M), err
+    assert re.search(rf"^start {date} on worker \S+ \(attempt 2: the worker of the last one was lost\)$", err, re.M), (
+        err
+    )
     for d in dates:
         assert re.search(rf"^start {d} on worker \S+$", err, re.M), err
-        assert re.search(rf"^\[\d/4\] {d} ok in [\d.]+s on worker \S+; \d/4 done, 0 failed, \d running, ETA \d+:\d\d$",
-                         err, re.M), err
+        assert re.search(
+            rf"^\[\d/4\] {d} ok in [\d.]+s on worker \S+; \d/4 done, 0 failed, \d running, ETA \d+:\d\d$", err, re.M
+        ), err
 
 
 def test_backfill_on_an_existing_cluster(generated_day, serial_gold, tmp_path, monkeypatch):
@@ -121,11 +167,23 @@ def test_backfill_on_an_existing_cluster(generated_day, serial_gold, tmp_path, m
 
     monkeypatch.setenv("BB_WORKER_DIR", str(tmp_path / "on-the-workers"))
     gold, client_dir = tmp_path / "gold", tmp_path / "client"
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as dask_cluster:
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as dask_cluster:
         address = dask_cluster.scheduler_address
-        proc = run_breakbounce("backfill", "--dates", "2025-12-15", "--scheduler", address, "--bronze",
-                               str(generated_day.bronze), "--gold", str(gold), "--work-dir", str(client_dir))
+        proc = run_breakbounce(
+            "backfill",
+            "--dates",
+            "2025-12-15",
+            "--scheduler",
+            address,
+            "--bronze",
+            str(generated_day.bronze),
+            "--gold",
+            str(gold),
+            "--work-dir",
+            str(client_dir),
+        )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _table(proc.stdout) == {"2025-12-15": "ok"}
     assert _gold_bytes(gold, "2025-12-15") == _gold_bytes(serial_gold, "2025-12-15")
@@ -135,13 +193,25 @@ def test_backfill_on_an_existing_cluster(generated_day, serial_gold, tmp_path, m
     assert not list(client_dir.glob("worker-*"))
     proc = run_breakbounce("backfill", "--dates", "2025-12-15", "--scheduler", address, "--workers", "2")
     assert proc.returncode == 2 and "with --scheduler the cluster's own workers build the dates" in proc.stderr
-    proc = run_breakbounce("backfill", "--dates", "2025-12-15", "--scheduler", address, "--bronze",
-                           str(generated_day.bronze), "--dry-run")
+    proc = run_breakbounce(
+        "backfill", "--dates", "2025-12-15", "--scheduler", address, "--bronze", str(generated_day.bronze), "--dry-run"
+    )
     assert proc.returncode == 0 and proc.stdout.splitlines() == [
-        f"would build 1 date(s) on the Dask cluster at {address}:", "  2025-12-15"]
+        f"would build 1 date(s) on the Dask cluster at {address}:",
+        "  2025-12-15",
+    ]
     # the cluster is gone: one line, exit 2
-    proc = run_breakbounce("backfill", "--dates", "2025-12-15", "--scheduler", address, "--bronze",
-                           str(generated_day.bronze), "--gold", str(gold),
-                           env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"})
+    proc = run_breakbounce(
+        "backfill",
+        "--dates",
+        "2025-12-15",
+        "--scheduler",
+        address,
+        "--bronze",
+        str(generated_day.bronze),
+        "--gold",
+        str(gold),
+        env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"},
+    )
     assert proc.returncode == 2, proc.stderr
     assert f"breakbounce backfill: error: --scheduler {address}: cannot reach a Dask scheduler there" in proc.stderr

@@ -107,14 +107,32 @@ def build_session(root: Path) -> dict:
 
     # pre-market 04:00-09:30: one print a minute in 6805..6835, PM high 6850 at 08:00, low 6790 at 06:00
     for k, t in enumerate(range(et("04:00"), et("09:30"), 60 * NS)):
-        p = 6850.0 if t == et("08:00") else 6790.0 if t == et("06:00") else 6820.0 + round(12 * np.sin(k / 7)) * 0.25 * 4
+        p = (
+            6850.0
+            if t == et("08:00")
+            else 6790.0
+            if t == et("06:00")
+            else 6820.0 + round(12 * np.sin(k / 7)) * 0.25 * 4
+        )
         trade(t + 7 * NS, p, 1 + k % 4, 1 if k % 2 else -1)
     # RTH path (prints every 5 s), planted bars scripted separately
     knots = [
-        (et("09:30"), 6838.0), (et("09:45"), 6840.0), (et("09:55:55"), 6839.0), (et("09:56"), 6847.0),
-        (et("09:59:59"), 6847.0), (et("10:01"), 6846.0), (et("10:10"), 6830.0), (et("10:55"), 6795.0),
-        (et("10:56"), 6793.0), (et("10:59:59"), 6793.0), (et("11:01"), 6793.0), (et("11:30"), 6805.0),
-        (et("11:55"), 6796.0), (et("11:56"), 6795.0), (et("11:59:59"), 6795.0), (et("12:01"), 6796.0),
+        (et("09:30"), 6838.0),
+        (et("09:45"), 6840.0),
+        (et("09:55:55"), 6839.0),
+        (et("09:56"), 6847.0),
+        (et("09:59:59"), 6847.0),
+        (et("10:01"), 6846.0),
+        (et("10:10"), 6830.0),
+        (et("10:55"), 6795.0),
+        (et("10:56"), 6793.0),
+        (et("10:59:59"), 6793.0),
+        (et("11:01"), 6793.0),
+        (et("11:30"), 6805.0),
+        (et("11:55"), 6796.0),
+        (et("11:56"), 6795.0),
+        (et("11:59:59"), 6795.0),
+        (et("12:01"), 6796.0),
         (et("12:40"), 6810.0),
     ]
     planted_bars = {et("10:00"), et("11:00"), et("12:00")}
@@ -260,7 +278,10 @@ def oracle_book(rows: list[dict], cut_ns: int | None = None) -> dict[str, np.nda
     return {
         "ts": np.array([r["ts"] for r in keep], dtype=np.int64)[ok],
         "seq": np.array([r["seq"] for r in keep], dtype=np.int64)[ok],
-        "bid_px": bpx[ok], "bid_sz": bsz[ok], "ask_px": apx[ok], "ask_sz": asz[ok],
+        "bid_px": bpx[ok],
+        "bid_sz": bsz[ok],
+        "ask_px": apx[ok],
+        "ask_sz": asz[ok],
     }
 
 
@@ -273,16 +294,34 @@ def oracle_trades(tr: dict, cut_ns: int | None = None) -> dict[str, np.ndarray]:
 
 
 BARRIER_COLS = [
-    "barrier_state", "barrier_delta_liq", "barrier_replenishment_ratio", "depth_in_zone", "wall_ratio",
-    "barrier_added", "barrier_canceled", "barrier_filled", "barrier_n_snapshots", "barrier_mean_level_size",
+    "barrier_state",
+    "barrier_delta_liq",
+    "barrier_replenishment_ratio",
+    "depth_in_zone",
+    "wall_ratio",
+    "barrier_added",
+    "barrier_canceled",
+    "barrier_filled",
+    "barrier_n_snapshots",
+    "barrier_mean_level_size",
 ]
 TAPE_COLS = ["tape_buy_vol", "tape_sell_vol", "tape_imbalance", "tape_velocity", "sweep_detected", "tape_n_prints"]
 
 
 def physics_rows(run: RunResult) -> dict[str, dict]:
-    cols = ", ".join(["e.event_id", "e.ts_ns", "e.available_ts_ns", "e.level_kind", "e.level_kind_name", "e.direction",
-                      "e.level_price"]
-                     + [f"b.{c}" for c in BARRIER_COLS] + [f"t.{c}" for c in TAPE_COLS])
+    cols = ", ".join(
+        [
+            "e.event_id",
+            "e.ts_ns",
+            "e.available_ts_ns",
+            "e.level_kind",
+            "e.level_kind_name",
+            "e.direction",
+            "e.level_price",
+        ]
+        + [f"b.{c}" for c in BARRIER_COLS]
+        + [f"t.{c}" for c in TAPE_COLS]
+    )
     rows = run.query(
         f"""select {cols}
         from intermediate.int_touches__detected e
@@ -290,7 +329,11 @@ def physics_rows(run: RunResult) -> dict[str, dict]:
         left join intermediate.int_physics__tape t using (event_id)
         order by e.ts_ns, e.level_kind"""
     )
-    names = ["event_id", "ts_ns", "t_dec", "level_kind", "level_kind_name", "direction", "level_price"] + BARRIER_COLS + TAPE_COLS
+    names = (
+        ["event_id", "ts_ns", "t_dec", "level_kind", "level_kind_name", "direction", "level_price"]
+        + BARRIER_COLS
+        + TAPE_COLS
+    )
     return {r[0]: dict(zip(names, r)) for r in rows}
 
 
@@ -301,8 +344,19 @@ def _run(tmp: Path, bronze_root: Path, name: str, date: str = DATE) -> RunResult
     work = tmp / name
     work.mkdir()
     db = work / "warehouse.duckdb"
-    proc = run_breakbounce("run", "--date", date, "--bronze", str(bronze_root), "--gold", str(work / "gold"),
-                           "--db", str(db), "--target-path", str(work / "dbt"))
+    proc = run_breakbounce(
+        "run",
+        "--date",
+        date,
+        "--bronze",
+        str(bronze_root),
+        "--gold",
+        str(work / "gold"),
+        "--db",
+        str(db),
+        "--target-path",
+        str(work / "dbt"),
+    )
     return RunResult(proc.returncode, proc.stdout, proc.stderr, db, work / "gold")
 
 
@@ -359,19 +413,25 @@ def test_snapshots_match_numpy_reduction(day):
 
 def test_snapshot_bucket_edges_and_ties(day):
     e = day["data"]["edges"]
-    q = ("select bucket_start_ns, snapshot_ts_ns, seq, bid_sz_1 from intermediate.int_book__snapshots_250ms "
-         "where bucket_start_ns between ? and ? order by bucket_start_ns")
+    q = (
+        "select bucket_start_ns, snapshot_ts_ns, seq, bid_sz_1 from intermediate.int_book__snapshots_250ms "
+        "where bucket_start_ns between ? and ? order by bucket_start_ns"
+    )
     b = e["b"]
     # the record 1 ns before the boundary closes the earlier bucket; the one exactly on it opens the
     # later bucket but loses to the two records at +100 ms, whose tie goes to the larger seq even
     # though its file is read first
-    assert day["run"].query(q, [b - 250 * MS, b]) == [(b - 250 * MS, b - 1, 900_000, 901), (b, b + 100 * MS, 900_003, 904)]
+    assert day["run"].query(q, [b - 250 * MS, b]) == [
+        (b - 250 * MS, b - 1, 900_000, 901),
+        (b, b + 100 * MS, 900_003, 904),
+    ]
     c, d = e["c"], e["d"]
     assert day["run"].query(q, [c, c]) == [(c, c + 50 * MS, 900_010, 911)]  # crossed record excluded
     assert day["run"].query(q, [d, d]) == [(d, d + 50 * MS, 900_020, 921)]  # back-month record excluded
     empty = day["run"].query(
         "select bid_px_e9_1, bid_sz_1, bid_px_e9_10, ask_px_e9_1, level_count from intermediate.int_book__snapshots_250ms "
-        "where seq = 900030")
+        "where seq = 900030"
+    )
     assert empty == [(None, None, None, 6_838_250_000_000, 10)]
 
 
@@ -406,12 +466,16 @@ def test_staging_view_semantics(day):
     _, first = np.unique(np.stack([ob["ts"], ob["seq"]]), axis=1, return_index=True)
     m &= np.isin(np.arange(ob["ts"].size), first)  # one copy per record
     distinct = int(m.sum())
-    assert run.query("select count(*), count(distinct (ts_event_ns, seq)) from staging.stg_bronze__es_mbp10") == [(distinct, distinct)]
+    assert run.query("select count(*), count(distinct (ts_event_ns, seq)) from staging.stg_bronze__es_mbp10") == [
+        (distinct, distinct)
+    ]
     assert run.query("select count(*) from staging.stg_bronze__es_mbp10 where seq in (900011, 900021)") == [(0,)]
-    assert run.query("select contract, bid_px_1, bid_sz_1, ask_px_1 from staging.stg_bronze__es_mbp10 where seq = 900030") == [
-        (FRONT, None, None, 6838.25)]
-    assert run.query("select count(*) from staging.stg_bronze__es_mbp10 where ask_px_10 is null and ask_sz_10 is null") == [
-        (int(np.isnan(ob["ask_px"][m, 9]).sum()),)]
+    assert run.query(
+        "select contract, bid_px_1, bid_sz_1, ask_px_1 from staging.stg_bronze__es_mbp10 where seq = 900030"
+    ) == [(FRONT, None, None, 6838.25)]
+    assert run.query(
+        "select count(*) from staging.stg_bronze__es_mbp10 where ask_px_10 is null and ask_sz_10 is null"
+    ) == [(int(np.isnan(ob["ask_px"][m, 9]).sum()),)]
 
 
 def test_every_event_matches_the_oracles(day):
@@ -422,17 +486,42 @@ def test_every_event_matches_the_oracles(day):
     assert len(rows) >= 10
     for ev in rows.values():
         want = oracle_barrier.barrier_metrics(
-            ob["ts"], ob["bid_px"], ob["bid_sz"], ob["ask_px"], ob["ask_sz"],
-            ot["ts"], ot["price"] / RATIO, ot["size"], ot["aggressor"],
-            ev["level_price"], ev["direction"], ev["t_dec"], book_seq=ob["seq"],
+            ob["ts"],
+            ob["bid_px"],
+            ob["bid_sz"],
+            ob["ask_px"],
+            ob["ask_sz"],
+            ot["ts"],
+            ot["price"] / RATIO,
+            ot["size"],
+            ot["aggressor"],
+            ev["level_price"],
+            ev["direction"],
+            ev["t_dec"],
+            book_seq=ob["seq"],
         )
         assert ev["barrier_state"] == want["barrier_state"], ev
-        for col, key in [("barrier_delta_liq", "barrier_delta_liq"), ("barrier_replenishment_ratio", "barrier_replenishment_ratio"),
-                         ("depth_in_zone", "depth_in_zone"), ("wall_ratio", "wall_ratio"), ("barrier_added", "added"),
-                         ("barrier_canceled", "canceled"), ("barrier_filled", "filled"), ("barrier_n_snapshots", "n_snapshots")]:
+        for col, key in [
+            ("barrier_delta_liq", "barrier_delta_liq"),
+            ("barrier_replenishment_ratio", "barrier_replenishment_ratio"),
+            ("depth_in_zone", "depth_in_zone"),
+            ("wall_ratio", "wall_ratio"),
+            ("barrier_added", "added"),
+            ("barrier_canceled", "canceled"),
+            ("barrier_filled", "filled"),
+            ("barrier_n_snapshots", "n_snapshots"),
+        ]:
             assert ev[col] == pytest.approx(want[key], rel=1e-12, abs=1e-9), (col, ev)
-        tw = oracle_tape.tape_metrics(ot["ts"], ot["price"] / RATIO, ot["size"], ot["aggressor"], ev["level_price"],
-                                      ev["ts_ns"], ev["t_dec"], seq=ot["seq"])
+        tw = oracle_tape.tape_metrics(
+            ot["ts"],
+            ot["price"] / RATIO,
+            ot["size"],
+            ot["aggressor"],
+            ev["level_price"],
+            ev["ts_ns"],
+            ev["t_dec"],
+            seq=ot["seq"],
+        )
         for col in ("tape_buy_vol", "tape_sell_vol", "sweep_detected"):
             assert ev[col] == tw[col], (col, ev)
         assert ev["tape_imbalance"] == pytest.approx(tw["tape_imbalance"], rel=1e-12, abs=1e-15)
@@ -463,10 +552,14 @@ def test_planted_book_states(day):
 def test_columns_are_typed_and_complete(day):
     run = day["run"]
     n_events = run.query("select count(*) from intermediate.int_touches__detected")[0][0]
-    assert run.query("select count(*), count(distinct event_id), count(barrier_state) from intermediate.int_physics__barrier") == [
-        (n_events, n_events, n_events)]
-    types = dict(run.query(
-        "select column_name, data_type from information_schema.columns where table_name = 'int_physics__barrier'"))
+    assert run.query(
+        "select count(*), count(distinct event_id), count(barrier_state) from intermediate.int_physics__barrier"
+    ) == [(n_events, n_events, n_events)]
+    types = dict(
+        run.query(
+            "select column_name, data_type from information_schema.columns where table_name = 'int_physics__barrier'"
+        )
+    )
     assert types["barrier_state"] == "VARCHAR" and types["barrier_delta_liq"] == "DOUBLE"
     assert types["depth_in_zone"] == "BIGINT" and types["wall_ratio"] == "DOUBLE"
 
@@ -493,8 +586,9 @@ def test_generator_book_plants(tmp_path_factory):
     """Planted ask walls / bid vacuums of the synthetic generator show in wall_ratio (and state)."""
     tmp = tmp_path_factory.mktemp("gen")
     root = tmp / "bronze"
-    proc = run_breakbounce("generate", "--start-date", DATE, "--end-date", DATE, "--out", str(root), "--seed", "7",
-                           "--scale", "test")
+    proc = run_breakbounce(
+        "generate", "--start-date", DATE, "--end-date", DATE, "--out", str(root), "--seed", "7", "--scale", "test"
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     truth = json.loads((root / "_truth" / f"date={DATE}" / "truth.json").read_text())
     plants = truth.get("book_plants") or []
@@ -502,7 +596,9 @@ def test_generator_book_plants(tmp_path_factory):
     run = _run(tmp, root, "gen")
     assert run.returncode == 0, run.stderr[-3000:]
     rows = physics_rows(run)
-    by_key = {(r["ts_ns"], k, r["direction"]): r for r in rows.values() for k in (r["level_kind"], r["level_kind_name"])}
+    by_key = {
+        (r["ts_ns"], k, r["direction"]): r for r in rows.values() for k in (r["level_kind"], r["level_kind_name"])
+    }
     truth_events = {e["id"]: e for e in truth["events"]}
     checked = 0
     for p in plants:
@@ -512,8 +608,11 @@ def test_generator_book_plants(tmp_path_factory):
         ev = by_key.get((te["t0_ns"], te["level_kind"], te["direction"]))
         if ev is None:
             continue
-        others = [r["wall_ratio"] for r in rows.values()
-                  if r["event_id"] != ev["event_id"] and r["direction"] == ev["direction"] and r["barrier_n_snapshots"] >= 2]
+        others = [
+            r["wall_ratio"]
+            for r in rows.values()
+            if r["event_id"] != ev["event_id"] and r["direction"] == ev["direction"] and r["barrier_n_snapshots"] >= 2
+        ]
         median = float(np.median(others)) if others else 1.0
         if p["kind"] == "wall":
             assert ev["wall_ratio"] > 2 * median, (p, ev, median)

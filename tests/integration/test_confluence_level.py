@@ -19,17 +19,36 @@ import pytest
 
 from .conftest import BREAK_DATE, PROJECT_DIR
 
-COLUMNS = [("spot", "double"), ("pm_high", "double"), ("pm_low", "double"), ("or_high", "double"),
-           ("or_low", "double"), ("sma_200", "double"), ("sma_400", "double"), ("rel_vol_ratio", "double"),
-           ("is_first_hour", "boolean"), ("call_wall", "double"), ("put_wall", "double"),
-           ("fuel_effect", "varchar")]
+COLUMNS = [
+    ("spot", "double"),
+    ("pm_high", "double"),
+    ("pm_low", "double"),
+    ("or_high", "double"),
+    ("or_low", "double"),
+    ("sma_200", "double"),
+    ("sma_400", "double"),
+    ("rel_vol_ratio", "double"),
+    ("is_first_hour", "boolean"),
+    ("call_wall", "double"),
+    ("put_wall", "double"),
+    ("fuel_effect", "varchar"),
+]
 
 # A range PM 99..101, OR 99.5..100.5: spot 102 is above all, 98 below all, 100.75 / 99.25 partial
 # (beyond the OR only), 100 inside. SMAs at spot are "close", 95 "far". rel_vol 1.5 high, 1.0 normal.
-BASE = {"pm_high": 101.0, "pm_low": 99.0, "or_high": 100.5, "or_low": 99.5, "rel_vol_ratio": 1.5,
-        "is_first_hour": True, "call_wall": None, "put_wall": None, "fuel_effect": "NEUTRAL"}
-UP_ALIGNED = {"call_wall": 100.6, "fuel_effect": "AMPLIFY"}        # spot above the call wall, AMPLIFY
-DOWN_ALIGNED = {"put_wall": 99.4, "fuel_effect": "AMPLIFY"}        # spot below the put wall, AMPLIFY
+BASE = {
+    "pm_high": 101.0,
+    "pm_low": 99.0,
+    "or_high": 100.5,
+    "or_low": 99.5,
+    "rel_vol_ratio": 1.5,
+    "is_first_hour": True,
+    "call_wall": None,
+    "put_wall": None,
+    "fuel_effect": "NEUTRAL",
+}
+UP_ALIGNED = {"call_wall": 100.6, "fuel_effect": "AMPLIFY"}  # spot above the call wall, AMPLIFY
+DOWN_ALIGNED = {"put_wall": 99.4, "fuel_effect": "AMPLIFY"}  # spot below the put wall, AMPLIFY
 
 
 def case(spot: float, sma: float | tuple[float, float] | None = "spot", **over) -> dict:
@@ -51,15 +70,21 @@ CASES = [
     ("L3 below all, opposed", case(98.0, put_wall=97.5, fuel_effect="DAMPEN"), (3, -1, 3)),
     ("L4 full, sma far, first hour, aligned, vol high", case(102.0, sma=95.0, **UP_ALIGNED), (2, 1, 4)),
     ("L4 below all, aligned down", case(98.0, sma=95.0, **DOWN_ALIGNED), (3, 1, 4)),
-    ("L5 full, sma far, first hour, aligned, vol normal", case(102.0, sma=95.0, rel_vol_ratio=1.0, **UP_ALIGNED),
-     (2, 1, 5)),
+    (
+        "L5 full, sma far, first hour, aligned, vol normal",
+        case(102.0, sma=95.0, rel_vol_ratio=1.0, **UP_ALIGNED),
+        (2, 1, 5),
+    ),
     ("L5 full, sma far, first hour, not aligned, vol high", case(102.0, sma=95.0), (2, 0, 5)),
     ("L5 one SMA far is far", case(102.0, sma=(102.0, 95.0), **UP_ALIGNED, rel_vol_ratio=1.0), (2, 1, 5)),
     ("L6 full, sma close, rest of day, vol high", case(102.0, is_first_hour=False), (2, 0, 6)),
     ("L6 aligned does not matter", case(98.0, is_first_hour=False, **DOWN_ALIGNED), (3, 1, 6)),
     ("L7 full, sma close, rest of day, vol normal", case(102.0, is_first_hour=False, rel_vol_ratio=1.0), (2, 0, 7)),
-    ("L7 full, sma far, rest of day, vol high, aligned", case(102.0, sma=95.0, is_first_hour=False, **UP_ALIGNED),
-     (2, 1, 7)),
+    (
+        "L7 full, sma far, rest of day, vol high, aligned",
+        case(102.0, sma=95.0, is_first_hour=False, **UP_ALIGNED),
+        (2, 1, 7),
+    ),
     ("L8 partial up, sma close, aligned, vol high", case(100.75, **UP_ALIGNED), (1, 1, 8)),
     ("L8 partial down, rest of day", case(99.25, is_first_hour=False, **DOWN_ALIGNED), (1, 1, 8)),
     ("L9 partial, aligned, vol normal", case(100.75, rel_vol_ratio=1.0, **UP_ALIGNED), (1, 1, 9)),
@@ -67,8 +92,7 @@ CASES = [
     ("L9 partial, not aligned", case(100.75), (1, 0, 9)),
     ("L9 partial, opposed", case(100.75, call_wall=101.5, fuel_effect="DAMPEN"), (1, -1, 9)),
     ("L10 inside", case(100.0, **UP_ALIGNED), (0, 0, 10)),
-    ("L10 inside, walls and fuel set", case(100.0, call_wall=99.0, put_wall=101.0, fuel_effect="AMPLIFY"),
-     (0, 0, 10)),
+    ("L10 inside, walls and fuel set", case(100.0, call_wall=99.0, put_wall=101.0, fuel_effect="AMPLIFY"), (0, 0, 10)),
     # --- level 0: each missing input -------------------------------------------------------------
     ("L0 PM high missing", case(102.0, pm_high=None, **UP_ALIGNED), (0, 0, 0)),
     ("L0 PM low missing", case(98.0, pm_low=None, **DOWN_ALIGNED), (0, 0, 0)),
@@ -88,23 +112,34 @@ CASES = [
     ("below all with OR inside PM", case(98.0), (3, 0, 3)),
     # --- GEX alignment ---------------------------------------------------------------------------
     ("up: spot = call wall is not above it", case(102.0, call_wall=102.0, fuel_effect="AMPLIFY"), (2, 0, 3)),
-    ("up: wall below but fuel DAMPEN, 1 away: not opposed", case(102.0, call_wall=101.0, fuel_effect="DAMPEN"),
-     (2, 0, 3)),
+    (
+        "up: wall below but fuel DAMPEN, 1 away: not opposed",
+        case(102.0, call_wall=101.0, fuel_effect="DAMPEN"),
+        (2, 0, 3),
+    ),
     ("up: wall 0.5 away, DAMPEN: opposed", case(102.0, call_wall=102.5, fuel_effect="DAMPEN"), (2, -1, 3)),
-    ("up: wall exactly 1.0 away, DAMPEN: not opposed", case(102.0, call_wall=103.0, fuel_effect="DAMPEN"),
-     (2, 0, 3)),
+    ("up: wall exactly 1.0 away, DAMPEN: not opposed", case(102.0, call_wall=103.0, fuel_effect="DAMPEN"), (2, 0, 3)),
     ("up: wall above spot, AMPLIFY: neutral", case(102.0, call_wall=103.0, fuel_effect="AMPLIFY"), (2, 0, 3)),
     ("up: only the put wall set", case(102.0, put_wall=103.0, fuel_effect="AMPLIFY"), (2, 0, 3)),
     ("up: NEUTRAL fuel", case(102.0, call_wall=100.0, fuel_effect="NEUTRAL"), (2, 0, 3)),
     ("up: no fuel yet", case(102.0, call_wall=100.0, fuel_effect=None), (2, 0, 3)),
     ("down: spot = put wall", case(98.0, put_wall=98.0, fuel_effect="AMPLIFY"), (3, 0, 3)),
-    ("down: put wall 0.5 below, DAMPEN: opposed", case(98.0, put_wall=97.5, fuel_effect="DAMPEN",
-                                                        is_first_hour=False), (3, -1, 6)),
+    (
+        "down: put wall 0.5 below, DAMPEN: opposed",
+        case(98.0, put_wall=97.5, fuel_effect="DAMPEN", is_first_hour=False),
+        (3, -1, 6),
+    ),
     ("down: the call wall is irrelevant", case(98.0, call_wall=97.0, fuel_effect="AMPLIFY"), (3, 0, 3)),
-    ("partial on both sides: the down side aligns",
-     case(101.25, or_high=102.0, or_low=101.5, call_wall=102.0, put_wall=101.5, fuel_effect="AMPLIFY"), (1, 1, 8)),
-    ("partial on both sides: the up side opposes",
-     case(101.25, or_high=102.0, or_low=101.5, call_wall=101.75, put_wall=99.0, fuel_effect="DAMPEN"), (1, -1, 9)),
+    (
+        "partial on both sides: the down side aligns",
+        case(101.25, or_high=102.0, or_low=101.5, call_wall=102.0, put_wall=101.5, fuel_effect="AMPLIFY"),
+        (1, 1, 8),
+    ),
+    (
+        "partial on both sides: the up side opposes",
+        case(101.25, or_high=102.0, or_low=101.5, call_wall=101.75, put_wall=99.0, fuel_effect="DAMPEN"),
+        (1, -1, 9),
+    ),
     # --- SMA proximity: strict 0.5 % of spot -----------------------------------------------------
     ("SMA exactly 0.5% away is far", case(200.0, sma=(201.0, 200.0), pm_high=199.0, or_high=198.5), (2, 0, 5)),
     ("SMA just inside 0.5% is close", case(200.0, sma=(200.99, 199.01), pm_high=199.0, or_high=198.5), (2, 0, 3)),
@@ -140,13 +175,32 @@ def decided(tmp_path_factory):
     work = tmp_path_factory.mktemp("confluence-compile")
     env = {**os.environ, "BB_DUCKDB_PATH": str(work / "compile.duckdb")}
     proc = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", "--quiet", "compile", "--inline", _inline_sql(), "--output", "json",
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        capture_output=True, text=True, env=env, cwd=PROJECT_DIR,
+        [
+            sys.executable,
+            "-m",
+            "dbt.cli.main",
+            "--quiet",
+            "compile",
+            "--inline",
+            _inline_sql(),
+            "--output",
+            "json",
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_DIR,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    compiled = json.loads(proc.stdout[proc.stdout.index("{"):])["compiled"]
+    compiled = json.loads(proc.stdout[proc.stdout.index("{") :])["compiled"]
     assert "confluence_decision" not in compiled
     rows = duckdb.sql(compiled).fetchall()
     return {r[0]: r[1:] for r in rows}
@@ -172,6 +226,7 @@ def test_level_8_is_a_partial_breakout_with_gex_alignment(decided):
 
 
 # --- end to end on a generated first-hour breakout (the breakout_day fixture: conftest.py) ----------
+
 
 def _first_hour_full(rows):
     return [e for e in rows if e["bars_since_open"] < 60 and e["breakout_state"] in (2, 3)]
@@ -204,8 +259,11 @@ def test_generated_breakout_events_are_point_in_time(breakout_day):
     assert run.returncode == 0, run.stderr[-3000:]
 
     def early(rows):
-        return {e["event_id"]: {k: v for k, v in e.items() if not k.startswith(LABEL_PREFIXES)}
-                for e in rows if e["available_ts_ns"] <= cut}
+        return {
+            e["event_id"]: {k: v for k, v in e.items() if not k.startswith(LABEL_PREFIXES)}
+            for e in rows
+            if e["available_ts_ns"] <= cut
+        }
 
     want, got = early(full.gold()), early(run.gold())
     assert [e for e in _first_hour_full(want.values()) if e["available_ts_ns"] <= cut]

@@ -92,7 +92,7 @@ class Reference:
         i = self.minute_start.index(t0)
         if i < 20:
             return None
-        closes = [b["close"] for b in self.minute[i - 20:i + 1]]
+        closes = [b["close"] for b in self.minute[i - 20 : i + 1]]
         diffs = [Fraction(b - a) for a, b in zip(closes, closes[1:])]
         return spy(Fraction(math.sqrt(statistics.variance(diffs))))
 
@@ -119,8 +119,9 @@ def decide(spot, pm_h, pm_l, or_h, or_l, s200, s400, rel_vol, first_hour, cw, pw
     up, down = spot > pm_h or spot > or_h, spot < pm_l or spot < or_l
     state = 2 if above else 3 if below else 1 if (up or down) else 0
     aligned = fuel == "AMPLIFY" and ((up and cw is not None and spot > cw) or (down and pw is not None and spot < pw))
-    opposed = fuel == "DAMPEN" and ((up and cw is not None and abs(spot - cw) < 1.0)
-                                    or (down and pw is not None and abs(spot - pw) < 1.0))
+    opposed = fuel == "DAMPEN" and (
+        (up and cw is not None and abs(spot - cw) < 1.0) or (down and pw is not None and abs(spot - pw) < 1.0)
+    )
     gex = 1 if aligned else -1 if opposed else 0
     if None in (s200, s400, rel_vol):
         return state, gex, 0
@@ -129,8 +130,17 @@ def decide(spot, pm_h, pm_l, or_h, or_l, s200, s400, rel_vol, first_hour, cw, pw
     full = state in (2, 3)
     if full:
         if first_hour:
-            level = (1 if close and aligned and high else 2 if close and aligned else 3 if close
-                     else 4 if aligned and high else 5)
+            level = (
+                1
+                if close and aligned and high
+                else 2
+                if close and aligned
+                else 3
+                if close
+                else 4
+                if aligned and high
+                else 5
+            )
         else:
             level = 6 if close and high else 7
     elif state == 1:
@@ -146,18 +156,30 @@ def random_day(tmp_path_factory):
     full: bb.Build = rnd["full"]
     assert full.returncode == 0, full.stderr[-3000:]
     ref = Reference(rnd["tape"], rnd["date"], rnd["priors"])
-    cols = ("event_id, ts_ns, available_ts_ns, level_kind, level_e9, direction, direction_sign, spot_e9, spot, "
-            "level_price, atr, distance")
-    events = [dict(zip([c.strip() for c in cols.split(",")], r)) for r in full.query(
-        f"select {cols} from intermediate.int_touches__detected order by ts_ns, level_kind")]
+    cols = (
+        "event_id, ts_ns, available_ts_ns, level_kind, level_e9, direction, direction_sign, spot_e9, spot, "
+        "level_price, atr, distance"
+    )
+    events = [
+        dict(zip([c.strip() for c in cols.split(",")], r))
+        for r in full.query(f"select {cols} from intermediate.int_touches__detected order by ts_ns, level_kind")
+    ]
     feats = full.query("select * from intermediate.int_context__features")
-    names = [r[0] for r in full.query(
-        "select column_name from information_schema.columns where table_name = 'int_context__features' "
-        "order by ordinal_position")]
+    names = [
+        r[0]
+        for r in full.query(
+            "select column_name from information_schema.columns where table_name = 'int_context__features' "
+            "order by ordinal_position"
+        )
+    ]
     features = {r[0]: dict(zip(names, r)) for r in feats}
-    extra = {r[0]: r[1:] for r in full.query(
-        "select t.event_id, t.tape_velocity, t.tape_imbalance, r.rel_vol_ratio from intermediate.int_physics__tape t "
-        "join intermediate.int_touches__relative_volume r using (event_id)")}
+    extra = {
+        r[0]: r[1:]
+        for r in full.query(
+            "select t.event_id, t.tape_velocity, t.tape_imbalance, r.rel_vol_ratio from intermediate.int_physics__tape t "
+            "join intermediate.int_touches__relative_volume r using (event_id)"
+        )
+    }
     assert len(events) > 100 and features.keys() == {e["event_id"] for e in events}
     return ref, events, features, extra
 
@@ -174,7 +196,9 @@ def test_mean_reversion(random_day):
             assert close_to(f[f"dist_to_sma_{n}"], None if now is None else spy(L - now))
             assert close_to(f[f"sma_{n}_slope"], None if None in (now, ago20) else spy((now - ago20) / 20))
             assert close_to(f[f"sma_{n}_slope_5bar"], None if None in (now, ago10) else spy((now - ago10) / 10))
-            assert close_to(f[f"mean_reversion_velocity_{n}"], None if None in (now, ago10) else spy((ago10 - now) / 10))
+            assert close_to(
+                f[f"mean_reversion_velocity_{n}"], None if None in (now, ago10) else spy((ago10 - now) / 10)
+            )
             checked += now is not None and ago20 is not None
         s200, s400 = ref.sma(200, t), ref.sma(400, t)
         assert close_to(f["sma_spread"], None if None in (s200, s400) else spy(s200 - s400))
@@ -191,7 +215,8 @@ def test_sma_at_t_dec_equals_the_level_model(tmp_path_factory):
     rows = full.query(
         "select f.sma_200, f.sma_400, l.sma_200, l.sma_400 from intermediate.int_context__features f "
         "join intermediate.int_touches__detected e using (event_id) "
-        "join intermediate.int_levels__as_of_minute l on l.asof_ns = e.available_ts_ns")
+        "join intermediate.int_levels__as_of_minute l on l.asof_ns = e.available_ts_ns"
+    )
     assert rows and all(r[0] == r[2] and r[1] == r[3] for r in rows)  # bit-identical
 
 
@@ -204,8 +229,16 @@ def test_structural_and_normalised_distances(random_day):
         assert close_to(f["dist_to_pm_low"], spy(L - ref.pm[1]))
         assert close_to(f["distance_signed"], spy(L - e["spot_e9"]))
         assert (f["distance_signed"] > 0) == (e["direction"] == "UP")
-        for x in ("distance", "distance_signed", "dist_to_pm_high", "dist_to_pm_low", "dist_to_sma_200",
-                  "dist_to_sma_400", "confluence_min_distance", "approach_distance"):
+        for x in (
+            "distance",
+            "distance_signed",
+            "dist_to_pm_high",
+            "dist_to_pm_low",
+            "dist_to_sma_200",
+            "dist_to_sma_400",
+            "confluence_min_distance",
+            "approach_distance",
+        ):
             v = e["distance"] if x == "distance" else f[x]
             assert close_to(f[x + "_atr"], None if v is None else v / (atr + 1e-6))
             assert close_to(f[x + "_pct"], None if v is None else v / (spot + 1e-6))
@@ -242,8 +275,11 @@ def test_attempt_clusters(random_day):
         mine: list[list] = []
         for e in sorted(evs, key=lambda e: e["ts_ns"]):
             prev = mine[-1][-1] if mine else None
-            if prev is None or e["ts_ns"] - prev["ts_ns"] > 15 * MIN \
-                    or abs(Fraction(e["level_e9"]) - Fraction(prev["level_e9"])) > E9 + 10:
+            if (
+                prev is None
+                or e["ts_ns"] - prev["ts_ns"] > 15 * MIN
+                or abs(Fraction(e["level_e9"]) - Fraction(prev["level_e9"])) > E9 + 10
+            ):
                 mine.append([])
             mine[-1].append(e)
         clusters += mine
@@ -298,8 +334,20 @@ def test_confluence_level_per_event(random_day):
         lv = ref.levels_at(t)
         or_h, or_l = (lv[4], lv[5]) if t < ref.s.or_close_ns else (lv[2], lv[3])  # running OR before 09:45
         got = (f["breakout_state"], f["gex_alignment"], f["confluence_level"])
-        expected = decide(e["spot"], spy(lv[0]), spy(lv[1]), spy(or_h), spy(or_l), spy(lv[6]), spy(lv[12]),
-                          extra[e["event_id"]][2], e["ts_ns"] < ref.s.rth_open_ns + 60 * MIN, None, None, None)
+        expected = decide(
+            e["spot"],
+            spy(lv[0]),
+            spy(lv[1]),
+            spy(or_h),
+            spy(or_l),
+            spy(lv[6]),
+            spy(lv[12]),
+            extra[e["event_id"]][2],
+            e["ts_ns"] < ref.s.rth_open_ns + 60 * MIN,
+            None,
+            None,
+            None,
+        )
         assert got == expected, e
         seen.add(got[2])
     assert len(seen) >= 3
@@ -324,6 +372,7 @@ def test_pressures_without_book_or_options(random_day):
 
 # --- the generated day: options and book present -------------------------------------------------
 
+
 def test_generated_day_walls_fuel_and_buckets(generated_day):
     run = generated_day.run
     assert run.returncode == 0, run.stderr[-3000:]
@@ -340,14 +389,41 @@ def test_generated_day_walls_fuel_and_buckets(generated_day):
         join intermediate.int_levels__as_of_minute l on l.asof_ns = e.available_ts_ns
     """)
     names = [r[0] for r in run.query("describe intermediate.int_context__features")]
-    names += ["level_kind", "level_e9", "level_price", "direction_sign", "wall_ratio", "barrier_delta_liq",
-              "gamma_exposure", "gamma_flow_accel_3m", "fuel_effect", "call_wall", "put_wall", "pm_high_e9",
-              "pm_low_e9", "or_high_e9", "or_low_e9", "session_high_e9", "session_low_e9", "vwap_e9", "sma_200_e9",
-              "sma_400_e9"]
+    names += [
+        "level_kind",
+        "level_e9",
+        "level_price",
+        "direction_sign",
+        "wall_ratio",
+        "barrier_delta_liq",
+        "gamma_exposure",
+        "gamma_flow_accel_3m",
+        "fuel_effect",
+        "call_wall",
+        "put_wall",
+        "pm_high_e9",
+        "pm_low_e9",
+        "or_high_e9",
+        "or_low_e9",
+        "session_high_e9",
+        "session_low_e9",
+        "vwap_e9",
+        "sma_200_e9",
+        "sma_400_e9",
+    ]
     rows = [dict(zip(names, r)) for r in rows]
     assert len(rows) > 50
-    keys = {0: "pm_high_e9", 1: "pm_low_e9", 2: "or_high_e9", 3: "or_low_e9", 4: "session_high_e9",
-            5: "session_low_e9", 6: "sma_200_e9", 7: "vwap_e9", 12: "sma_400_e9"}
+    keys = {
+        0: "pm_high_e9",
+        1: "pm_low_e9",
+        2: "or_high_e9",
+        3: "or_low_e9",
+        4: "session_high_e9",
+        5: "session_low_e9",
+        6: "sma_200_e9",
+        7: "vwap_e9",
+        12: "sma_400_e9",
+    }
     with_walls = 0
     for r in rows:
         # gamma bucket and pressures from the physics columns of the same event
@@ -356,13 +432,18 @@ def test_generated_day_walls_fuel_and_buckets(generated_day):
         else:
             assert r["gamma_bucket"] == ("SHORT_GAMMA" if r["gamma_exposure"] < 0 else "LONG_GAMMA")
             assert r["gamma_pressure"] == pytest.approx(math.tanh(-r["gamma_exposure"] / 1e5), abs=1e-12)
-        liq = max(-1.0, min(1.0, (math.tanh(-r["barrier_delta_liq"] / 200)
-                                  + max(-1.0, min(1.0, 1 - r["wall_ratio"] / 2))) / 2))
+        liq = max(
+            -1.0,
+            min(1.0, (math.tanh(-r["barrier_delta_liq"] / 200) + max(-1.0, min(1.0, 1 - r["wall_ratio"] / 2))) / 2),
+        )
         assert r["liquidity_pressure"] == pytest.approx(liq, abs=1e-12)
         assert r["wall_ratio_nonzero"] == int(r["wall_ratio"] != 0)
         assert r["barrier_delta_liq_log"] == pytest.approx(
-            math.copysign(math.log1p(abs(r["barrier_delta_liq"])), r["barrier_delta_liq"]) if r["barrier_delta_liq"]
-            else 0.0, abs=1e-12)
+            math.copysign(math.log1p(abs(r["barrier_delta_liq"])), r["barrier_delta_liq"])
+            if r["barrier_delta_liq"]
+            else 0.0,
+            abs=1e-12,
+        )
         # dynamic confluence with the walls as known at t_dec
         values = {k: r[c] for k, c in keys.items()}
         values[10] = None if r["call_wall"] is None else r["call_wall"] * RATIO * E9

@@ -23,7 +23,9 @@ MODELS = ("int_context__features", "int_confluence__features")
 def _rows(build, model: str, cut: int) -> dict[str, tuple]:
     rows = build.query(
         f"select m.* from intermediate.{model} m join intermediate.int_touches__detected e using (event_id) "
-        "where e.available_ts_ns <= ? order by m.event_id", [cut])
+        "where e.available_ts_ns <= ? order by m.event_id",
+        [cut],
+    )
     return {r[0]: r for r in rows}
 
 
@@ -79,5 +81,7 @@ def test_generated_cut_exercises_walls_and_gamma(generated_day, generated_cut):
         "select count(*) filter (where gamma_bucket <> 'UNKNOWN'), count(*) filter (where liquidity_pressure is not null),"
         " count(*) filter (where l.call_wall is not null or l.put_wall is not null)"
         " from intermediate.int_context__features f join intermediate.int_confluence__features l using (event_id)"
-        " where f.available_ts_ns <= ?", [cut])
+        " where f.available_ts_ns <= ?",
+        [cut],
+    )
     assert all(n > 0 for n in rows[0])

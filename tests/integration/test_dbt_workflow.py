@@ -18,9 +18,24 @@ from .conftest import PROJECT_DIR, run_breakbounce
 
 def _dbt(*args: str, env: dict, target) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-         str(PROJECT_DIR), "--target-path", str(target), "--log-path", str(target / "logs")],
-        capture_output=True, text=True, env=env, cwd=PROJECT_DIR,
+        [
+            sys.executable,
+            "-m",
+            "dbt.cli.main",
+            *args,
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_DIR,
     )
 
 
@@ -53,18 +68,39 @@ def test_dbt_run_then_test_on_a_new_warehouse_then_refusals(generated_day, tmp_p
     assert other.returncode == 1
     refusals = [line for line in other.stdout.splitlines() if "which was built for" in line]
     assert len(refusals) == 1
-    assert f"was built for {date}, not 2025-12-15" in refusals[0] and "dbt build --vars '{date: 2025-12-15}'" in refusals[0]
+    assert (
+        f"was built for {date}, not 2025-12-15" in refusals[0]
+        and "dbt build --vars '{date: 2025-12-15}'" in refusals[0]
+    )
     assert " FAIL " not in other.stdout and f"SKIP={data_tests}" in other.stdout
 
     # another process holds the warehouse (read-only is enough): one line naming it, both ways in
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only=True); "
-         "print('ready', flush=True); time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only=True); "
+            "print('ready', flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         locked = _dbt("test", "--vars", "{date: 2025-12-15}", env=env, target=target)  # dbt's parse of the run above
-        fast = run_breakbounce("run", "--date", date, "--bronze", str(generated_day.bronze), "--gold", str(gold),
-                               "--db", str(db), "--target-path", str(target / "fast"))
+        fast = run_breakbounce(
+            "run",
+            "--date",
+            date,
+            "--bronze",
+            str(generated_day.bronze),
+            "--gold",
+            str(gold),
+            "--db",
+            str(db),
+            "--target-path",
+            str(target / "fast"),
+        )
     finally:
         holder.kill()
         holder.wait()
@@ -79,7 +115,8 @@ def test_dbt_run_then_test_on_a_new_warehouse_then_refusals(generated_day, tmp_p
     # the warehouse was created in the format the DuckDB shell reads
     con = duckdb.connect(str(db), read_only=True)
     try:
-        assert con.execute("select tags['storage_version'] from duckdb_databases() "
-                           "where database_name = current_database()").fetchall() == [("v1.5.0+",)]
+        assert con.execute(
+            "select tags['storage_version'] from duckdb_databases() where database_name = current_database()"
+        ).fetchall() == [("v1.5.0+",)]
     finally:
         con.close()

@@ -36,8 +36,10 @@ def _differences(a: Path, b: Path, relations) -> list[str]:
     out = []
     for schema, table in relations:
         for x, y in (("a", "b"), ("b", "a")):
-            n = con.execute(f"select count(*) from (select * from {x}.{schema}.{table} "
-                            f"except all select * from {y}.{schema}.{table})").fetchall()[0][0]
+            n = con.execute(
+                f"select count(*) from (select * from {x}.{schema}.{table} "
+                f"except all select * from {y}.{schema}.{table})"
+            ).fetchall()[0][0]
             if n:
                 out.append(f"{schema}.{table}: {n} row(s) only in {x}")
     con.close()
@@ -46,8 +48,21 @@ def _differences(a: Path, b: Path, relations) -> list[str]:
 
 def _run(engine: str, day, work: Path, db: Path | None = None):
     db = db or work / "warehouse.duckdb"
-    proc = run_breakbounce("run", "--engine", engine, "--date", day.date, "--bronze", str(day.bronze),
-                           "--gold", str(work / "gold"), "--db", str(db), "--target-path", str(work / "dbt"))
+    proc = run_breakbounce(
+        "run",
+        "--engine",
+        engine,
+        "--date",
+        day.date,
+        "--bronze",
+        str(day.bronze),
+        "--gold",
+        str(work / "gold"),
+        "--db",
+        str(db),
+        "--target-path",
+        str(work / "dbt"),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return db, work / "gold" / "signals" / f"date={day.date}" / "signals.parquet"
 
@@ -86,7 +101,8 @@ def test_engines_take_turns_on_one_warehouse(generated_day, tmp_path):
             "select distinct comment from duckdb_tables() where schema_name in ('staging', 'intermediate', 'marts')"
         ).fetchall()
         cached = con.execute(
-            "select count(distinct session_date) from staging.stg_bronze__es_session_minutes").fetchall()[0][0]
+            "select count(distinct session_date) from staging.stg_bronze__es_session_minutes"
+        ).fetchall()[0][0]
     finally:
         con.close()
     assert stamps == [(f"breakbounce run date {generated_day.date}",)]
@@ -104,9 +120,23 @@ def test_vars_give_the_same_gold_on_both_engines(generated_day, tmp_path):
     golds = {}
     for engine in ("fast", "dbt"):
         work = tmp_path / engine
-        proc = run_breakbounce("run", "--engine", engine, "--vars", VARS, "--date", generated_day.date,
-                               "--bronze", str(generated_day.bronze), "--gold", str(work / "gold"),
-                               "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt"))
+        proc = run_breakbounce(
+            "run",
+            "--engine",
+            engine,
+            "--vars",
+            VARS,
+            "--date",
+            generated_day.date,
+            "--bronze",
+            str(generated_day.bronze),
+            "--gold",
+            str(work / "gold"),
+            "--db",
+            str(work / "warehouse.duckdb"),
+            "--target-path",
+            str(work / "dbt"),
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         golds[engine] = work / "gold" / "signals" / f"date={generated_day.date}" / "signals.parquet"
     assert golds["fast"].read_bytes() == golds["dbt"].read_bytes()
@@ -134,14 +164,27 @@ def test_a_failing_test_skips_the_same_nodes_on_both_engines(generated_day, tmp_
             shutil.copy(src, proj / rel)
     (proj / "tests" / "dbt" / "assert_deliberately_failing.sql").write_text(
         "-- fails whenever there is a touch: for the engine-equivalence test only\n"
-        "select event_id from {{ ref('int_touches__detected') }}\n")
+        "select event_id from {{ ref('int_touches__detected') }}\n"
+    )
     statuses = {}
     for engine in ("fast", "dbt"):
         work = tmp_path / engine
-        proc = run_breakbounce("run", "--engine", engine, "--date", generated_day.date,
-                               "--bronze", str(generated_day.bronze), "--gold", str(work / "gold"),
-                               "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt"),
-                               env={"DBT_PROJECT_DIR": str(proj)})
+        proc = run_breakbounce(
+            "run",
+            "--engine",
+            engine,
+            "--date",
+            generated_day.date,
+            "--bronze",
+            str(generated_day.bronze),
+            "--gold",
+            str(work / "gold"),
+            "--db",
+            str(work / "warehouse.duckdb"),
+            "--target-path",
+            str(work / "dbt"),
+            env={"DBT_PROJECT_DIR": str(proj)},
+        )
         assert proc.returncode == 1, proc.stderr[-3000:]
         assert "assert_deliberately_failing" in proc.stderr.strip().splitlines()[-1]
         assert not (work / "gold").exists()

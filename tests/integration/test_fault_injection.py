@@ -42,6 +42,7 @@ SAMPLES = REAL_SAMPLES / "raw_dbn" / "databento-python" / "GLBX.MDP3"
 
 # --- the lab: a private copy of the generated week per experiment ----------------------------------
 
+
 class Lab:
     def __init__(self, base: Path, src: Path, clean_gold: Path):
         self.base = base
@@ -61,13 +62,27 @@ class Lab:
         shutil.copyfile(self.clean_gold, target)
         return target.read_bytes()
 
-    def run(self, *extra: str, date: str = RUN, db: Path | None = None, gold: Path | None = None,
-            env: dict | None = None) -> subprocess.CompletedProcess:
+    def run(
+        self, *extra: str, date: str = RUN, db: Path | None = None, gold: Path | None = None, env: dict | None = None
+    ) -> subprocess.CompletedProcess:
         self.runs += 1
         work = self.base / f"run{self.runs}"
         db = db or work / "w.duckdb"
-        return run_breakbounce("run", "--date", date, "--bronze", str(self.bronze), "--gold", str(gold or self.gold),
-                               "--db", str(db), "--target-path", str(work / "dbt"), *extra, env=env)
+        return run_breakbounce(
+            "run",
+            "--date",
+            date,
+            "--bronze",
+            str(self.bronze),
+            "--gold",
+            str(gold or self.gold),
+            "--db",
+            str(db),
+            "--target-path",
+            str(work / "dbt"),
+            *extra,
+            env=env,
+        )
 
     def es_file(self, date: str, hour: int) -> Path:
         return _one(bronze.FUTURES_TRADES.hour_dir(self.bronze, date, hour))
@@ -119,8 +134,17 @@ def gold_rows(path: Path) -> dict[str, dict]:
     return {r["event_id"]: r for r in pq.read_table(path).to_pylist()}
 
 
-LABEL_PREFIXES = ("outcome", "excursion_", "strength_", "time_to_", "tradeable_", "confirm_ts_ns", "anchor_spot",
-                  "future_price", "label_threshold")
+LABEL_PREFIXES = (
+    "outcome",
+    "excursion_",
+    "strength_",
+    "time_to_",
+    "tradeable_",
+    "confirm_ts_ns",
+    "anchor_spot",
+    "future_price",
+    "label_threshold",
+)
 
 
 def is_label(column: str) -> bool:
@@ -128,6 +152,7 @@ def is_label(column: str) -> bool:
 
 
 # --- 1. warmup sessions are input too ---------------------------------------------------------------
+
 
 def test_warmup_hour_with_negative_prices_is_refused(lab):
     """Finding 1: every print of one prior-session hour at -5800 published Gold with exit 0."""
@@ -167,8 +192,17 @@ def test_backfill_never_publishes_a_date_whose_warmup_failed(lab):
     prices = t.column("price").to_pylist()
     prices[3] = -1.0
     replace_parquet(victim, set_column(t, "price", prices))
-    proc = run_breakbounce("backfill", "--dates", f"{PRIOR},{RUN}", "--bronze", str(lab.bronze),
-                           "--gold", str(lab.gold), "--work-dir", str(lab.base / "work"))
+    proc = run_breakbounce(
+        "backfill",
+        "--dates",
+        f"{PRIOR},{RUN}",
+        "--bronze",
+        str(lab.bronze),
+        "--gold",
+        str(lab.gold),
+        "--work-dir",
+        str(lab.base / "work"),
+    )
     assert proc.returncode == 1, proc.stderr[-3000:]
     lines = {line.split()[0]: line for line in proc.stdout.splitlines()[1:3]}
     assert lines[PRIOR].split()[1] == "FAILED" and "price_positive" in lines[PRIOR]
@@ -179,6 +213,7 @@ def test_backfill_never_publishes_a_date_whose_warmup_failed(lab):
 
 
 # --- 2. completeness -------------------------------------------------------------------------------
+
 
 def test_missing_es_trades_hour_is_an_error(lab):
     """Finding 2: deleting the run date's hour=15 gave 523 bars instead of 579, exit 0, no warning."""
@@ -244,8 +279,16 @@ def test_allow_gaps_over_a_missing_es_hour_nulls_what_overlaps_it(lab, generated
     for e in after:
         r = got[e]
         assert r["level_kind_name"] not in ("SESSION_HIGH", "SESSION_LOW", "VWAP"), r  # their level spans the gap
-        for col in ("rel_vol_ratio", "prior_touches", "gamma_exposure", "fuel_effect", "option_basis",
-                    "confluence_count", "confluence_level", "net_break_pressure"):
+        for col in (
+            "rel_vol_ratio",
+            "prior_touches",
+            "gamma_exposure",
+            "fuel_effect",
+            "option_basis",
+            "confluence_count",
+            "confluence_level",
+            "net_break_pressure",
+        ):
             assert r[col] is None, (col, r[col])
         # nothing after the gap reads it: the tape of the touch minute is as before
         if e in clean:
@@ -267,10 +310,18 @@ def test_allow_gaps_over_a_missing_mbp10_hour_gives_null_barrier(lab):
     gap_end = gap_start + HOUR_NS
     clean, got = gold_rows(lab.clean_gold), gold_rows(lab.gold_file())
     assert set(got) == set(clean)  # the book decides no level: every touch is still there
-    barrier = ("barrier_state", "barrier_delta_liq", "barrier_replenishment_ratio", "depth_in_zone", "wall_ratio",
-               "wall_ratio_log", "liquidity_pressure")
-    overlapping = [e for e, r in got.items() if r["available_ts_ns"] > gap_start and
-                   r["available_ts_ns"] - 1800 * 10**9 < gap_end]
+    barrier = (
+        "barrier_state",
+        "barrier_delta_liq",
+        "barrier_replenishment_ratio",
+        "depth_in_zone",
+        "wall_ratio",
+        "wall_ratio_log",
+        "liquidity_pressure",
+    )
+    overlapping = [
+        e for e, r in got.items() if r["available_ts_ns"] > gap_start and r["available_ts_ns"] - 1800 * 10**9 < gap_end
+    ]
     assert overlapping
     for e, r in got.items():
         if e in overlapping:
@@ -285,6 +336,7 @@ def test_allow_gaps_over_a_missing_mbp10_hour_gives_null_barrier(lab):
 
 # --- 3. every record type checked the same way --------------------------------------------------------
 
+
 def test_option_prints_outside_the_session_are_dropped_and_counted(lab):
     """Finding 3: five option prints restamped to 1970 changed gamma_exposure on 114 events."""
     victim = lab.option_file()
@@ -297,8 +349,10 @@ def test_option_prints_outside_the_session_are_dropped_and_counted(lab):
     proc = lab.run()
     assert proc.returncode == 0, proc.stderr[-3000:]
     con = duckdb.connect(str(lab.base / f"run{lab.runs}" / "w.duckdb"), read_only=True)
-    drops = con.execute("select rows from intermediate.int_quality__bronze_drops where table_name = "
-                        "'spy_option_trades' and reason = 'outside_session'").fetchall()
+    drops = con.execute(
+        "select rows from intermediate.int_quality__bronze_drops where table_name = "
+        "'spy_option_trades' and reason = 'outside_session'"
+    ).fetchall()
     con.close()
     assert drops == [(5,)]
     # the same Gold as Bronze without those prints at all
@@ -315,9 +369,11 @@ def test_non_finite_or_non_positive_values_are_refused_naming_rule_and_file(lab,
     """Finding 5: a NaN price was a cast error without the file; a bad row said `1 failing row(s)`."""
     victim = lab.es_file(RUN, 17)
     t = pq.read_table(victim)
-    column, value, rule = {"nan_price": ("price", float("nan"), "price_positive"),
-                           "zero_price": ("price", 0.0, "price_positive"),
-                           "zero_size": ("size", 0, "size_at_least_one")}[fault]
+    column, value, rule = {
+        "nan_price": ("price", float("nan"), "price_positive"),
+        "zero_price": ("price", 0.0, "price_positive"),
+        "zero_size": ("size", 0, "size_at_least_one"),
+    }[fault]
     values = t.column(column).to_pylist()
     bad = [5, 40, 41, 300, 301, 302, 900]
     for i in bad:
@@ -360,6 +416,7 @@ def test_corrupt_pages_behind_a_good_footer_exit_2_naming_the_file(lab, table, c
 
 
 # --- 4. the warmup cache is keyed by content ----------------------------------------------------------
+
 
 def _write_padded(path: Path, table: pa.Table, size: int | None = None) -> int:
     """Write ``table`` to ``path`` with a key-value pad in the footer sized so the file has ``size``
@@ -404,15 +461,34 @@ def test_warmup_cache_is_keyed_by_content_not_size_and_mtime(lab):
 
 # --- 5. first causes ---------------------------------------------------------------------------------
 
+
 def _mount_small_tmpfs_command(mountpoint: Path, size: str) -> list[str] | None:
     """A command prefix that runs its argument with a private tmpfs of ``size`` at ``mountpoint``:
     an unprivileged user + mount namespace when the kernel allows one, else nothing (skip)."""
-    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
-                            f"mount -t tmpfs -o size=1m tmpfs {mountpoint}"], capture_output=True)
+    probe = subprocess.run(
+        [
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            f"mount -t tmpfs -o size=1m tmpfs {mountpoint}",
+        ],
+        capture_output=True,
+    )
     if probe.returncode != 0:
         return None
-    return ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
-            f'mount -t tmpfs -o size={size} tmpfs "{mountpoint}" && exec "$@"', "sh"]
+    return [
+        "unshare",
+        "--user",
+        "--map-root-user",
+        "--mount",
+        "sh",
+        "-c",
+        f'mount -t tmpfs -o size={size} tmpfs "{mountpoint}" && exec "$@"',
+        "sh",
+    ]
 
 
 def test_disk_full_names_the_first_cause(lab):
@@ -420,11 +496,27 @@ def test_disk_full_names_the_first_cause(lab):
     disk = lab.base / "small-disk"
     disk.mkdir()
     prefix = _mount_small_tmpfs_command(disk, "6m")
-    require(prefix is not None and shutil.which("unshare") is not None,
-            "an unprivileged mount namespace (unshare) to make a small disk in")
+    require(
+        prefix is not None and shutil.which("unshare") is not None,
+        "an unprivileged mount namespace (unshare) to make a small disk in",
+    )
     # compile the graph first, outside the small disk (the compile cache lives in the project)
-    cmd = prefix + [sys.executable, "-m", "breakbounce", "run", "--date", RUN, "--bronze", str(lab.bronze),
-                    "--gold", str(lab.gold), "--db", str(disk / "w.duckdb"), "--target-path", str(lab.base / "dbt")]
+    cmd = prefix + [
+        sys.executable,
+        "-m",
+        "breakbounce",
+        "run",
+        "--date",
+        RUN,
+        "--bronze",
+        str(lab.bronze),
+        "--gold",
+        str(lab.gold),
+        "--db",
+        str(disk / "w.duckdb"),
+        "--target-path",
+        str(lab.base / "dbt"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT_DIR)
     assert proc.returncode == 1, proc.stderr[-3000:]
     (line,) = [l for l in proc.stderr.splitlines() if l.startswith("breakbounce run") and "error:" in l]
@@ -443,6 +535,7 @@ def test_out_of_memory_names_the_first_cause(lab):
 
 
 # --- 6. smaller ones -----------------------------------------------------------------------------------
+
 
 def test_memory_limit_that_is_not_a_size_names_the_variable(lab):
     proc = lab.run(env={"BB_MEMORY_LIMIT": "lots"})
@@ -469,8 +562,9 @@ def test_ingest_says_which_files_were_skipped_after_a_bad_one(tmp_path):
     shutil.copyfile(SAMPLES / "test_data.trades.dbn.zst", good_b)
     garbage = tmp_path / "garbage.dbn"
     garbage.write_bytes(b"this is not a DBN file")
-    proc = run_breakbounce("ingest", "--schema", "trades", "--bronze", str(tmp_path / "bronze"),
-                           str(good_a), str(garbage), str(good_b))
+    proc = run_breakbounce(
+        "ingest", "--schema", "trades", "--bronze", str(tmp_path / "bronze"), str(good_a), str(garbage), str(good_b)
+    )
     assert proc.returncode == 2
     (line,) = error_lines(proc.stderr)
     assert str(garbage) in line

@@ -22,54 +22,155 @@ import pytest
 from . import bronze_builders as bb
 from .conftest import PROJECT_DIR
 
-_LABEL_BASE = ["outcome", "excursion_max", "excursion_min", "strength_signed", "strength_abs",
-               "time_to_threshold_1", "time_to_threshold_2", "time_to_break_1", "time_to_break_2",
-               "time_to_bounce_1", "time_to_bounce_2", "tradeable_1", "tradeable_2", "confirm_ts_ns", "anchor_spot"]
+_LABEL_BASE = [
+    "outcome",
+    "excursion_max",
+    "excursion_min",
+    "strength_signed",
+    "strength_abs",
+    "time_to_threshold_1",
+    "time_to_threshold_2",
+    "time_to_break_1",
+    "time_to_break_2",
+    "time_to_bounce_1",
+    "time_to_bounce_2",
+    "tradeable_1",
+    "tradeable_2",
+    "confirm_ts_ns",
+    "anchor_spot",
+]
 EARLIER_COLUMNS = [
     # touch
-    "ts_ns", "level_price", "level_kind", "level_kind_name", "direction", "distance", "spot",
+    "ts_ns",
+    "level_price",
+    "level_kind",
+    "level_kind_name",
+    "direction",
+    "distance",
+    "spot",
     # physics
-    "barrier_state", "barrier_delta_liq", "barrier_replenishment_ratio", "wall_ratio", "tape_imbalance",
-    "tape_buy_vol", "tape_sell_vol", "tape_velocity", "sweep_detected", "fuel_effect", "gamma_exposure",
+    "barrier_state",
+    "barrier_delta_liq",
+    "barrier_replenishment_ratio",
+    "wall_ratio",
+    "tape_imbalance",
+    "tape_buy_vol",
+    "tape_sell_vol",
+    "tape_velocity",
+    "sweep_detected",
+    "fuel_effect",
+    "gamma_exposure",
     # context
-    "is_first_15m", "date", "symbol", "direction_sign", "event_id", "atr", "dist_to_pm_high", "dist_to_pm_low",
+    "is_first_15m",
+    "date",
+    "symbol",
+    "direction_sign",
+    "event_id",
+    "atr",
+    "dist_to_pm_high",
+    "dist_to_pm_low",
     # mean reversion
-    "sma_200", "sma_400", "dist_to_sma_200", "dist_to_sma_400", "sma_200_slope", "sma_400_slope",
-    "sma_200_slope_5bar", "sma_400_slope_5bar", "sma_spread", "mean_reversion_pressure_200",
-    "mean_reversion_pressure_400", "mean_reversion_velocity_200", "mean_reversion_velocity_400",
+    "sma_200",
+    "sma_400",
+    "dist_to_sma_200",
+    "dist_to_sma_400",
+    "sma_200_slope",
+    "sma_400_slope",
+    "sma_200_slope_5bar",
+    "sma_400_slope_5bar",
+    "sma_spread",
+    "mean_reversion_pressure_200",
+    "mean_reversion_pressure_400",
+    "mean_reversion_velocity_200",
+    "mean_reversion_velocity_400",
     # confluence
-    "confluence_count", "confluence_weighted_score", "confluence_min_distance", "confluence_pressure",
+    "confluence_count",
+    "confluence_weighted_score",
+    "confluence_min_distance",
+    "confluence_pressure",
     "confluence_alignment",
     # dealer velocity
-    "gamma_flow_velocity", "gamma_flow_impulse", "gamma_flow_accel_1m", "gamma_flow_accel_3m", "dealer_pressure",
+    "gamma_flow_velocity",
+    "gamma_flow_impulse",
+    "gamma_flow_accel_1m",
+    "gamma_flow_accel_3m",
+    "dealer_pressure",
     "dealer_pressure_accel",
     # pressure
-    "liquidity_pressure", "tape_pressure", "gamma_pressure", "gamma_pressure_accel", "reversion_pressure",
-    "net_break_pressure", "gamma_bucket",
+    "liquidity_pressure",
+    "tape_pressure",
+    "gamma_pressure",
+    "gamma_pressure_accel",
+    "reversion_pressure",
+    "net_break_pressure",
+    "gamma_bucket",
     # approach
-    "approach_velocity", "approach_bars", "approach_distance", "prior_touches", "bars_since_open",
+    "approach_velocity",
+    "approach_bars",
+    "approach_distance",
+    "prior_touches",
+    "bars_since_open",
     # sparse
-    "wall_ratio_nonzero", "wall_ratio_log", "barrier_delta_liq_nonzero", "barrier_delta_liq_log",
+    "wall_ratio_nonzero",
+    "wall_ratio_log",
+    "barrier_delta_liq_nonzero",
+    "barrier_delta_liq_log",
     # normalised
-    "distance_signed", "distance_atr", "distance_pct", "distance_signed_atr", "distance_signed_pct",
-    "dist_to_pm_high_atr", "dist_to_pm_high_pct", "dist_to_pm_low_atr", "dist_to_pm_low_pct",
-    "dist_to_sma_200_atr", "dist_to_sma_200_pct", "dist_to_sma_400_atr", "dist_to_sma_400_pct",
-    "confluence_min_distance_atr", "confluence_min_distance_pct", "approach_distance_atr", "approach_distance_pct",
+    "distance_signed",
+    "distance_atr",
+    "distance_pct",
+    "distance_signed_atr",
+    "distance_signed_pct",
+    "dist_to_pm_high_atr",
+    "dist_to_pm_high_pct",
+    "dist_to_pm_low_atr",
+    "dist_to_pm_low_pct",
+    "dist_to_sma_200_atr",
+    "dist_to_sma_200_pct",
+    "dist_to_sma_400_atr",
+    "dist_to_sma_400_pct",
+    "confluence_min_distance_atr",
+    "confluence_min_distance_pct",
+    "approach_distance_atr",
+    "approach_distance_pct",
     "level_price_pct",
     # attempts
-    "attempt_index", "attempt_cluster_id", "barrier_replenishment_trend", "barrier_delta_liq_trend",
-    "tape_velocity_trend", "tape_imbalance_trend",
+    "attempt_index",
+    "attempt_cluster_id",
+    "barrier_replenishment_trend",
+    "barrier_delta_liq_trend",
+    "tape_velocity_trend",
+    "tape_imbalance_trend",
     # confluence level
-    "confluence_level", "rel_vol_ratio", "gex_alignment", "breakout_state",
+    "confluence_level",
+    "rel_vol_ratio",
+    "gex_alignment",
+    "breakout_state",
     # labels: 16 per window, then the un-suffixed 4-minute copy
     *[c + s for s in ("_2min", "_4min", "_8min") for c in _LABEL_BASE + ["future_price"]],
-    *_LABEL_BASE, "future_price_5min",
+    *_LABEL_BASE,
+    "future_price_5min",
 ]
-NEW_COLUMNS = {"available_ts_ns", "depth_in_zone", "option_basis", "session_date", "label_threshold_1",
-               "label_threshold_2"}
+NEW_COLUMNS = {
+    "available_ts_ns",
+    "depth_in_zone",
+    "option_basis",
+    "session_date",
+    "label_threshold_1",
+    "label_threshold_2",
+}
 ALLOWED_CONSTANT = {"symbol"}  # docs/features.md, "Columns allowed to be constant"
-ARROW = {"string": pa.string(), "int64": pa.int64(), "int32": pa.int32(), "int16": pa.int16(), "int8": pa.int8(),
-         "float64": pa.float64(), "float32": pa.float32(), "bool": pa.bool_(), "date32[day]": pa.date32()}
+ARROW = {
+    "string": pa.string(),
+    "int64": pa.int64(),
+    "int32": pa.int32(),
+    "int16": pa.int16(),
+    "int8": pa.int8(),
+    "float64": pa.float64(),
+    "float32": pa.float32(),
+    "bool": pa.bool_(),
+    "date32[day]": pa.date32(),
+}
 SECOND_DATE = "2025-12-15"
 
 
@@ -91,8 +192,9 @@ def gold_tables(generated_day, tmp_path_factory) -> dict[str, pa.Table]:
 
 
 def test_catalog_is_generated_from_the_yaml():
-    proc = subprocess.run([sys.executable, "scripts/build_feature_catalog.py", "--check"], cwd=PROJECT_DIR,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "scripts/build_feature_catalog.py", "--check"], cwd=PROJECT_DIR, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -105,14 +207,33 @@ def test_catalog_covers_the_earlier_and_new_columns(catalog):
         assert c["description"] and c["unit"] and isinstance(c["nullable"], bool)
         assert c["arrow_type"] in ARROW
     assert sorted(n for g in catalog["groups"].values() for n in g) == sorted(names)
-    assert set(catalog["groups"]) == {"identity", "level", "context", "mean_reversion", "confluence",
-                                      "barrier_physics", "tape_physics", "fuel_physics", "dealer_velocity",
-                                      "pressure_indicators", "approach_context", "outcome"}
+    assert set(catalog["groups"]) == {
+        "identity",
+        "level",
+        "context",
+        "mean_reversion",
+        "confluence",
+        "barrier_physics",
+        "tape_physics",
+        "fuel_physics",
+        "dealer_velocity",
+        "pressure_indicators",
+        "approach_context",
+        "outcome",
+    }
 
 
 def test_labels_are_exactly_the_outcome_group(catalog):
-    prefixes = ("outcome", "excursion_", "strength_", "time_to_", "tradeable_", "confirm_ts_ns", "anchor_spot",
-                "future_price")
+    prefixes = (
+        "outcome",
+        "excursion_",
+        "strength_",
+        "time_to_",
+        "tradeable_",
+        "confirm_ts_ns",
+        "anchor_spot",
+        "future_price",
+    )
     labels = {c["name"] for c in catalog["columns"] if c["is_label"]}
     assert labels == {n for n in EARLIER_COLUMNS if n.startswith(prefixes)}
     assert labels == set(catalog["groups"]["outcome"])

@@ -32,12 +32,21 @@ def lake(tmp_path_factory):
         # volume decides the front month (SPEC §3), the whole session's RTH volume would not
         s = calendar.session(d)
         n_back = 300
-        ts_back = np.sort(np.concatenate([
-            rng.integers(s.globex_open_ns, s.pm_open_ns, 20),
-            rng.integers(s.rth_open_ns, s.rth_close_ns, n_back - 20),
-        ]))
-        back = trades_table(ts_back, 6060.0 + 0.25 * rng.integers(0, 8, n_back), np.full(n_back, 500),
-                            i * 100_000 + 50_000 + np.arange(n_back), symbol="ESM6")
+        ts_back = np.sort(
+            np.concatenate(
+                [
+                    rng.integers(s.globex_open_ns, s.pm_open_ns, 20),
+                    rng.integers(s.rth_open_ns, s.rth_close_ns, n_back - 20),
+                ]
+            )
+        )
+        back = trades_table(
+            ts_back,
+            6060.0 + 0.25 * rng.integers(0, 8, n_back),
+            np.full(n_back, 500),
+            i * 100_000 + 50_000 + np.arange(n_back),
+            symbol="ESM6",
+        )
         # exact duplicates (a re-ingest that appended) and a tie whose file order disagrees with seq
         dup = front.slice(100, 25)
         t_tie = et(d, "10:00:30")
@@ -46,10 +55,12 @@ def lake(tmp_path_factory):
         # two sweeps reported as one venue message each (one ts and one seq for all fills), written in
         # scrambled file order: a buy ending bar 11:30 and a sell opening bar 11:40
         t_buy, t_sell = et(d, "11:30:59.999999999"), et(d, "11:40:00")
-        buy = trades_table([t_buy] * 3, [6101.25, 6101.5, 6101.0], [2, 4, 1], [i * 100_000 + 91_000] * 3,
-                           aggressor=[1, 1, 1])
-        sell = trades_table([t_sell] * 3, [6099.0, 6099.5, 6099.25], [3, 1, 2], [i * 100_000 + 91_001] * 3,
-                            aggressor=[-1, -1, -1])
+        buy = trades_table(
+            [t_buy] * 3, [6101.25, 6101.5, 6101.0], [2, 4, 1], [i * 100_000 + 91_000] * 3, aggressor=[1, 1, 1]
+        )
+        sell = trades_table(
+            [t_sell] * 3, [6099.0, 6099.5, 6099.25], [3, 1, 2], [i * 100_000 + 91_001] * 3, aggressor=[-1, -1, -1]
+        )
         # prints in the 17:00-18:00 ET maintenance hour belong to no session
         gap = trades_table([s.globex_close_ns + 10 * NS], [6000.0], [1], [i * 100_000 + 95_000])
         write_trades(root, pa.concat_tables([front, back]), "part-a.parquet")
@@ -64,8 +75,19 @@ def lake(tmp_path_factory):
 def built_d2(lake, tmp_path_factory):
     root, _ = lake
     work = tmp_path_factory.mktemp("run-d2")
-    proc = run_breakbounce("run", "--date", D2, "--bronze", str(root), "--gold", str(work / "gold"),
-                           "--db", str(work / "w.duckdb"), "--target-path", str(work / "dbt"))
+    proc = run_breakbounce(
+        "run",
+        "--date",
+        D2,
+        "--bronze",
+        str(root),
+        "--gold",
+        str(work / "gold"),
+        "--db",
+        str(work / "w.duckdb"),
+        "--target-path",
+        str(work / "dbt"),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return work / "w.duckdb", proc
 
@@ -85,10 +107,19 @@ def test_bars_equal_independent_reference(lake, built_d2):
     db, _ = built_d2
     tape = reference.front_month_tape(tables[D2], D2)
     for width, model in ((60, "int_bars__es_1min"), (120, "int_bars__es_2min")):
-        got = _query(db, f"select bar_start_ns, open, high, low, close, volume, trade_count from intermediate.{model} "
-                         "where session_date = ? order by bar_start_ns", [D2])
+        got = _query(
+            db,
+            f"select bar_start_ns, open, high, low, close, volume, trade_count from intermediate.{model} "
+            "where session_date = ? order by bar_start_ns",
+            [D2],
+        )
         assert got == reference.bars(tape, width)  # exact equality, to the last bit
-    atr = [r[0] for r in _query(db, "select atr from intermediate.int_bars__es_1min where session_date = ? order by bar_start_ns", [D2])]
+    atr = [
+        r[0]
+        for r in _query(
+            db, "select atr from intermediate.int_bars__es_1min where session_date = ? order by bar_start_ns", [D2]
+        )
+    ]
     assert atr == reference.atr(tape)
 
 
@@ -97,7 +128,9 @@ def test_same_timestamp_tie_uses_seq_not_file_order(built_d2):
     t_tie = et(D2, "10:00:30")
     bar = t_tie // (60 * NS) * 60 * NS
     # seq 90_000 (6100.5, written in a later file) precedes seq 90_001 (6100.0) at the same ns
-    (close, high), = _query(db, "select close, high from intermediate.int_bars__es_1min where bar_start_ns = ?", [bar])
+    ((close, high),) = _query(
+        db, "select close, high from intermediate.int_bars__es_1min where bar_start_ns = ?", [bar]
+    )
     assert high >= 610.05
     trades = _query(db, "select price from staging.stg_bronze__es_trades where ts_event_ns = ? order by seq", [t_tie])
     assert [p for (p,) in trades] == [6100.5, 6100.0]
@@ -109,8 +142,14 @@ def test_one_message_sweep_orders_by_its_own_direction(built_d2):
     minute bars (built straight from Bronze) follow the same rule."""
     db, _ = built_d2
     for d in (D2, D1):  # the run date from staging, the warmup session from its cached minutes
-        bars = dict(_query(db, "select bar_start_ns, {'open': open, 'close': close} from intermediate.int_bars__es_1min "
-                               "where session_date = ? and bar_start_ns in (?, ?)", [d, et(d, "11:30"), et(d, "11:40")]))
+        bars = dict(
+            _query(
+                db,
+                "select bar_start_ns, {'open': open, 'close': close} from intermediate.int_bars__es_1min "
+                "where session_date = ? and bar_start_ns in (?, ?)",
+                [d, et(d, "11:30"), et(d, "11:40")],
+            )
+        )
         assert (bars[et(d, "11:30")]["close"], bars[et(d, "11:40")]["open"]) == (610.15, 609.95), d
 
 
@@ -118,19 +157,28 @@ def test_front_month_duplicates_and_quality_counts(lake, built_d2):
     _, tables = lake
     db, _ = built_d2
     # the run date's prints are in staging; the warmup sessions' only as minute aggregates
-    fronts = _query(db, "select session_date::varchar, any_value(contract) from ("
-                        " select session_date, contract from staging.stg_bronze__es_trades where is_front_month"
-                        " union all select session_date, contract from intermediate.int_bars__es_warmup_minutes where is_front_month"
-                        ") group by 1 order by 1")
+    fronts = _query(
+        db,
+        "select session_date::varchar, any_value(contract) from ("
+        " select session_date, contract from staging.stg_bronze__es_trades where is_front_month"
+        " union all select session_date, contract from intermediate.int_bars__es_warmup_minutes where is_front_month"
+        ") group by 1 order by 1",
+    )
     assert fronts == [(D1, "ESH6"), (D2, "ESH6")]
-    drops = dict(((r[0], r[1] and str(r[1]), r[2]), r[3]) for r in _query(db, "select * from intermediate.int_quality__bronze_drops"))
+    drops = dict(
+        ((r[0], r[1] and str(r[1]), r[2]), r[3])
+        for r in _query(db, "select * from intermediate.int_quality__bronze_drops")
+    )
     assert drops[("es_trades", D2, "exact_duplicate")] == 25
     assert drops[("es_trades", D2, "other_contract")] == 300
     assert drops[("es_trades", D1, "other_contract")] == 300
     # the maintenance-hour prints (17:00-18:00 ET) sit in hour files the plan never opens
     assert drops[("es_trades", None, "outside_session")] == 0
     assert drops[("es_trades", None, "read")] == sum(
-        len(t) for d in (D1, D2) for i, t in enumerate(tables[d]) if i != 5  # all but the maintenance hour
+        len(t)
+        for d in (D1, D2)
+        for i, t in enumerate(tables[d])
+        if i != 5  # all but the maintenance hour
     )
     assert drops[("spy_option_trades", D2, "read")] == 0  # no options for this lake: empty, not an error
 
@@ -180,8 +228,19 @@ def test_partition_pruning_never_opens_other_files(lake, tmp_path):
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(garbage)
     work = tmp_path / "w"
-    proc = run_breakbounce("run", "--date", D2, "--bronze", str(lake2), "--gold", str(work / "gold"),
-                           "--db", str(work / "w.duckdb"), "--target-path", str(work / "dbt"))
+    proc = run_breakbounce(
+        "run",
+        "--date",
+        D2,
+        "--bronze",
+        str(lake2),
+        "--gold",
+        str(work / "gold"),
+        "--db",
+        str(work / "w.duckdb"),
+        "--target-path",
+        str(work / "dbt"),
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     # and the same garbage inside a planned partition is caught, naming the file
     bad = bronze.FUTURES_TRADES.hour_dir(lake2, D2, 15) / "zz-garbage.parquet"
@@ -198,7 +257,16 @@ def test_subset_run_for_another_date_reads_only_that_date(lake, tmp_path):
     lake2 = tmp_path / "bronze"
     shutil.copytree(root, lake2)
     work = tmp_path / "w"
-    common = ["--bronze", str(lake2), "--gold", str(work / "gold"), "--db", str(work / "w.duckdb"), "--target-path", str(work / "dbt")]
+    common = [
+        "--bronze",
+        str(lake2),
+        "--gold",
+        str(work / "gold"),
+        "--db",
+        str(work / "w.duckdb"),
+        "--target-path",
+        str(work / "dbt"),
+    ]
     proc = run_breakbounce("run", "--date", D3, *common)
     assert proc.returncode == 0, proc.stderr[-2000:]
     # a subset that skips the upstream would read the stale D3 tables: refused, loudly
@@ -217,7 +285,9 @@ def test_subset_run_for_another_date_reads_only_that_date(lake, tmp_path):
 def test_missing_date_is_one_line_exit_2_nothing_written(lake, tmp_path):
     root, _ = lake
     db = tmp_path / "w.duckdb"
-    proc = run_breakbounce("run", "--date", "2025-12-18", "--bronze", str(root), "--gold", str(tmp_path / "gold"), "--db", str(db))
+    proc = run_breakbounce(
+        "run", "--date", "2025-12-18", "--bronze", str(root), "--gold", str(tmp_path / "gold"), "--db", str(db)
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
         "breakbounce run: error: no Bronze ES trades for 2025-12-18: "
@@ -261,8 +331,13 @@ def test_plain_dbt_build_without_bronze_names_the_path(lake, tmp_path):
     root, _ = lake
     env = {**os.environ, "BB_BRONZE": str(root), "BB_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
     dbt = Path(sys.executable).with_name("dbt")
-    proc = subprocess.run([str(dbt), "build", "--vars", "{date: 2025-12-18}", "--target-path", str(tmp_path / "t")],
-                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[2])
+    proc = subprocess.run(
+        [str(dbt), "build", "--vars", "{date: 2025-12-18}", "--target-path", str(tmp_path / "t")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert proc.returncode != 0
     assert "no Bronze ES trades for 2025-12-18" in proc.stdout + proc.stderr
 
@@ -277,8 +352,11 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
     common = ["--bronze", str(lake2), "--gold", str(work / "gold"), "--db", str(db), "--target-path", str(work / "dbt")]
     proc = run_breakbounce("run", "--date", D3, *common)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    cached = _query(db, "select session_date::varchar, count(distinct bronze_fingerprint) "
-                        "from staging.stg_bronze__es_session_minutes group by 1 order by 1")
+    cached = _query(
+        db,
+        "select session_date::varchar, count(distinct bronze_fingerprint) "
+        "from staging.stg_bronze__es_session_minutes group by 1 order by 1",
+    )
     assert cached == [(D1, 1), (D2, 1)]
 
     # mark D2's cached minutes (rename the back month, which no bar or count reads by name): a rerun
@@ -286,8 +364,11 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
     import duckdb
 
     con = duckdb.connect(str(db))
-    con.execute("update staging.stg_bronze__es_session_minutes set contract = 'MARKED' "
-                "where session_date = ? and contract = 'ESM6'", [D2])
+    con.execute(
+        "update staging.stg_bronze__es_session_minutes set contract = 'MARKED' "
+        "where session_date = ? and contract = 'ESM6'",
+        [D2],
+    )
     con.close()
     # D1 changes: one more print in a new file in its RTH
     extra = trades_table([et(D1, "11:00:00")], [6200.0], [11], [900_001])
@@ -295,19 +376,38 @@ def test_warmup_cache_reuses_sessions_and_rebuilds_changed_bronze(lake, tmp_path
 
     proc = run_breakbounce("run", "--date", D3, *common)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert _query(db, "select count(*) filter (where contract = 'MARKED') > 0, count(*) filter (where contract = 'ESM6') "
-                      "from staging.stg_bronze__es_session_minutes where session_date = ?",
-                  [D2]) == [(True, 0)]
+    assert _query(
+        db,
+        "select count(*) filter (where contract = 'MARKED') > 0, count(*) filter (where contract = 'ESM6') "
+        "from staging.stg_bronze__es_session_minutes where session_date = ?",
+        [D2],
+    ) == [(True, 0)]
     # D1 was rebuilt from the new file set: its minute bars equal a fresh warehouse's, extra print included
     fresh = tmp_path / "fresh"
-    proc = run_breakbounce("run", "--date", D3, "--bronze", str(lake2), "--gold", str(fresh / "gold"),
-                           "--db", str(fresh / "w.duckdb"), "--target-path", str(fresh / "dbt"))
+    proc = run_breakbounce(
+        "run",
+        "--date",
+        D3,
+        "--bronze",
+        str(lake2),
+        "--gold",
+        str(fresh / "gold"),
+        "--db",
+        str(fresh / "w.duckdb"),
+        "--target-path",
+        str(fresh / "dbt"),
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    bars_sql = ("select bar_start_ns, open_e9, high_e9, low_e9, close_e9, volume, trade_count "
-                "from intermediate.int_bars__es_1min where session_date = ? order by bar_start_ns")
+    bars_sql = (
+        "select bar_start_ns, open_e9, high_e9, low_e9, close_e9, volume, trade_count "
+        "from intermediate.int_bars__es_1min where session_date = ? order by bar_start_ns"
+    )
     reused, rebuilt = _query(db, bars_sql, [D1]), _query(fresh / "w.duckdb", bars_sql, [D1])
     assert reused == rebuilt
     minute = et(D1, "11:00:00") // 60_000_000_000 * 60_000_000_000
     assert any(r[0] == minute and r[2] == 6200 * 10**9 for r in rebuilt)
-    assert _query(db, "select count(distinct bronze_fingerprint) from staging.stg_bronze__es_session_minutes "
-                      "where session_date = ?", [D1]) == [(1,)]
+    assert _query(
+        db,
+        "select count(distinct bronze_fingerprint) from staging.stg_bronze__es_session_minutes where session_date = ?",
+        [D1],
+    ) == [(1,)]

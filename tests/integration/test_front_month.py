@@ -22,18 +22,30 @@ from .conftest import run_breakbounce
 
 ROLL_DATE = "2025-12-16"
 CUT_CLOCKS = ("09:31", "10:45", "14:00")
-LABEL_PREFIXES = ("outcome", "excursion_", "strength_", "time_to_", "tradeable_", "confirm_ts_ns", "anchor_spot",
-                  "future_price")
-FRONT_SQL = "select session_date::varchar, front_contract, front_month_rule from staging.stg_bronze__es_front_month " \
-            "order by session_date"
+LABEL_PREFIXES = (
+    "outcome",
+    "excursion_",
+    "strength_",
+    "time_to_",
+    "tradeable_",
+    "confirm_ts_ns",
+    "anchor_spot",
+    "future_price",
+)
+FRONT_SQL = (
+    "select session_date::varchar, front_contract, front_month_rule from staging.stg_bronze__es_front_month "
+    "order by session_date"
+)
 
 
 @pytest.fixture(scope="module")
 def roll(tmp_path_factory):
     base = tmp_path_factory.mktemp("roll")
     bronze = base / "bronze"
-    for args in (["--start-date", "2025-12-11", "--end-date", "2025-12-15"],
-                 ["--start-date", ROLL_DATE, "--end-date", ROLL_DATE, "--roll-at", "10:30"]):
+    for args in (
+        ["--start-date", "2025-12-11", "--end-date", "2025-12-15"],
+        ["--start-date", ROLL_DATE, "--end-date", ROLL_DATE, "--roll-at", "10:30"],
+    ):
         proc = run_breakbounce("generate", *args, "--out", str(bronze), "--seed", "7", "--scale", "test")
         assert proc.returncode == 0, proc.stderr[-3000:]
     truth = json.loads((bronze / "_truth" / f"date={ROLL_DATE}" / "truth.json").read_text())
@@ -77,10 +89,16 @@ def test_roll_day_events_decided_by_a_cut_keep_their_features(roll):
     assert len(full) > 50
     for clock in CUT_CLOCKS:
         cut = bb.et(ROLL_DATE, clock)
-        want = {e["event_id"]: {k: v for k, v in e.items() if not k.startswith(LABEL_PREFIXES)}
-                for e in full if e["available_ts_ns"] <= cut}
-        got = {e["event_id"]: {k: v for k, v in e.items() if not k.startswith(LABEL_PREFIXES)}
-               for e in runs[clock].gold() if e["available_ts_ns"] <= cut}
+        want = {
+            e["event_id"]: {k: v for k, v in e.items() if not k.startswith(LABEL_PREFIXES)}
+            for e in full
+            if e["available_ts_ns"] <= cut
+        }
+        got = {
+            e["event_id"]: {k: v for k, v in e.items() if not k.startswith(LABEL_PREFIXES)}
+            for e in runs[clock].gold()
+            if e["available_ts_ns"] <= cut
+        }
         assert got == want, clock
 
 
@@ -89,10 +107,17 @@ def test_roll_day_events_decided_by_a_cut_keep_their_features(roll):
 D1, D2, D3 = "2025-12-12", "2025-12-15", "2025-12-16"
 
 
-def _rth(tape: bb.Tape, date: str, contract: str, price: float, size: int, start: str = "09:30:01",
-         end: str = "15:59") -> None:
-    tape.every(bb.et(date, start), bb.et(date, end), 20 * bb.NS, lambda i: price + 0.25 * (i % 5), lambda i: size,
-               contract=contract)
+def _rth(
+    tape: bb.Tape, date: str, contract: str, price: float, size: int, start: str = "09:30:01", end: str = "15:59"
+) -> None:
+    tape.every(
+        bb.et(date, start),
+        bb.et(date, end),
+        20 * bb.NS,
+        lambda i: price + 0.25 * (i % 5),
+        lambda i: size,
+        contract=contract,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -120,21 +145,28 @@ def fallbacks(tmp_path_factory):
     _rth(rth_only, D2, "ESH6", 6000.0, 5, start="09:30:00")
     _rth(rth_only, D2, "ESM6", 6050.0, 50)
     rth_only.write(base / "rth_only")
-    return {name: bb.build(d, base / name, base / f"{name}-gold", base / f"{name}-work")
-            for name, d in (("chain", D3), ("rth_only", D2))}
+    return {
+        name: bb.build(d, base / name, base / f"{name}-gold", base / f"{name}-work")
+        for name, d in (("chain", D3), ("rth_only", D2))
+    }
 
 
 def test_tie_and_missing_pre_open_fall_back_to_the_previous_session(fallbacks):
     run = fallbacks["chain"]
     assert run.returncode == 0, run.stderr[-3000:]
-    assert run.query(FRONT_SQL) == [(D1, "ESH6", "PRE_OPEN_VOLUME"), (D2, "ESH6", "PREVIOUS_SESSION"),
-                                    (D3, "ESH6", "PREVIOUS_SESSION")]
+    assert run.query(FRONT_SQL) == [
+        (D1, "ESH6", "PRE_OPEN_VOLUME"),
+        (D2, "ESH6", "PREVIOUS_SESSION"),
+        (D3, "ESH6", "PREVIOUS_SESSION"),
+    ]
     # the run date's tape and bars are ESH6's (6000.00-6001.00), not the busier ESM6's
     assert run.query("select distinct contract from staging.stg_bronze__es_trades where is_front_month") == [("ESH6",)]
     closes = run.query("select min(close), max(close) from intermediate.int_bars__es_1min where session_date = ?", [D3])
     assert closes == [(600.0, 600.1)]
-    warm = run.query("select distinct session_date::varchar, contract from intermediate.int_bars__es_warmup_minutes "
-                     "where is_front_month order by 1")
+    warm = run.query(
+        "select distinct session_date::varchar, contract from intermediate.int_bars__es_warmup_minutes "
+        "where is_front_month order by 1"
+    )
     assert warm == [(D1, "ESH6"), (D2, "ESH6")]
 
 

@@ -38,11 +38,21 @@ NS = 1_000_000_000
 MIN = 60 * NS
 RATE = 0.045
 D1, D2 = "2025-12-16", "2025-12-17"
-FUEL_COLUMNS = ("gamma_exposure", "fuel_effect", "option_basis", "gamma_flow_velocity", "gamma_flow_impulse",
-                "gamma_flow_accel_1m", "gamma_flow_accel_3m", "dealer_pressure", "dealer_pressure_accel")
+FUEL_COLUMNS = (
+    "gamma_exposure",
+    "fuel_effect",
+    "option_basis",
+    "gamma_flow_velocity",
+    "gamma_flow_impulse",
+    "gamma_flow_accel_1m",
+    "gamma_flow_accel_3m",
+    "dealer_pressure",
+    "dealer_pressure_accel",
+)
 
 
 # --- builders (also used by test_fuel_pit.py) ------------------------------------------------------
+
 
 def et(date: str, clock: str) -> int:
     """UTC ns of an ET clock time (HH:MM[:SS]) during the session ``date`` (offset from the seed's 09:30)."""
@@ -99,11 +109,13 @@ def option_table(date: str, rows: list[tuple]) -> pa.Table:
 def flat_tape(date: str, price: float = 6000.0, rth_step_s: int = 10) -> pa.Table:
     """A constant-price ES tape: one print per minute overnight and pre-market, every ``rth_step_s`` in RTH."""
     s = calendar.session(date)
-    ts = np.concatenate([
-        np.arange(s.globex_open_ns + 30 * NS, s.rth_open_ns, MIN),
-        np.arange(s.rth_open_ns, s.rth_close_ns, rth_step_s * NS),
-        np.arange(s.rth_close_ns, s.globex_close_ns - MIN, MIN),
-    ])
+    ts = np.concatenate(
+        [
+            np.arange(s.globex_open_ns + 30 * NS, s.rth_open_ns, MIN),
+            np.arange(s.rth_open_ns, s.rth_close_ns, rth_step_s * NS),
+            np.arange(s.rth_close_ns, s.globex_close_ns - MIN, MIN),
+        ]
+    )
     return es_table(ts, np.full(len(ts), price))
 
 
@@ -124,9 +136,21 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 def run_date(root: Path, work: Path, date: str) -> tuple[Path, subprocess.CompletedProcess]:
     """``breakbounce run`` of the fuel models and everything upstream of them (with their dbt tests)."""
     work.mkdir(parents=True, exist_ok=True)
-    proc = run_breakbounce("run", "--date", date, "--bronze", str(root), "--gold", str(work / "gold"),
-                           "--db", str(work / "w.duckdb"), "--target-path", str(work / "dbt"),
-                           "--select", "+int_physics__fuel")
+    proc = run_breakbounce(
+        "run",
+        "--date",
+        date,
+        "--bronze",
+        str(root),
+        "--gold",
+        str(work / "gold"),
+        "--db",
+        str(work / "w.duckdb"),
+        "--target-path",
+        str(work / "dbt"),
+        "--select",
+        "+int_physics__fuel",
+    )
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
     return work / "w.duckdb", proc
 
@@ -158,8 +182,9 @@ def hand_built(tmp_path_factory):
     for d in (D1, D2):
         bronze.write_table(flat_tape(d), root, bronze.FUTURES_TRADES, "tape.parquet")
     attest_quiet_hours(root)
-    bronze.write_table(option_table(D1, hand_built_options(D1)), root, bronze.OPTION_TRADES, "opts.parquet",
-                       trading_date=D1)
+    bronze.write_table(
+        option_table(D1, hand_built_options(D1)), root, bronze.OPTION_TRADES, "opts.parquet", trading_date=D1
+    )
     work = tmp_path_factory.mktemp("run-fuel")
     db1, _ = run_date(root, work / "d1", D1)
     db2, proc2 = run_date(root, work / "d2", D2)
@@ -185,8 +210,11 @@ def test_parity_basis_recovered(hand_built):
     assert est[et(D1, "10:14:00")] == pytest.approx(BASIS, abs=1e-9)  # last pair 10:04:40 + 10 min
     assert est[et(D1, "10:15:00")] is None
     # per event, at t_dec
-    ev = query(db, "select option_basis, available_ts_ns from intermediate.int_physics__fuel "
-                   "where available_ts_ns > ? ", [et(D1, "10:05:00")])
+    ev = query(
+        db,
+        "select option_basis, available_ts_ns from intermediate.int_physics__fuel where available_ts_ns > ? ",
+        [et(D1, "10:05:00")],
+    )
     assert ev and all(abs(b - BASIS) <= 0.01 for b, _ in ev)
 
 
@@ -204,18 +232,23 @@ def expected_fuel_effect(exposure: float, scale_sample: list[float]) -> tuple[st
 @pytest.mark.slow
 def test_gamma_exposure_and_fuel_effect(hand_built):
     db, _, _ = hand_built
-    rows = query(db, """
+    rows = query(
+        db,
+        """
         select f.available_ts_ns, e.level_price, f.gamma_exposure, f.fuel_effect, f.gamma_scale, f.gamma_scale_marks
         from intermediate.int_physics__fuel f join intermediate.int_touches__detected e using (event_id)
-        order by 1""")
+        order by 1""",
+    )
     after = [r for r in rows if r[0] > et(D1, "10:10:00")]
     assert len(after) > 10
     # the gamma scale: the call purchase counts from the 10:11 mark, the first with a dealer position; at
     # every mark since, the only contract near the $600 spot is that call (the K=590 puts map to $592)
     first_flow = et(D1, "10:11:00")
     iv, _ = expected_call_flow_gamma(first_flow)
-    dealer_gamma = {m: -CALL["size"] * 100 * float(bs.bs_gamma(SPY_SPOT, CALL["strike"], years_to_close(D1, m), iv, RATE))
-                    for m in range(first_flow, max(r[0] for r in after) + 1, MIN)}
+    dealer_gamma = {
+        m: -CALL["size"] * 100 * float(bs.bs_gamma(SPY_SPOT, CALL["strike"], years_to_close(D1, m), iv, RATE))
+        for m in range(first_flow, max(r[0] for r in after) + 1, MIN)
+    }
     for t_dec, level, gex, effect, scale, n_marks in after:
         assert abs(level - 600.0) <= 0.25
         _, gamma = expected_call_flow_gamma(t_dec)
@@ -235,9 +268,12 @@ def test_gamma_exposure_and_fuel_effect(hand_built):
 @pytest.mark.slow
 def test_dealer_gamma_table(hand_built):
     db, _, _ = hand_built
-    rows = query(db, """
+    rows = query(
+        db,
+        """
         select asof_ns, strike, option_right, dealer_position, mapped_strike, dealer_gamma
-        from intermediate.int_options__dealer_gamma order by asof_ns, strike""")
+        from intermediate.int_options__dealer_gamma order by asof_ns, strike""",
+    )
     calls = [r for r in rows if r[2] == "C"]
     puts = [r for r in rows if r[2] == "P"]
     assert calls[0][0] == et(D1, "10:11:00") and puts[0][0] == et(D1, "10:21:00")
@@ -253,7 +289,10 @@ def test_dealer_gamma_table(hand_built):
 @pytest.mark.slow
 def test_walls(hand_built):
     db, _, _ = hand_built
-    walls = {a: (c, p) for a, c, p in query(db, "select asof_ns, call_wall, put_wall from intermediate.int_levels__option_walls")}
+    walls = {
+        a: (c, p)
+        for a, c, p in query(db, "select asof_ns, call_wall, put_wall from intermediate.int_levels__option_walls")
+    }
     s = calendar.session(D1)
     assert len(walls) == (s.rth_close_ns - s.rth_open_ns) // MIN + 1  # every minute mark, open and close
     for asof, (c, p) in walls.items():
@@ -271,10 +310,16 @@ def test_walls(hand_built):
 @pytest.mark.slow
 def test_dealer_flow_velocity(hand_built):
     db, _, _ = hand_built
-    rows = {r[0]: r[1:] for r in query(db, """
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            db,
+            """
         select available_ts_ns, gamma_flow_velocity, gamma_flow_impulse, gamma_flow_accel_1m, gamma_flow_accel_3m,
                dealer_pressure, dealer_pressure_accel
-        from intermediate.int_physics__fuel""")}
+        from intermediate.int_physics__fuel""",
+        )
+    }
     t_print = et(D1, CALL["clock"])
     _, gamma_at_print = expected_call_flow_gamma(t_print)
     flow = -1 * CALL["size"] * 100 * gamma_at_print  # customer buy: dealer flow negative
@@ -282,6 +327,7 @@ def test_dealer_flow_velocity(hand_built):
     def expect(t_dec: int) -> tuple:
         def f(a_min: int, b_min: int) -> float:  # F over [t_dec - a, t_dec - b)
             return flow if t_dec - a_min * MIN <= t_print < t_dec - b_min * MIN else 0.0
+
         vel = f(5, 0) / 5
         base = f(20, 0) / 20
         imp = (vel - base) / abs(base) if abs(base) > 1e-6 else 0.0
@@ -304,8 +350,11 @@ def test_dealer_flow_velocity(hand_built):
 @pytest.mark.slow
 def test_no_option_prints_yet_gives_null(hand_built):
     db, _, _ = hand_built
-    rows = query(db, f"select {', '.join(FUEL_COLUMNS)} from intermediate.int_physics__fuel "
-                     "where available_ts_ns <= ?", [et(D1, "10:00:00")])
+    rows = query(
+        db,
+        f"select {', '.join(FUEL_COLUMNS)} from intermediate.int_physics__fuel where available_ts_ns <= ?",
+        [et(D1, "10:00:00")],
+    )
     assert rows and all(v is None for r in rows for v in r)
 
 
@@ -322,6 +371,7 @@ def test_date_without_options(hand_built):
 
 
 # --- the synthetic generator's planted walls and basis ----------------------------------------------
+
 
 @pytest.mark.slow
 def test_synthetic_walls_and_basis(tmp_path_factory):
@@ -342,16 +392,30 @@ def test_synthetic_walls_and_basis(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("synth")
     date = D1
-    gen = run_breakbounce("generate", "--start-date", date, "--end-date", date, "--out", str(out / "bronze"),
-                          "--seed", "11", "--scale", "test")
+    gen = run_breakbounce(
+        "generate",
+        "--start-date",
+        date,
+        "--end-date",
+        date,
+        "--out",
+        str(out / "bronze"),
+        "--seed",
+        "11",
+        "--scale",
+        "test",
+    )
     assert gen.returncode == 0, gen.stderr[-2000:]
     truth = json.loads((out / "bronze" / "_truth" / f"date={date}" / "truth.json").read_text())
     assert truth.get("gamma_walls"), "the generator planted no gamma walls"
     db, _ = run_date(out / "bronze", out / "work", date)
-    marks = query(db, """
+    marks = query(
+        db,
+        """
         select b.spot, b.option_basis, w.call_wall, w.put_wall, asof_ns
         from intermediate.int_levels__option_walls as w
-        join intermediate.int_options__basis_by_minute as b using (asof_ns)""")
+        join intermediate.int_options__basis_by_minute as b using (asof_ns)""",
+    )
     es_per_spy = truth["fair_value"]["es_per_spy"]
     rth_close = calendar.session(date).rth_close_ns
     trading_year_s = 252 * 6.5 * 3600.0
@@ -389,18 +453,33 @@ def test_option_drop_counts(tmp_path):
     attest_quiet_hours(root)
     zero_dte = option_table(D1, hand_built_options(D1))  # 62 prints, 60 of them with aggressor 0
     other = option_table(D2, [(et(D1, "10:30:00") + i * NS, 600.0, "C", 1.0, 1, 1) for i in range(4)])
-    bronze.write_table(pa.concat_tables([zero_dte, other]), root, bronze.OPTION_TRADES, "opts.parquet",
-                       trading_date=D1)
+    bronze.write_table(pa.concat_tables([zero_dte, other]), root, bronze.OPTION_TRADES, "opts.parquet", trading_date=D1)
     # a re-delivery: 3 zero-DTE prints (2 with aggressor 0) and 1 other-expiry print again
     again = pa.concat_tables([zero_dte.slice(0, 2), zero_dte.slice(61, 1), other.slice(3, 1)])
     bronze.write_table(again, root, bronze.OPTION_TRADES, "opts-again.parquet", trading_date=D1)
     work = tmp_path / "w"
-    proc = run_breakbounce("run", "--date", D1, "--bronze", str(root), "--gold", str(work / "gold"),
-                           "--db", str(work / "w.duckdb"), "--target-path", str(work / "dbt"),
-                           "--select", "+int_quality__bronze_drops")
+    proc = run_breakbounce(
+        "run",
+        "--date",
+        D1,
+        "--bronze",
+        str(root),
+        "--gold",
+        str(work / "gold"),
+        "--db",
+        str(work / "w.duckdb"),
+        "--target-path",
+        str(work / "dbt"),
+        "--select",
+        "+int_quality__bronze_drops",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    got = dict(query(work / "w.duckdb", "select reason, rows from intermediate.int_quality__bronze_drops "
-                                        "where table_name = 'spy_option_trades'"))
+    got = dict(
+        query(
+            work / "w.duckdb",
+            "select reason, rows from intermediate.int_quality__bronze_drops where table_name = 'spy_option_trades'",
+        )
+    )
     assert got == {"read": 70, "exact_duplicate": 4, "not_zero_dte": 4, "outside_session": 0, "tick_rule_aggressor": 60}
 
 
@@ -412,12 +491,20 @@ def test_tick_rule_orders_prints_sharing_ts_and_seq(tmp_path):
     bronze.write_table(flat_tape(D1), root, bronze.FUTURES_TRADES, "tape.parquet")
     attest_quiet_hours(root)
     t0 = et(D1, "10:00:00")
-    rows = [(t0, 600.0, "C", 1.00, 1, 0), (t0 + NS, 600.0, "C", 1.10, 1, 0),
-            (t0 + 2 * NS, 600.0, "C", 1.20, 5, 0), (t0 + 2 * NS, 600.0, "C", 1.10, 3, 0)]
+    rows = [
+        (t0, 600.0, "C", 1.00, 1, 0),
+        (t0 + NS, 600.0, "C", 1.10, 1, 0),
+        (t0 + 2 * NS, 600.0, "C", 1.20, 5, 0),
+        (t0 + 2 * NS, 600.0, "C", 1.10, 3, 0),
+    ]
     table = option_table(D1, rows)
     table = table.set_column(table.schema.get_field_index("seq"), "seq", pa.array([0, 1, 2, 2], pa.int64()))
     bronze.write_table(table, root, bronze.OPTION_TRADES, "opts.parquet", trading_date=D1)
     db, _ = run_date(root, tmp_path / "w", D1)
-    got = query(db, "select price, size, aggressor from intermediate.int_options__trades_as_of_spot "
-                    "where ts_event_ns = ? order by size", [t0 + 2 * NS])
+    got = query(
+        db,
+        "select price, size, aggressor from intermediate.int_options__trades_as_of_spot "
+        "where ts_event_ns = ? order by size",
+        [t0 + 2 * NS],
+    )
     assert got == [(1.10, 3, 1), (1.20, 5, 1)]

@@ -36,11 +36,13 @@ def random_bronze(root, seed: int = 20251218):
     after the close. Every Bronze aggressor is +1/-1, so staging keeps it (no tick rule involved)."""
     rng = np.random.default_rng(seed)
     s = calendar.session(DATE)
-    es_ts = np.concatenate([
-        np.arange(s.globex_open_ns + 7 * NS, s.rth_open_ns, 5 * MIN),
-        np.arange(s.rth_open_ns + 1 * NS, s.rth_close_ns, 3 * NS),
-        np.arange(s.rth_close_ns, s.globex_close_ns - MIN, 5 * MIN),
-    ])
+    es_ts = np.concatenate(
+        [
+            np.arange(s.globex_open_ns + 7 * NS, s.rth_open_ns, 5 * MIN),
+            np.arange(s.rth_open_ns + 1 * NS, s.rth_close_ns, 3 * NS),
+            np.arange(s.rth_close_ns, s.globex_close_ns - MIN, 5 * MIN),
+        ]
+    )
     steps = rng.choice([-1, 0, 0, 1], len(es_ts)) * 0.25
     es_px = 6000.0 + np.cumsum(steps)
     bronze.write_table(es_table(es_ts, es_px), root, bronze.FUTURES_TRADES, "tape.parquet")
@@ -94,18 +96,26 @@ def runs(tmp_path_factory):
 
 # --- the independent reference -------------------------------------------------------------------
 
+
 class Reference:
     """SPEC §7.3 restated by scanning the staged prints (from the warehouse) and the ES tape."""
 
     def __init__(self, db):
         s = calendar.session(DATE)
         self.open, self.close = s.rth_open_ns, s.rth_close_ns
-        es = query(db, "select ts_event_ns, seq, price_e9 from staging.stg_bronze__es_trades "
-                       "where session_date = ? and is_front_month order by ts_event_ns, seq", [DATE])
+        es = query(
+            db,
+            "select ts_event_ns, seq, price_e9 from staging.stg_bronze__es_trades "
+            "where session_date = ? and is_front_month order by ts_event_ns, seq",
+            [DATE],
+        )
         self.es_ts = np.array([r[0] for r in es], dtype=np.int64)
         self.es_spot = [r[2] / 1e9 / RATIO for r in es]
-        self.prints = query(db, "select ts_event_ns, seq, strike, option_right, price, size, aggressor "
-                                "from intermediate.int_options__trades_as_of_spot order by ts_event_ns, seq")
+        self.prints = query(
+            db,
+            "select ts_event_ns, seq, strike, option_right, price, size, aggressor "
+            "from intermediate.int_options__trades_as_of_spot order by ts_event_ns, seq",
+        )
         self.marks = list(range(self.open, self.close + MIN, MIN))
         self.print_spot = [self.spot_le(p[0]) for p in self.prints]
         self.basis = self._basis()
@@ -133,14 +143,20 @@ class Reference:
             ts, _, k, right, px = self.prints[i][:5]
             other = by_contract.get((k, "P" if right == "C" else "C"), [])
             # calls see puts at their own ts (any seq); puts only see calls strictly before
-            pos = bisect.bisect_right(other, (ts, math.inf, math.inf)) if right == "C" else bisect.bisect_left(other, (ts,))
+            pos = (
+                bisect.bisect_right(other, (ts, math.inf, math.inf))
+                if right == "C"
+                else bisect.bisect_left(other, (ts,))
+            )
             if pos == 0:
                 continue
             ts2, _, j = other[pos - 1]
             if ts - ts2 > 60 * NS:
                 continue
             c, p = (px, self.prints[j][4]) if right == "C" else (self.prints[j][4], px)
-            cs, ps = (self.print_spot[i], self.print_spot[j]) if right == "C" else (self.print_spot[j], self.print_spot[i])
+            cs, ps = (
+                (self.print_spot[i], self.print_spot[j]) if right == "C" else (self.print_spot[j], self.print_spot[i])
+            )
             implied = c - p + k
             pairs.append((ts, k, implied, (cs + ps) / 2 - implied))
         return pairs
@@ -175,8 +191,17 @@ class Reference:
             iv = float(bs.implied_vol_raw(px, spy, k, tau, RATE, right == "C"))
             iv = None if math.isnan(iv) else iv
             gamma = float(bs.bs_gamma(spy, k, tau, DEFAULT_IV if iv is None else iv, RATE))
-            out.append({"ts": ts, "k": k, "right": right, "size": size, "aggr": aggr, "iv": iv,
-                        "flow": -aggr * size * 100 * gamma})
+            out.append(
+                {
+                    "ts": ts,
+                    "k": k,
+                    "right": right,
+                    "size": size,
+                    "aggr": aggr,
+                    "iv": iv,
+                    "flow": -aggr * size * 100 * gamma,
+                }
+            )
         return out
 
     def contracts_at(self, t):
@@ -191,15 +216,21 @@ class Reference:
                 iv[key] = g["iv"]
         spy = self.spot_lt(t) - self.basis[t]
         tau = max(self.close - t, 0) / 1e9 / bs.TRADING_SECONDS_PER_YEAR
-        return {key: p * 100 * float(bs.bs_gamma(spy, key[0], tau, iv.get(key, DEFAULT_IV), RATE))
-                for key, p in pos.items() if p != 0}
+        return {
+            key: p * 100 * float(bs.bs_gamma(spy, key[0], tau, iv.get(key, DEFAULT_IV), RATE))
+            for key, p in pos.items()
+            if p != 0
+        }
 
     def walls_at(self, t):
         spot, b = self.spot_lt(t), self.basis[t]
         out, contracts = [], self.contracts_at(t)
         for right in ("C", "P"):
-            cands = [(abs(dg), -abs(k + b - spot), -k, k + b) for (k, r), dg in contracts.items()
-                     if r == right and abs(k + b - spot) <= 15 + 1e-9 and dg != 0]
+            cands = [
+                (abs(dg), -abs(k + b - spot), -k, k + b)
+                for (k, r), dg in contracts.items()
+                if r == right and abs(k + b - spot) <= 15 + 1e-9 and dg != 0
+            ]
             out.append(max(cands)[3] if cands else None)
         return tuple(out)
 
@@ -220,6 +251,7 @@ class Reference:
         if not any(g["ts"] < t_dec for g in self.greeks):
             return {c: None for c in FUEL_COLUMNS}
         b = self.basis[t_dec]
+
         def near(k):
             return abs(k + b - level) <= 2.0 + 1e-9
 
@@ -267,8 +299,11 @@ def test_basis_grid_matches_reference(runs, reference):
 
 
 def test_greeks_match_reference(runs, reference):
-    rows = query(runs[0], "select ts_event_ns, seq, iv_raw, dealer_flow from intermediate.int_options__trade_greeks "
-                          "order by ts_event_ns, seq")
+    rows = query(
+        runs[0],
+        "select ts_event_ns, seq, iv_raw, dealer_flow from intermediate.int_options__trade_greeks "
+        "order by ts_event_ns, seq",
+    )
     assert len(rows) == len(reference.greeks) > 4000
     n_iv = 0
     for (ts, _, iv, flow), g in zip(rows, reference.greeks):
@@ -283,10 +318,13 @@ def test_greeks_match_reference(runs, reference):
 
 def test_fuel_columns_match_reference(runs, reference):
     db = runs[0]
-    events = query(db, f"""
-        select e.available_ts_ns, e.level_price, {', '.join('f.' + c for c in FUEL_COLUMNS)}
+    events = query(
+        db,
+        f"""
+        select e.available_ts_ns, e.level_price, {", ".join("f." + c for c in FUEL_COLUMNS)}
         from intermediate.int_physics__fuel as f join intermediate.int_touches__detected as e using (event_id)
-        order by e.ts_ns, e.level_kind""")
+        order by e.ts_ns, e.level_kind""",
+    )
     assert len(events) >= 50
     assert {r[2] is None for r in events} == {False}  # every event after the first print (09:30:20)
     for t_dec, level, *values in events[:: max(1, len(events) // 120)]:
@@ -320,8 +358,10 @@ def test_point_in_time(runs):
     a, b = query(full, sql, [cut]), query(part, sql, [cut])
     assert len(a) >= 20 and a == b
     assert query(full, "select count(*) from intermediate.int_physics__fuel where available_ts_ns > ?", [cut])[0][0] > 0
-    for model, key_cols in (("int_options__basis_by_minute", "asof_ns, option_basis, basis_estimate, n_pairs"),
-                            ("int_levels__option_walls", "asof_ns, call_wall, put_wall"),
-                            ("int_options__dealer_gamma", "asof_ns, strike, option_right, dealer_position, dealer_gamma")):
+    for model, key_cols in (
+        ("int_options__basis_by_minute", "asof_ns, option_basis, basis_estimate, n_pairs"),
+        ("int_levels__option_walls", "asof_ns, call_wall, put_wall"),
+        ("int_options__dealer_gamma", "asof_ns, strike, option_right, dealer_position, dealer_gamma"),
+    ):
         sql = f"select {key_cols} from intermediate.{model} where asof_ns <= ? order by all"
         assert query(full, sql, [cut]) == query(part, sql, [cut]), model

@@ -16,8 +16,16 @@ from . import bronze_builders as bb
 from .conftest import PROJECT_DIR
 from .test_point_in_time import CUTS
 
-ARROW_TYPES = {"varchar": pa.string(), "bigint": pa.int64(), "double": pa.float64(), "date": pa.date32(),
-               "boolean": pa.bool_(), "tinyint": pa.int8(), "smallint": pa.int16(), "integer": pa.int32()}
+ARROW_TYPES = {
+    "varchar": pa.string(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "date": pa.date32(),
+    "boolean": pa.bool_(),
+    "tinyint": pa.int8(),
+    "smallint": pa.int16(),
+    "integer": pa.int32(),
+}
 
 
 def contract_types() -> dict[str, pa.DataType]:
@@ -52,8 +60,7 @@ def story(tmp_path_factory):
     cut = CUTS[0]
     other = base / "other-bronze"
     bb.truncate_bronze(rnd["bronze"], other, cut)
-    obs["killed_status"] = bb.build_and_kill(full.date, other, gold_root, base / "killed",
-                                             marker="publishing Gold")
+    obs["killed_status"] = bb.build_and_kill(full.date, other, gold_root, base / "killed", marker="publishing Gold")
     obs["after_kill_bytes"] = d_file.read_bytes()
     obs["other_gold"] = bb.cut_runs(tmp_path_factory, CUTS)[cut].gold_file.read_bytes()
 
@@ -64,8 +71,9 @@ def story(tmp_path_factory):
     obs["empty_stat_after"] = os.stat(empty.gold_file) if empty.returncode == 0 else None
     obs["empty_bytes_after"] = empty.gold_file.read_bytes() if empty.returncode == 0 else None
     # a subset run for another date on the warehouse that holds 2025-12-16's tables must not publish
-    obs["subset"] = bb.build("2025-12-15", rnd["bronze"], gold_root, base / "subset", select="gold_touch_signals",
-                             db=full.db)
+    obs["subset"] = bb.build(
+        "2025-12-15", rnd["bronze"], gold_root, base / "subset", select="gold_touch_signals", db=full.db
+    )
     obs["full"] = full
     return obs
 
@@ -161,17 +169,30 @@ def test_the_next_run_of_any_date_removes_what_killed_runs_left(generated_day, t
     from .conftest import run_breakbounce
 
     assert generated_day.run.returncode == 0, generated_day.run.stderr[-3000:]
-    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True).stdout)
+    dead = int(
+        subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout
+    )
     gold_root = tmp_path / "gold"
     killed_publish = gold_root / "signals" / "date=2025-12-12" / f"signals.parquet.tmp-{dead}"
     killed_publish.parent.mkdir(parents=True)
-    killed_publish.write_bytes((generated_day.run.gold / "signals" / f"date={generated_day.date}" / "signals.parquet").read_bytes())
+    killed_publish.write_bytes(
+        (generated_day.run.gold / "signals" / f"date={generated_day.date}" / "signals.parquet").read_bytes()
+    )
     killed_compile = Path(tempfile.gettempdir()) / f"{graph.COMPILE_DIR_PREFIX}{dead}-x1y2z3"
     (killed_compile / "dbt" / "compiled").mkdir(parents=True)
-    proc = run_breakbounce("run", "--date", generated_day.date, "--bronze", str(generated_day.bronze),
-                           "--gold", str(gold_root), "--db", str(tmp_path / "a-new-name.duckdb"),
-                           "--target-path", str(tmp_path / "dbt"))
+    proc = run_breakbounce(
+        "run",
+        "--date",
+        generated_day.date,
+        "--bronze",
+        str(generated_day.bronze),
+        "--gold",
+        str(gold_root),
+        "--db",
+        str(tmp_path / "a-new-name.duckdb"),
+        "--target-path",
+        str(tmp_path / "dbt"),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert not killed_publish.exists() and not killed_compile.exists()
     assert sorted(p.name for p in killed_publish.parent.iterdir()) == []

@@ -30,17 +30,41 @@ def _real_samples():
 def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("ingested")
     bronze_root = base / "bronze"
-    proc = run_breakbounce("generate", "--start-date", DATE, "--end-date", DATE, "--out", str(bronze_root),
-                           "--seed", "3", "--scale", "test")
+    proc = run_breakbounce(
+        "generate",
+        "--start-date",
+        DATE,
+        "--end-date",
+        DATE,
+        "--out",
+        str(bronze_root),
+        "--seed",
+        "3",
+        "--scale",
+        "test",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     for schema in ("trades", "mbp-10"):
-        proc = run_breakbounce("ingest", "--schema", schema, "--bronze", str(bronze_root),
-                               str(GLBX / f"test_data.{schema}.dbn.zst"))
+        proc = run_breakbounce(
+            "ingest", "--schema", schema, "--bronze", str(bronze_root), str(GLBX / f"test_data.{schema}.dbn.zst")
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
     db = base / "w.duckdb"
-    proc = run_breakbounce("run", "--date", DATE, "--bronze", str(bronze_root), "--gold", str(base / "gold"),
-                           "--db", str(db), "--target-path", str(base / "dbt"),
-                           "--select", "+stg_bronze__es_trades +stg_bronze__es_mbp10 +int_quality__bronze_drops")
+    proc = run_breakbounce(
+        "run",
+        "--date",
+        DATE,
+        "--bronze",
+        str(bronze_root),
+        "--gold",
+        str(base / "gold"),
+        "--db",
+        str(db),
+        "--target-path",
+        str(base / "dbt"),
+        "--select",
+        "+stg_bronze__es_trades +stg_bronze__es_mbp10 +int_quality__bronze_drops",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return db, bronze_root
 
@@ -58,8 +82,12 @@ def _query(db, sql):
 def test_real_trades_are_staged_with_their_source_values(built):
     built, _ = built
     src = pq.read_table(FIXED / "trades.fixed.parquet").to_pylist()
-    staged = {(r[0], r[1]): r for r in _query(
-        built, "select ts_event_ns, seq, price_e9, size, aggressor, contract from staging.stg_bronze__es_trades")}
+    staged = {
+        (r[0], r[1]): r
+        for r in _query(
+            built, "select ts_event_ns, seq, price_e9, size, aggressor, contract from staging.stg_bronze__es_trades"
+        )
+    }
     for rec in src:
         row = staged[(int(rec["ts_event"]), int(rec["sequence"]))]
         side = {"B": 1, "A": -1}.get(rec["side"], 0)

@@ -10,12 +10,29 @@ import pytest
 
 from . import bronze_builders as bb
 
-LABEL_BASE = ["outcome", "excursion_max", "excursion_min", "strength_signed", "strength_abs",
-              "time_to_threshold_1", "time_to_threshold_2", "time_to_break_1", "time_to_break_2",
-              "time_to_bounce_1", "time_to_bounce_2", "tradeable_1", "tradeable_2", "confirm_ts_ns",
-              "anchor_spot", "future_price"]
-LABEL_COLUMNS = [c + s for s in ("_2min", "_4min", "_8min") for c in LABEL_BASE] + \
-    [c for c in LABEL_BASE if c != "future_price"] + ["future_price_5min"]
+LABEL_BASE = [
+    "outcome",
+    "excursion_max",
+    "excursion_min",
+    "strength_signed",
+    "strength_abs",
+    "time_to_threshold_1",
+    "time_to_threshold_2",
+    "time_to_break_1",
+    "time_to_break_2",
+    "time_to_bounce_1",
+    "time_to_bounce_2",
+    "tradeable_1",
+    "tradeable_2",
+    "confirm_ts_ns",
+    "anchor_spot",
+    "future_price",
+]
+LABEL_COLUMNS = (
+    [c + s for s in ("_2min", "_4min", "_8min") for c in LABEL_BASE]
+    + [c for c in LABEL_BASE if c != "future_price"]
+    + ["future_price_5min"]
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +101,12 @@ def test_planted_break(dollars):
     assert w["outcome"] == "BREAK"
     assert (w["time_to_break_1"], w["time_to_break_2"]) == (45.0, 90.5)  # ns precision: 11:03:30.5
     assert (w["time_to_bounce_1"], w["time_to_bounce_2"]) == (None, None)
-    assert (w["time_to_threshold_1"], w["time_to_threshold_2"], w["tradeable_1"], w["tradeable_2"]) == (45.0, 90.5, 1, 1)
+    assert (w["time_to_threshold_1"], w["time_to_threshold_2"], w["tradeable_1"], w["tradeable_2"]) == (
+        45.0,
+        90.5,
+        1,
+        1,
+    )
     assert (w["excursion_max"], w["excursion_min"], w["strength_signed"], w["strength_abs"]) == (2.0, 0.0, 2.0, 2.0)
     assert w["anchor_spot"] == 601.0  # the print stamped exactly at t1 = 11:02:00
     assert w["future_price"] == 602.6  # the print stamped exactly at t1 + 480 s
@@ -97,7 +119,12 @@ def test_planted_bounce(dollars):
     assert (e["direction"], e["level_price"], e["distance"]) == ("DOWN", 599.0, pytest.approx(0.05))
     w = _window(e, "_2min")
     assert w["outcome"] == "BOUNCE"
-    assert (w["time_to_bounce_1"], w["time_to_bounce_2"], w["time_to_break_1"], w["time_to_break_2"]) == (10.0, 10.0, None, None)
+    assert (w["time_to_bounce_1"], w["time_to_bounce_2"], w["time_to_break_1"], w["time_to_break_2"]) == (
+        10.0,
+        10.0,
+        None,
+        None,
+    )
     assert (w["excursion_max"], w["excursion_min"], w["strength_signed"]) == (0.0, 2.0, -2.0)
     assert (w["anchor_spot"], w["future_price"]) == (599.1, 600.5)
 
@@ -139,7 +166,9 @@ def test_window_past_the_last_print_is_undefined(dollars):
         w = _window(e, suffix)
         assert w["outcome"] == "UNDEFINED"
         assert w["tradeable_1"] == w["tradeable_2"] == 0
-        assert all(w[c] is None for c in LABEL_BASE if c not in ("outcome", "tradeable_1", "tradeable_2", "confirm_ts_ns"))
+        assert all(
+            w[c] is None for c in LABEL_BASE if c not in ("outcome", "tradeable_1", "tradeable_2", "confirm_ts_ns")
+        )
     assert e["confirm_ts_ns_8min"] == bb.et(run.date, "15:52")
     assert e["outcome"] == "UNDEFINED" and e["future_price_5min"] is None
     late = [g for g in run.build.gold() if g["ts_ns"] == bb.et(run.date, "15:44")]

@@ -15,8 +15,6 @@ from .conftest import run_breakbounce
 START, END = "2025-12-15", "2025-12-16"
 
 
-
-
 def _planted(truth: dict) -> list[dict]:
     """truth.json "events": level_kind, level_price_spy, t0_ns, direction, expected_outcome (a window ->
     outcome map such as {"2min": "BOUNCE", ...}) and optionally label_detail (window -> times in s)."""
@@ -26,8 +24,19 @@ def _planted(truth: dict) -> list[dict]:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     base = tmp_path_factory.mktemp("generated")
-    proc = run_breakbounce("generate", "--start-date", START, "--end-date", END, "--out", str(base / "bronze"),
-                           "--seed", "7", "--scale", "test")
+    proc = run_breakbounce(
+        "generate",
+        "--start-date",
+        START,
+        "--end-date",
+        END,
+        "--out",
+        str(base / "bronze"),
+        "--seed",
+        "7",
+        "--scale",
+        "test",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = bb.build(END, base / "bronze", base / "gold", base / "work")
     assert run.returncode == 0, run.stderr[-3000:]

@@ -22,8 +22,19 @@ from .conftest import GENERATED_DATE, GENERATED_START, run_breakbounce
 def lake(s3_server):
     """The generated sessions, written by `breakbounce generate --out s3://…` (as the local fixture's)."""
     url = s3_server.bucket("bb-lake")
-    proc = run_breakbounce("generate", "--start-date", GENERATED_START, "--end-date", GENERATED_DATE,
-                           "--out", f"{url}/bronze", "--seed", "7", "--scale", "test")
+    proc = run_breakbounce(
+        "generate",
+        "--start-date",
+        GENERATED_START,
+        "--end-date",
+        GENERATED_DATE,
+        "--out",
+        f"{url}/bronze",
+        "--seed",
+        "7",
+        "--scale",
+        "test",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return url
 
@@ -49,14 +60,16 @@ class Requests:
 def test_the_generator_writes_the_same_bronze_objects_as_files(lake, s3_server, generated_day):
     fs = s3_server.fs()
     prefix = "bb-lake/bronze/"
-    remote = {k[len(prefix):]: k for k in fs.find(prefix)}
+    remote = {k[len(prefix) :]: k for k in fs.find(prefix)}
     local = {p.relative_to(generated_day.bronze).as_posix(): p for p in generated_day.bronze.rglob("*") if p.is_file()}
     assert sorted(remote) == sorted(local) and len(remote) > 100
     for rel in sorted(remote)[::17]:  # a sample of every table, the truth files included
         assert fs.cat_file(remote[rel]) == local[rel].read_bytes(), rel
 
 
-def test_planning_lists_and_validation_reads_footers_and_columns_not_objects(lake, generated_day, monkeypatch, tmp_path):
+def test_planning_lists_and_validation_reads_footers_and_columns_not_objects(
+    lake, generated_day, monkeypatch, tmp_path
+):
     monkeypatch.setattr(validation, "_memo_dir", lambda: tmp_path)  # nothing validated yet
     bronze_url = f"{lake}/bronze"
     requests = Requests(bronze_url, monkeypatch)
@@ -65,9 +78,12 @@ def test_planning_lists_and_validation_reads_footers_and_columns_not_objects(lak
     assert requests.methods() == {"list_objects_v2": 9}
     # the files of the same plan made on the local copy
     local = plan_run(GENERATED_DATE, generated_day.bronze)
-    for ours, theirs in ((plan.es_trade_files, local.es_trade_files), (plan.mbp10_files, local.mbp10_files),
-                         (plan.option_files, local.option_files)):
-        assert [f[len(bronze_url):] for f in ours] == [f[len(str(generated_day.bronze)):] for f in theirs]
+    for ours, theirs in (
+        (plan.es_trade_files, local.es_trade_files),
+        (plan.mbp10_files, local.mbp10_files),
+        (plan.option_files, local.option_files),
+    ):
+        assert [f[len(bronze_url) :] for f in ours] == [f[len(str(generated_day.bronze)) :] for f in theirs]
     assert (plan.sma_sessions, plan.volume_sessions) == (local.sma_sessions, local.volume_sessions)
     assert len(plan.es_trade_files) == 4 * 23 and len(plan.mbp10_files) == 8 and len(plan.option_files) == 1
     assert set(plan.file_entries) == set(plan.es_trade_files + plan.mbp10_files + plan.option_files)
@@ -85,7 +101,9 @@ def test_planning_lists_and_validation_reads_footers_and_columns_not_objects(lak
     try:
         storage.register(con, plan.bronze_root, known=plan.file_entries)
         requests.calls.clear()
-        n = con.execute("select count(*) from read_parquet(?, hive_partitioning = false)", [plan.es_trade_files]).fetchall()
+        n = con.execute(
+            "select count(*) from read_parquet(?, hive_partitioning = false)", [plan.es_trade_files]
+        ).fetchall()
         assert n[0][0] == sum(validation.read_metadata(f, plan.file_entries[f]).num_rows for f in plan.es_trade_files)
         assert "head_object" not in requests.methods()
     finally:
@@ -93,27 +111,51 @@ def test_planning_lists_and_validation_reads_footers_and_columns_not_objects(lak
 
 
 def test_backfill_from_s3_on_the_local_cluster_publishes_the_local_gold(lake, s3_server, serial_gold, tmp_path):
-    proc = run_breakbounce("backfill", "--dates", f"2025-12-15,{GENERATED_DATE}", "--workers", "2",
-                           "--bronze", f"{lake}/bronze", "--gold", f"{lake}/gold", "--work-dir", str(tmp_path / "work"))
+    proc = run_breakbounce(
+        "backfill",
+        "--dates",
+        f"2025-12-15,{GENERATED_DATE}",
+        "--workers",
+        "2",
+        "--bronze",
+        f"{lake}/bronze",
+        "--gold",
+        f"{lake}/gold",
+        "--work-dir",
+        str(tmp_path / "work"),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout
     assert proc.stdout.splitlines()[-1] == "2 built, 0 failed, 0 skipped"
     assert f"gold: {lake}/gold/signals/date={GENERATED_DATE}/signals.parquet" in proc.stdout
     fs = s3_server.fs()
-    assert sorted(fs.find("bb-lake/gold")) == [f"bb-lake/gold/signals/date={d}/signals.parquet"
-                                               for d in ("2025-12-15", GENERATED_DATE)]
+    assert sorted(fs.find("bb-lake/gold")) == [
+        f"bb-lake/gold/signals/date={d}/signals.parquet" for d in ("2025-12-15", GENERATED_DATE)
+    ]
     for d in ("2025-12-15", GENERATED_DATE):
-        assert fs.cat_file(f"bb-lake/gold/signals/date={d}/signals.parquet") == \
-            (serial_gold / "signals" / f"date={d}" / "signals.parquet").read_bytes(), d
+        assert (
+            fs.cat_file(f"bb-lake/gold/signals/date={d}/signals.parquet")
+            == (serial_gold / "signals" / f"date={d}" / "signals.parquet").read_bytes()
+        ), d
     # Gold read back for training, from the bucket as from a folder
     remote = dataset.load_gold("2025-12-01", "2025-12-31", f"{lake}/gold")
     here = dataset.load_gold("2025-12-15", GENERATED_DATE, str(serial_gold))
     assert remote.dates == ["2025-12-15", GENERATED_DATE] and remote.table.equals(here.table)
-    assert [f.path for f in remote.files] == [f"{lake}/gold/signals/date={d}/signals.parquet"
-                                              for d in ("2025-12-15", GENERATED_DATE)]
+    assert [f.path for f in remote.files] == [
+        f"{lake}/gold/signals/date={d}/signals.parquet" for d in ("2025-12-15", GENERATED_DATE)
+    ]
     # and the range report, which reads Gold through it
     out = tmp_path / "health.html"
-    proc = run_breakbounce("report", "--start-date", "2025-12-15", "--end-date", GENERATED_DATE, "--gold",
-                           f"{lake}/gold", "--out", str(out))
+    proc = run_breakbounce(
+        "report",
+        "--start-date",
+        "2025-12-15",
+        "--end-date",
+        GENERATED_DATE,
+        "--gold",
+        f"{lake}/gold",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     health = json.loads(out.with_suffix(".json").read_text())
     assert health["events_per_date"] == {f.date: f.rows for f in here.files} and health["events"] == len(here)
@@ -129,12 +171,21 @@ def test_gold_on_s3_appears_whole_or_not_at_all(lake, s3_server, monkeypatch):
     con = duckdb.connect()
     try:
         warehouse.configure_build_connection(con)
-        con.execute("create table signals as select * from (values (2, 0, '2025-12-16'::date, 1.5), "
-                    "(1, 3, '2025-12-16'::date, null)) t(ts_ns, level_kind, session_date, x)")
+        con.execute(
+            "create table signals as select * from (values (2, 0, '2025-12-16'::date, 1.5), "
+            "(1, 3, '2025-12-16'::date, null)) t(ts_ns, level_kind, session_date, x)"
+        )
         con.execute("set variable bb_date = '2025-12-16'::date")
         con.execute(f"set variable bb_gold_file = '{final}'")
-        labels = json.dumps({"threshold_unit": "dollars", "thresholds": [1.0, 2.0], "confirmation_windows": [120],
-                             "lookforward_seconds": 480, "primary_window": 120})
+        labels = json.dumps(
+            {
+                "threshold_unit": "dollars",
+                "thresholds": [1.0, 2.0],
+                "confirmation_windows": [120],
+                "lookforward_seconds": 480,
+                "primary_window": 120,
+            }
+        )
         statements = json.loads(con.execute(gold.PLAN_SQL, ["signals", labels]).fetchall()[0][0])
         tmp = gold.temp_path(final)
         assert not storage.is_url(tmp)  # written locally first

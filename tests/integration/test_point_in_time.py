@@ -12,8 +12,16 @@ from breakbounce import calendar
 
 from . import bronze_builders as bb
 
-LABEL_PREFIXES = ("outcome", "excursion_", "strength_", "time_to_", "tradeable_", "confirm_ts_ns", "anchor_spot",
-                  "future_price")
+LABEL_PREFIXES = (
+    "outcome",
+    "excursion_",
+    "strength_",
+    "time_to_",
+    "tradeable_",
+    "confirm_ts_ns",
+    "anchor_spot",
+    "future_price",
+)
 
 
 def _cuts() -> list[int]:

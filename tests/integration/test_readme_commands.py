@@ -27,7 +27,7 @@ def readme_blocks(readme: str) -> list[tuple[str, str]]:
     for title in SECTIONS:
         start = readme.index(title + "\n")
         end = readme.find("\n## ", start + len(title))
-        body = readme[start:end if end != -1 else None]
+        body = readme[start : end if end != -1 else None]
         blocks += re.findall(r"^```(\w+)\n(.*?)^```", body, flags=re.S | re.M)
     return blocks
 
@@ -81,10 +81,14 @@ def readme_run(generated_day, tmp_path_factory):
     script = _script(readme_blocks(readme))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BB_", "DBT_", "VIRTUAL_ENV"))}
     # the copy's warehouse and target directory (breakbounce's defaults are its own project's)
-    env.update(BB_DUCKDB_PATH=str(proj / "target" / "breakbounce.duckdb"), DBT_TARGET_PATH=str(proj / "target"),
-               PATH=os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p))
-    proc = subprocess.run(["bash", "-c", script], cwd=proj, env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=900)
+    env.update(
+        BB_DUCKDB_PATH=str(proj / "target" / "breakbounce.duckdb"),
+        DBT_TARGET_PATH=str(proj / "target"),
+        PATH=os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p),
+    )
+    proc = subprocess.run(
+        ["bash", "-c", script], cwd=proj, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900
+    )
     return proj, proc
 
 
@@ -106,12 +110,18 @@ def test_what_the_commands_built(readme_run):
     # the subset for 2025-12-16 on a warehouse last built (dbt build) for 2025-12-15 rebuilt and tested it
     con = duckdb.connect(str(proj / "target" / "breakbounce.duckdb"), read_only=True)
     try:
-        stamps = dict(con.execute("select table_name, comment from duckdb_tables() where table_name in "
-                                  "('int_bars__es_1min', 'fct_touch_signals')").fetchall())
+        stamps = dict(
+            con.execute(
+                "select table_name, comment from duckdb_tables() where table_name in "
+                "('int_bars__es_1min', 'fct_touch_signals')"
+            ).fetchall()
+        )
     finally:
         con.close()
-    assert stamps == {"int_bars__es_1min": "breakbounce run date 2025-12-16",
-                      "fct_touch_signals": "breakbounce run date 2025-12-15"}
+    assert stamps == {
+        "int_bars__es_1min": "breakbounce run date 2025-12-16",
+        "fct_touch_signals": "breakbounce run date 2025-12-15",
+    }
     # the SQL section: the gold view spans every date
     assert re.search(r"2025-12-11\s*│\s*CHOP", proc.stdout) and re.search(r"2025-12-16\s*│\s*CHOP", proc.stdout)
     # ingest wrote the real sample (2020-12-28, ESH1) into its own root

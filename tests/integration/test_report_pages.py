@@ -43,8 +43,19 @@ def test_session_page_from_the_warehouse(generated_day, tmp_path, browser):
     assert run.returncode == 0, run.stderr[-3000:]
     out = tmp_path / "session.html"
     db_before = os.stat(run.db).st_mtime_ns
-    proc = run_breakbounce("report", "--date", generated_day.date, "--bronze", str(generated_day.bronze),
-                           "--gold", str(run.gold), "--db", str(run.db), "--out", str(out))
+    proc = run_breakbounce(
+        "report",
+        "--date",
+        generated_day.date,
+        "--bronze",
+        str(generated_day.bronze),
+        "--gold",
+        str(run.gold),
+        "--db",
+        str(run.db),
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     rows = _gold_rows(run.gold, generated_day.date)
     assert proc.stdout.strip() == f"{generated_day.date}: {rows} events -> {out}"
@@ -62,8 +73,13 @@ def test_session_page_from_the_warehouse(generated_day, tmp_path, browser):
     # every level kind of the day has its step line, drawn as one SVG path each
     levels = browser.evaluate("""(() => { const gd = document.getElementById('session');
         return gd.data.filter(t => t.meta === 'level').map(t => t.name); })()""")
-    kinds = set(pq.read_table(run.gold / "signals" / f"date={generated_day.date}" / "signals.parquet",
-                              columns=["level_kind_name"]).column(0).to_pylist())
+    kinds = set(
+        pq.read_table(
+            run.gold / "signals" / f"date={generated_day.date}" / "signals.parquet", columns=["level_kind_name"]
+        )
+        .column(0)
+        .to_pylist()
+    )
     assert kinds <= set(levels)
     # hover text of an event carries its features and labels
     hover = browser.evaluate("""(() => { const gd = document.getElementById('session');
@@ -71,8 +87,19 @@ def test_session_page_from_the_warehouse(generated_day, tmp_path, browser):
     for key in ("barrier_state:", "tape_imbalance:", "gamma_exposure:", "outcome_8min:", "event_id:"):
         assert key in hover
     # without a Gold file the events are the build's own rows (the same ones), and the page says so
-    proc = run_breakbounce("report", "--date", generated_day.date, "--bronze", str(generated_day.bronze),
-                           "--gold", str(tmp_path / "no-gold"), "--db", str(run.db), "--out", str(out))
+    proc = run_breakbounce(
+        "report",
+        "--date",
+        generated_day.date,
+        "--bronze",
+        str(generated_day.bronze),
+        "--gold",
+        str(tmp_path / "no-gold"),
+        "--db",
+        str(run.db),
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"warning: no Gold file for {generated_day.date}" in proc.stderr
     _assert_clean(browser.open(out, settle_s=1.0))
@@ -87,8 +114,19 @@ def test_session_page_builds_a_scratch_copy_without_touching_the_users_files(gen
     other_db = tmp_path / "warehouse" / "warehouse.duckdb"
     before = _snapshot(gold)
     out = tmp_path / "session.html"
-    proc = run_breakbounce("report", "--date", generated_day.date, "--bronze", str(generated_day.bronze),
-                           "--gold", str(gold), "--db", str(other_db), "--out", str(out))
+    proc = run_breakbounce(
+        "report",
+        "--date",
+        generated_day.date,
+        "--bronze",
+        str(generated_day.bronze),
+        "--gold",
+        str(gold),
+        "--db",
+        str(other_db),
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "scratch warehouse" in proc.stderr and "warning" not in proc.stderr  # same event ids as Gold
     assert _snapshot(gold) == before and not other_db.parent.exists()
@@ -98,14 +136,37 @@ def test_session_page_builds_a_scratch_copy_without_touching_the_users_files(gen
 
 
 def test_report_errors_are_one_line(generated_day, tmp_path):
-    proc = run_breakbounce("report", "--date", "2025-12-13", "--gold", str(tmp_path), "--db", str(tmp_path / "x.duckdb"))
+    proc = run_breakbounce(
+        "report", "--date", "2025-12-13", "--gold", str(tmp_path), "--db", str(tmp_path / "x.duckdb")
+    )
     assert proc.returncode == 2 and proc.stderr.strip() == (
-        "breakbounce report: error: 2025-12-13 is not an NYSE trading session (see seeds/trading_calendar.csv)")
-    proc = run_breakbounce("report", "--date", "2025-12-15", "--bronze", str(tmp_path / "none"), "--gold", str(tmp_path),
-                           "--db", str(tmp_path / "x.duckdb"))
+        "breakbounce report: error: 2025-12-13 is not an NYSE trading session (see seeds/trading_calendar.csv)"
+    )
+    proc = run_breakbounce(
+        "report",
+        "--date",
+        "2025-12-15",
+        "--bronze",
+        str(tmp_path / "none"),
+        "--gold",
+        str(tmp_path),
+        "--db",
+        str(tmp_path / "x.duckdb"),
+    )
     assert proc.returncode == 2 and "there is no Bronze at" in proc.stderr and len(proc.stderr.splitlines()) == 1
-    proc = run_breakbounce("report", "--date", "2025-12-10", "--bronze", str(generated_day.bronze),
-                           "--gold", str(tmp_path), "--db", str(tmp_path / "x.duckdb"), "--out", str(tmp_path / "r.html"))
+    proc = run_breakbounce(
+        "report",
+        "--date",
+        "2025-12-10",
+        "--bronze",
+        str(generated_day.bronze),
+        "--gold",
+        str(tmp_path),
+        "--db",
+        str(tmp_path / "x.duckdb"),
+        "--out",
+        str(tmp_path / "r.html"),
+    )
     assert proc.returncode == 2 and "cannot build 2025-12-10 for the report" in proc.stderr
     assert not (tmp_path / "r.html").exists()
     proc = run_breakbounce("report", "--start-date", "2025-12-15")
@@ -116,14 +177,28 @@ def test_report_errors_are_one_line(generated_day, tmp_path):
 
 def test_health_page_of_generated_dates(generated_day, tmp_path, browser):
     gold = tmp_path / "gold"
-    proc = run_breakbounce("backfill", "--dates", "2025-12-12,2025-12-15", "--workers", "2", "--bronze",
-                           str(generated_day.bronze), "--gold", str(gold), "--work-dir", str(tmp_path / "work"))
+    proc = run_breakbounce(
+        "backfill",
+        "--dates",
+        "2025-12-12,2025-12-15",
+        "--workers",
+        "2",
+        "--bronze",
+        str(generated_day.bronze),
+        "--gold",
+        str(gold),
+        "--work-dir",
+        str(tmp_path / "work"),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    shutil.copytree(generated_day.run.gold / "signals" / f"date={generated_day.date}",
-                    gold / "signals" / f"date={generated_day.date}")
+    shutil.copytree(
+        generated_day.run.gold / "signals" / f"date={generated_day.date}",
+        gold / "signals" / f"date={generated_day.date}",
+    )
     out = tmp_path / "health.html"
-    proc = run_breakbounce("report", "--start-date", "2025-12-11", "--end-date", "2025-12-16", "--gold", str(gold),
-                           "--out", str(out))
+    proc = run_breakbounce(
+        "report", "--start-date", "2025-12-11", "--end-date", "2025-12-16", "--gold", str(gold), "--out", str(out)
+    )
     assert proc.returncode == 0, proc.stderr
     rows = {d: _gold_rows(gold, d) for d in ("2025-12-12", "2025-12-15", generated_day.date)}
     h = json.loads(out.with_suffix(".json").read_text())

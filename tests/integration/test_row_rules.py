@@ -26,22 +26,24 @@ from .conftest import PROJECT_DIR
 
 COLUMNS = "id, kind, dist, ratio, prior, hi, lo"
 BAD_ROWS = [
-    (1, "'WALL'", 0.1, 1.5, 10.0, 5, 1),        # clean
-    (2, "null", 0.2, "null", 0.0, 5, 1),        # not_null:kind (NULL is not an accepted_values failure)
-    (3, "'BOGUS'", 0.1, 2.0, 5.0, 5, 1),        # accepted_values:kind
-    (4, "'VACUUM'", 0.3, 1.0, 5.0, 5, 1),       # accepted_range:dist
+    (1, "'WALL'", 0.1, 1.5, 10.0, 5, 1),  # clean
+    (2, "null", 0.2, "null", 0.0, 5, 1),  # not_null:kind (NULL is not an accepted_values failure)
+    (3, "'BOGUS'", 0.1, 2.0, 5.0, 5, 1),  # accepted_values:kind
+    (4, "'VACUUM'", 0.3, 1.0, 5.0, 5, 1),  # accepted_range:dist
     (5, "'VACUUM'", "null", "null", 5.0, 5, 1),  # null_exactly_when:ratio (NULL, prior > 0); NULL dist passes
-    (6, "'VACUUM'", 0.1, 3.0, "null", 5, 1),    # null_exactly_when:ratio (set, prior NULL)
-    (7, "'VACUUM'", 0.1, 1.0, 1.0, 1, 2),       # hi_covers_lo false
+    (6, "'VACUUM'", 0.1, 3.0, "null", 5, 1),  # null_exactly_when:ratio (set, prior NULL)
+    (7, "'VACUUM'", 0.1, 1.0, 1.0, 1, 2),  # hi_covers_lo false
     (8, "'VACUUM'", 0.1, 1.0, 1.0, "null", 2),  # hi_covers_lo NULL = failure
-    ("null", "'WALL'", 0.1, 1.0, 1.0, 3, 1),    # not_null:id
-    (10, "'VACUUM'", 0.1, 1.0, 1.0, -1, -5),    # accepted_range:lo; hi_positive_on_walls not applied (where)
-    (11, "'it''s'", 0.25, 1.0, 1.0, 3, 0),      # quoted value accepted, 0.25 inclusive; lo = 0 exclusive fails
-    (12, "'WALL'", 0.1, 1.0, 1.0, -1, -5),      # hi_positive_on_walls, accepted_range:lo
+    ("null", "'WALL'", 0.1, 1.0, 1.0, 3, 1),  # not_null:id
+    (10, "'VACUUM'", 0.1, 1.0, 1.0, -1, -5),  # accepted_range:lo; hi_positive_on_walls not applied (where)
+    (11, "'it''s'", 0.25, 1.0, 1.0, 3, 0),  # quoted value accepted, 0.25 inclusive; lo = 0 exclusive fails
+    (12, "'WALL'", 0.1, 1.0, 1.0, -1, -5),  # hi_positive_on_walls, accepted_range:lo
 ]
 GOOD_ROWS = [BAD_ROWS[0], (2, "'VACUUM'", 0.25, "null", "null", 2, 1), (3, "'it''s'", 0.0, "null", 0.0, 1, 0.5)]
-TYPES = ("id::int as id, kind::varchar as kind, dist::double as dist, ratio::double as ratio, "
-         "prior::double as prior, hi::int as hi, lo::double as lo")
+TYPES = (
+    "id::int as id, kind::varchar as kind, dist::double as dist, ratio::double as ratio, "
+    "prior::double as prior, hi::int as hi, lo::double as lo"
+)
 
 RULES = (
     "key='id', not_null=['id', 'kind'], accepted_values={'kind': ['WALL', 'VACUUM', \"it's\"]}, "
@@ -65,14 +67,24 @@ SINGLE_TESTS = {
     "not_null:id": ("test_not_null(model=M, column_name='id')", "count(*)"),
     "not_null:kind": ("test_not_null(model=M, column_name='kind')", "count(*)"),
     # dbt's accepted_values returns one row per bad value with its row count (and does not escape quotes)
-    "accepted_values:kind": ("test_accepted_values(model=M, column_name='kind', values=['WALL', 'VACUUM', \"it''s\"])",
-                             "coalesce(sum(n_records), 0)"),
-    "accepted_range:dist": ("test_accepted_range(model=M, column_name='dist', min_value=0, max_value=0.25)", "count(*)"),
+    "accepted_values:kind": (
+        "test_accepted_values(model=M, column_name='kind', values=['WALL', 'VACUUM', \"it''s\"])",
+        "coalesce(sum(n_records), 0)",
+    ),
+    "accepted_range:dist": (
+        "test_accepted_range(model=M, column_name='dist', min_value=0, max_value=0.25)",
+        "count(*)",
+    ),
     "accepted_range:lo": ("test_accepted_range(model=M, column_name='lo', min_value=0, inclusive=false)", "count(*)"),
-    "null_exactly_when:ratio": ("test_null_exactly_when(model=M, column_name='ratio', condition='coalesce(prior, 0) = 0')",
-                                "count(*)"),
+    "null_exactly_when:ratio": (
+        "test_null_exactly_when(model=M, column_name='ratio', condition='coalesce(prior, 0) = 0')",
+        "count(*)",
+    ),
     "hi_covers_lo": ("test_assert_expression(model=M, expression='hi >= lo')", "count(*)"),
-    "hi_positive_on_walls": ("test_assert_expression(model=M, expression='hi > 0', where=\"kind = 'WALL'\")", "count(*)"),
+    "hi_positive_on_walls": (
+        "test_assert_expression(model=M, expression='hi > 0', where=\"kind = 'WALL'\")",
+        "count(*)",
+    ),
 }
 SPLIT = "-- @@row_rules_split@@"
 
@@ -84,10 +96,10 @@ def _relation(rows) -> str:
 
 def _inline_sql() -> str:
     parts = [
-        "{% set M = \"" + _relation(BAD_ROWS) + "\" %}",
+        '{% set M = "' + _relation(BAD_ROWS) + '" %}',
         "{{ test_row_rules(model=M, " + RULES + ") }}",
         SPLIT,
-        "{{ test_row_rules(model=\"" + _relation(GOOD_ROWS) + "\", " + RULES + ") }}",
+        '{{ test_row_rules(model="' + _relation(GOOD_ROWS) + '", ' + RULES + ") }}",
     ]
     for call, _ in SINGLE_TESTS.values():
         parts += [SPLIT, "{{ " + call + " }}"]
@@ -100,13 +112,32 @@ def compiled(tmp_path_factory) -> list[str]:
     work = tmp_path_factory.mktemp("row-rules-compile")
     env = {**os.environ, "BB_DUCKDB_PATH": str(work / "compile.duckdb")}
     proc = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", "--quiet", "compile", "--inline", _inline_sql(), "--output", "json",
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        capture_output=True, text=True, env=env, cwd=PROJECT_DIR,
+        [
+            sys.executable,
+            "-m",
+            "dbt.cli.main",
+            "--quiet",
+            "compile",
+            "--inline",
+            _inline_sql(),
+            "--output",
+            "json",
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_DIR,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    sql = json.loads(proc.stdout[proc.stdout.index("{"):])["compiled"]
+    sql = json.loads(proc.stdout[proc.stdout.index("{") :])["compiled"]
     queries = sql.split(SPLIT)
     assert len(queries) == 2 + len(SINGLE_TESTS)
     return queries
@@ -140,30 +171,56 @@ def test_dbt_test_fails_on_damaged_models(generated_day, tmp_path):
     db = tmp_path / "warehouse.duckdb"  # same file name: the compiled SQL names the catalog after it
     shutil.copy(generated_day.run.db, db)
     con = duckdb.connect(str(db))
-    ids = [r[0] for r in con.execute("select event_id from marts.fct_touch_signals order by event_id limit 5").fetchall()]
+    ids = [
+        r[0] for r in con.execute("select event_id from marts.fct_touch_signals order by event_id limit 5").fetchall()
+    ]
     con.execute("update marts.fct_touch_signals set distance = null where event_id = ?", [ids[0]])
     con.execute("update marts.fct_touch_signals set barrier_state = 'BOGUS' where event_id = ?", [ids[1]])
     con.execute("update marts.fct_touch_signals set distance = 0.5 where event_id in (?, ?)", [ids[2], ids[3]])
     con.execute("update marts.fct_touch_signals set symbol = 'QQQ' where event_id = ?", [ids[4]])
-    rel = con.execute("select min(event_id) from intermediate.int_touches__relative_volume "
-                      "where prior_mean_cum_volume > 0").fetchall()[0][0]
+    rel = con.execute(
+        "select min(event_id) from intermediate.int_touches__relative_volume where prior_mean_cum_volume > 0"
+    ).fetchall()[0][0]
     con.execute("update intermediate.int_touches__relative_volume set rel_vol_ratio = null where event_id = ?", [rel])
     con.close()
 
     target = tmp_path / "dbt"
-    env = {**os.environ, "BB_DUCKDB_PATH": str(db), "BB_DATE": generated_day.date,
-           "BB_BRONZE": str(generated_day.bronze), "BB_GOLD": str(tmp_path / "gold"),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "BB_DUCKDB_PATH": str(db),
+        "BB_DATE": generated_day.date,
+        "BB_BRONZE": str(generated_day.bronze),
+        "BB_GOLD": str(tmp_path / "gold"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     proc = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", "test", "--select",
-         "fct_touch_signals_row_rules int_touches__relative_volume_row_rules",
-         "--target-path", str(target), "--log-path", str(target / "logs"),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        capture_output=True, text=True, env=env, cwd=PROJECT_DIR,
+        [
+            sys.executable,
+            "-m",
+            "dbt.cli.main",
+            "test",
+            "--select",
+            "fct_touch_signals_row_rules int_touches__relative_volume_row_rules",
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_DIR,
     )
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
-    results = {r["unique_id"].split(".")[2]: r for r in json.loads((target / "run_results.json").read_text())["results"]
-               if r["unique_id"].startswith("test.")}  # not the project hooks
+    results = {
+        r["unique_id"].split(".")[2]: r
+        for r in json.loads((target / "run_results.json").read_text())["results"]
+        if r["unique_id"].startswith("test.")
+    }  # not the project hooks
     assert {k: (r["status"], r["failures"]) for k, r in results.items()} == {
         "fct_touch_signals_row_rules": ("fail", 4),
         "int_touches__relative_volume_row_rules": ("fail", 1),
@@ -189,23 +246,44 @@ def test_unique_key_and_same_rows_as_rules(tmp_path):
     other = "(select * from (values (1), (2), (2), (4), (5)) as t(oid))"
     calls = [
         # ours per id: 1->2, 2->1, 3->2; theirs (x2, oid <> 5): 1->2, 2->4, 4->2 => ids 2, 3, 4 differ
-        "{{ test_row_rules(model=\"" + model + "\", unique_key=['id', 'kind'], same_rows_as={'column': 'id', "
-        "'compare_model': \"" + other + "\", 'compare_column': 'oid', 'multiplier': 2, 'compare_where': 'oid <> 5'}) }}",
-        "{{ test_unique_key_combination(model=\"" + model + "\", columns=['id', 'kind']) }}",
-        "{{ test_same_rows_as(model=\"" + model + "\", column_name='id', compare_model=\"" + other + "\", "
+        '{{ test_row_rules(model="' + model + "\", unique_key=['id', 'kind'], same_rows_as={'column': 'id', "
+        "'compare_model': \""
+        + other
+        + "\", 'compare_column': 'oid', 'multiplier': 2, 'compare_where': 'oid <> 5'}) }}",
+        '{{ test_unique_key_combination(model="' + model + "\", columns=['id', 'kind']) }}",
+        '{{ test_same_rows_as(model="' + model + "\", column_name='id', compare_model=\"" + other + '", '
         "compare_column='oid', multiplier=2, compare_where='oid <> 5') }}",
         # clean: unique on id alone fails (1 and 3 repeat), on (id, kind) for distinct rows passes
-        "{{ test_row_rules(model=\"(select distinct * from " + model + ")\", unique_key=['id', 'kind']) }}",
+        '{{ test_row_rules(model="(select distinct * from ' + model + ")\", unique_key=['id', 'kind']) }}",
     ]
     env = {**os.environ, "BB_DUCKDB_PATH": str(tmp_path / "compile.duckdb")}
     proc = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", "--quiet", "compile", "--inline", f"\n{SPLIT}\n".join(calls),
-         "--output", "json", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        capture_output=True, text=True, env=env, cwd=PROJECT_DIR,
+        [
+            sys.executable,
+            "-m",
+            "dbt.cli.main",
+            "--quiet",
+            "compile",
+            "--inline",
+            f"\n{SPLIT}\n".join(calls),
+            "--output",
+            "json",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_DIR,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    queries = json.loads(proc.stdout[proc.stdout.index("{"):])["compiled"].split(SPLIT)
+    queries = json.loads(proc.stdout[proc.stdout.index("{") :])["compiled"].split(SPLIT)
     con = duckdb.connect()
     rows = con.execute(queries[0]).fetchall()
     assert [(r[0], r[1]) for r in rows] == [("unique_key:(id, kind)", 1), ("same_rows_as:id", 3)]

@@ -56,14 +56,28 @@ def scaled(generated_day, tmp_path_factory):
     }.items():
         bb.rewrite_bronze(generated_day.bronze, base / name / "bronze", transforms)
         out[name] = bb.build(GENERATED_DATE, base / name / "bronze", base / name / "gold", base / name / "work")
-    bb.rewrite_bronze(generated_day.bronze, base / "prices" / "bronze", {
-        "futures_trades": lambda t: _times(t, ["price"], K),
-        "futures_mbp10": lambda t: _times(t, MBP_PRICES, K),
-    })
-    out["prices"] = bb.build(GENERATED_DATE, base / "prices" / "bronze", base / "prices" / "gold",
-                             base / "prices" / "work", dbt_vars={"es_spy_ratio": 10.0 * K})
-    out["dollars"] = bb.build(GENERATED_DATE, generated_day.bronze, base / "dollars" / "gold", base / "dollars" / "work",
-                              dbt_vars={"label_threshold_unit": "dollars", "label_thresholds": [1.0, 2.0]})
+    bb.rewrite_bronze(
+        generated_day.bronze,
+        base / "prices" / "bronze",
+        {
+            "futures_trades": lambda t: _times(t, ["price"], K),
+            "futures_mbp10": lambda t: _times(t, MBP_PRICES, K),
+        },
+    )
+    out["prices"] = bb.build(
+        GENERATED_DATE,
+        base / "prices" / "bronze",
+        base / "prices" / "gold",
+        base / "prices" / "work",
+        dbt_vars={"es_spy_ratio": 10.0 * K},
+    )
+    out["dollars"] = bb.build(
+        GENERATED_DATE,
+        generated_day.bronze,
+        base / "dollars" / "gold",
+        base / "dollars" / "work",
+        dbt_vars={"label_threshold_unit": "dollars", "label_thresholds": [1.0, 2.0]},
+    )
     return out
 
 
@@ -123,7 +137,7 @@ def test_dollars_mode_reproduces_the_earlier_gold_labels(scaled):
     run = scaled["dollars"]
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     want = pq.read_table(FIXTURE)
-    label_columns = want.column_names[want.column_names.index("outcome_2min"):]
+    label_columns = want.column_names[want.column_names.index("outcome_2min") :]
     assert len(label_columns) == 64
     got = pq.read_table(run.gold_file).sort_by("event_id")  # the Gold file itself, as the fixture was
     assert got.column("event_id").to_pylist() == want.column("event_id").to_pylist()
@@ -139,8 +153,11 @@ def test_dollars_mode_planted_events_match_the_truth_times(generated_day, scaled
     truth = generated_day.truth()
     n = 0
     for p in truth["events"]:
-        rows = _arrow(run, "select l.* from intermediate.int_labels__by_event as l join intermediate.int_touches__detected "
-                           f"as e using (event_id) where e.ts_ns = {int(p['t0_ns'])} and e.level_kind_name = '{p['level_kind']}'")
+        rows = _arrow(
+            run,
+            "select l.* from intermediate.int_labels__by_event as l join intermediate.int_touches__detected "
+            f"as e using (event_id) where e.ts_ns = {int(p['t0_ns'])} and e.level_kind_name = '{p['level_kind']}'",
+        )
         assert rows.num_rows == 1, p["id"]
         e = rows.to_pylist()[0]
         for window, detail in (p.get("label_detail") or {}).items():

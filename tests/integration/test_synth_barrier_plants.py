@@ -19,7 +19,9 @@ def _gold_rows(generated_day):
     try:
         cur = con.execute(
             "select ts_ns, level_kind_name, direction, barrier_state, barrier_delta_liq, "
-            "barrier_replenishment_ratio, wall_ratio from read_parquet(?)", [str(path)])
+            "barrier_replenishment_ratio, wall_ratio from read_parquet(?)",
+            [str(path)],
+        )
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r)) for r in cur.fetchall()]
     finally:

@@ -39,11 +39,20 @@ def et(clock: str) -> int:
 
 # (bar, [(offset ns from bar start + 22 s, price, size, side)], sweep expected)
 BURSTS = {
-    "10:00": ([(0, 6848.75, 15, 1), (50 * MS, 6849.0, 15, 1), (100 * MS, 6849.25, 15, 1), (150 * MS, 6849.25, 15, 1)], True),
-    "10:30": ([(0, 6848.75, 13, 1), (50 * MS, 6849.0, 12, 1), (100 * MS, 6849.25, 12, 1), (150 * MS, 6849.25, 12, 1)], False),
+    "10:00": (
+        [(0, 6848.75, 15, 1), (50 * MS, 6849.0, 15, 1), (100 * MS, 6849.25, 15, 1), (150 * MS, 6849.25, 15, 1)],
+        True,
+    ),
+    "10:30": (
+        [(0, 6848.75, 13, 1), (50 * MS, 6849.0, 12, 1), (100 * MS, 6849.25, 12, 1), (150 * MS, 6849.25, 12, 1)],
+        False,
+    ),
     "11:00": ([(0, 6848.75, 20, 1), (100 * MS, 6849.0, 20, 1), (200 * MS, 6849.25, 20, 1)], True),
     "11:30": ([(0, 6848.75, 20, 1), (100 * MS, 6849.0, 20, 1), (200 * MS + 1, 6849.25, 20, 1)], False),
-    "12:00": ([(0, 6848.75, 20, 1), (50 * MS, 6849.0, 20, 1), (70 * MS, 6849.0, 1, -1), (100 * MS, 6849.25, 20, 1)], False),
+    "12:00": (
+        [(0, 6848.75, 20, 1), (50 * MS, 6849.0, 20, 1), (70 * MS, 6849.0, 1, -1), (100 * MS, 6849.25, 20, 1)],
+        False,
+    ),
     "12:30": ([(0, 6848.75, 14, 1), (0, 6849.0, 22, 1), (0, 6849.25, 9, 1), (0, 6849.5, 31, 1)], True),
 }
 
@@ -90,8 +99,19 @@ def day(tmp_path_factory):
     trades = build_tape(root)
     work = tmp / "run"
     work.mkdir()
-    proc = run_breakbounce("run", "--date", DATE, "--bronze", str(root), "--gold", str(work / "gold"),
-                           "--db", str(work / "warehouse.duckdb"), "--target-path", str(work / "dbt"))
+    proc = run_breakbounce(
+        "run",
+        "--date",
+        DATE,
+        "--bronze",
+        str(root),
+        "--gold",
+        str(work / "gold"),
+        "--db",
+        str(work / "warehouse.duckdb"),
+        "--target-path",
+        str(work / "dbt"),
+    )
     run = RunResult(proc.returncode, proc.stdout, proc.stderr, work / "warehouse.duckdb", work / "gold")
     assert run.returncode == 0, run.stderr[-3000:]
     rows = run.query(
@@ -100,8 +120,20 @@ def day(tmp_path_factory):
            from intermediate.int_touches__detected e left join intermediate.int_physics__tape t using (event_id)
            order by e.ts_ns, e.level_kind"""
     )
-    names = ["event_id", "ts_ns", "t_dec", "level_kind", "direction", "level_price", "tape_buy_vol", "tape_sell_vol",
-             "tape_imbalance", "tape_velocity", "sweep_detected", "tape_n_prints"]
+    names = [
+        "event_id",
+        "ts_ns",
+        "t_dec",
+        "level_kind",
+        "direction",
+        "level_price",
+        "tape_buy_vol",
+        "tape_sell_vol",
+        "tape_imbalance",
+        "tape_velocity",
+        "sweep_detected",
+        "tape_n_prints",
+    ]
     return {"root": root, "work": work, "run": run, "trades": trades, "rows": [dict(zip(names, r)) for r in rows]}
 
 
@@ -109,8 +141,16 @@ def test_every_event_matches_the_oracle(day):
     tr = day["trades"]
     assert len(day["rows"]) >= len(BURSTS)
     for ev in day["rows"]:
-        want = oracle_tape.tape_metrics(tr["ts"], tr["price"] / RATIO, tr["size"], tr["aggressor"], ev["level_price"],
-                                        ev["ts_ns"], ev["t_dec"], seq=tr["seq"])
+        want = oracle_tape.tape_metrics(
+            tr["ts"],
+            tr["price"] / RATIO,
+            tr["size"],
+            tr["aggressor"],
+            ev["level_price"],
+            ev["ts_ns"],
+            ev["t_dec"],
+            seq=tr["seq"],
+        )
         for col in ("tape_buy_vol", "tape_sell_vol", "sweep_detected"):
             assert ev[col] == want[col], (col, ev, want)
         assert ev["tape_imbalance"] == pytest.approx(want["tape_imbalance"], rel=1e-12, abs=1e-15)

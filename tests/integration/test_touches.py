@@ -11,8 +11,20 @@ import pytest
 
 from . import bronze_builders as bb
 
-TOUCH_COLUMNS = ["event_id", "ts_ns", "available_ts_ns", "date", "symbol", "level_kind", "level_kind_name",
-                 "level_price", "direction", "direction_sign", "distance", "spot"]
+TOUCH_COLUMNS = [
+    "event_id",
+    "ts_ns",
+    "available_ts_ns",
+    "date",
+    "symbol",
+    "level_kind",
+    "level_kind_name",
+    "level_price",
+    "direction",
+    "direction_sign",
+    "distance",
+    "spot",
+]
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,13 @@ from breakbounce.dataset import load_catalog
 NS_PER_MIN = 60_000_000_000
 
 
-def gold_table(date: str, n: int, values: dict | None = None, rng: np.random.Generator | None = None,
-               minutes: list[int] | None = None) -> pa.Table:
+def gold_table(
+    date: str,
+    n: int,
+    values: dict | None = None,
+    rng: np.random.Generator | None = None,
+    minutes: list[int] | None = None,
+) -> pa.Table:
     """``n`` events of ``date`` at RTH minutes ``minutes`` (default 0, 2, 4, ...) after 09:30.
 
     ``values``: column -> list of n values (others: noise for numeric features, fixed defaults else).
@@ -31,10 +36,19 @@ def gold_table(date: str, n: int, values: dict | None = None, rng: np.random.Gen
     mins = minutes if minutes is not None else [2 * i for i in range(n)]
     t0 = [s.rth_open_ns + m * NS_PER_MIN for m in mins]
     defaults = {
-        "event_id": [f"{date}-{i:05d}" for i in range(n)], "ts_ns": t0, "available_ts_ns": [t + NS_PER_MIN for t in t0],
-        "session_date": [dt.date.fromisoformat(date)] * n, "date": [date] * n, "symbol": ["SPY"] * n,
-        "level_kind": [7] * n, "level_kind_name": ["VWAP"] * n, "direction": ["UP"] * n, "direction_sign": [1] * n,
-        "barrier_state": ["NEUTRAL"] * n, "fuel_effect": ["NEUTRAL"] * n, "gamma_bucket": ["LONG_GAMMA"] * n,
+        "event_id": [f"{date}-{i:05d}" for i in range(n)],
+        "ts_ns": t0,
+        "available_ts_ns": [t + NS_PER_MIN for t in t0],
+        "session_date": [dt.date.fromisoformat(date)] * n,
+        "date": [date] * n,
+        "symbol": ["SPY"] * n,
+        "level_kind": [7] * n,
+        "level_kind_name": ["VWAP"] * n,
+        "direction": ["UP"] * n,
+        "direction_sign": [1] * n,
+        "barrier_state": ["NEUTRAL"] * n,
+        "fuel_effect": ["NEUTRAL"] * n,
+        "gamma_bucket": ["LONG_GAMMA"] * n,
     }
     for w, sec in (("2min", 120), ("4min", 240), ("8min", 480)):
         defaults[f"confirm_ts_ns_{w}"] = [t + sec * 1_000_000_000 for t in t0]

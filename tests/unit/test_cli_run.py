@@ -39,18 +39,29 @@ def test_backfill_help_has_a_description_and_shows_the_work_dir_default(capsys):
     assert "(default: " + runner.TARGET_DIR in text and "backfill)" in text
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("{touch_band: 0.2}", {"touch_band": 0.2}),
-    ('{"label_thresholds": [0.5, 1.5], "monitor_band": 0.3}', {"label_thresholds": [0.5, 1.5], "monitor_band": 0.3}),
-    ("", {}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("{touch_band: 0.2}", {"touch_band": 0.2}),
+        (
+            '{"label_thresholds": [0.5, 1.5], "monitor_band": 0.3}',
+            {"label_thresholds": [0.5, 1.5], "monitor_band": 0.3},
+        ),
+        ("", {}),
+    ],
+)
 def test_vars_are_a_yaml_mapping(text, expected):
     assert runner._dbt_vars(text) == expected
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[1, 2]", "mapping"), ("{date: 2025-12-16}", "--date"), ("{a: [1,", "YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[1, 2]", "mapping"),
+        ("{date: 2025-12-16}", "--date"),
+        ("{a: [1,", "YAML"),
+    ],
+)
 def test_bad_vars_are_a_usage_error(text, message):
     with pytest.raises(argparse.ArgumentTypeError, match=message):
         runner._dbt_vars(text)

@@ -73,7 +73,10 @@ def test_result_details():
     ok = "2025-12-16: built in 1.5s; warehouse w\n  gold: /g/signals/date=2025-12-16/signals.parquet (189 events)\n"
     assert cluster.summarize_run(0, ok, "") == "gold: /g/signals/date=2025-12-16/signals.parquet (189 events)"
     err = "noise\nbreakbounce run 2025-12-16: error: Bronze rule price_positive failed on 1 row(s)\nmore error\n"
-    assert cluster.summarize_run(2, "", err) == "breakbounce run 2025-12-16: error: Bronze rule price_positive failed on 1 row(s)"
+    assert (
+        cluster.summarize_run(2, "", err)
+        == "breakbounce run 2025-12-16: error: Bronze rule price_positive failed on 1 row(s)"
+    )
     assert cluster.summarize_run(-9, "", "") == "killed by SIGKILL (out of memory?)"
     assert cluster.summarize_run(3, "", "nothing useful") == "exit 3"
 
@@ -130,15 +133,19 @@ def test_terminal_progress_is_a_bar_with_the_lines_above_it():
 def test_a_run_started_by_a_task_dies_with_its_worker(tmp_path):
     """The worker (here a plain parent process) is killed: its run must not go on building alone."""
     pid_file = tmp_path / "run.pid"
-    run = ("import os, sys, time\n"
-           "from breakbounce import cluster\n"
-           "cluster.exit_with_parent()\n"
-           f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
-           "time.sleep(60)\n")
-    worker = ("import os, subprocess, sys, time\n"
-              f"env = {{**os.environ, {cluster.PARENT_ENV!r}: str(os.getpid())}}\n"
-              f"subprocess.Popen([sys.executable, '-c', {run!r}], env=env)\n"
-              "time.sleep(60)\n")
+    run = (
+        "import os, sys, time\n"
+        "from breakbounce import cluster\n"
+        "cluster.exit_with_parent()\n"
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "time.sleep(60)\n"
+    )
+    worker = (
+        "import os, subprocess, sys, time\n"
+        f"env = {{**os.environ, {cluster.PARENT_ENV!r}: str(os.getpid())}}\n"
+        f"subprocess.Popen([sys.executable, '-c', {run!r}], env=env)\n"
+        "time.sleep(60)\n"
+    )
     parent = subprocess.Popen([sys.executable, "-c", worker])
     deadline = time.monotonic() + 30
     while not pid_file.exists() or not pid_file.read_text():

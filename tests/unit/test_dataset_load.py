@@ -14,8 +14,9 @@ S = 1_000_000_000
 
 
 def test_types_follow_the_catalogue_and_new_columns_are_kept(tmp_path):
-    t = gold_table("2025-12-15", 4, {"outcome": ["BREAK", "CHOP", "BOUNCE", "BREAK"],
-                                     "label_threshold_1": [0.1, 0.2, 0.3, 0.4]})
+    t = gold_table(
+        "2025-12-15", 4, {"outcome": ["BREAK", "CHOP", "BOUNCE", "BREAK"], "label_threshold_1": [0.1, 0.2, 0.3, 0.4]}
+    )
     # a file that stored level_kind as int32 and atr as float32 is read as the catalogue's int64 / float64
     t = t.set_column(t.schema.get_field_index("level_kind"), "level_kind", t.column("level_kind").cast(pa.int32()))
     t = t.set_column(t.schema.get_field_index("atr"), "atr", t.column("atr").cast(pa.float32()))
@@ -37,8 +38,13 @@ def test_types_follow_the_catalogue_and_new_columns_are_kept(tmp_path):
 
 
 def test_label_interval_from_metadata_else_anchor_columns(tmp_path):
-    labels = {"threshold_unit": "atr", "thresholds": [0.5, 1.0], "confirmation_windows": [60, 300],
-              "lookforward_seconds": 600, "primary_window": 300}
+    labels = {
+        "threshold_unit": "atr",
+        "thresholds": [0.5, 1.0],
+        "confirmation_windows": [60, 300],
+        "lookforward_seconds": 600,
+        "primary_window": 300,
+    }
     write_gold(tmp_path, "2025-12-15", gold_table("2025-12-15", 2), labels=labels, version="0.2.0")
     write_gold(tmp_path, "2025-12-16", gold_table("2025-12-16", 2))
     g = load_gold("2025-12-15", "2025-12-16", tmp_path)
@@ -57,7 +63,9 @@ def test_errors_name_the_file_and_column(tmp_path):
         load_gold("2025-12-01", "2025-12-31", tmp_path)
     t = gold_table("2025-12-15", 2)
     write_gold(tmp_path, "2025-12-15", t.drop_columns(["tape_velocity"]))
-    with pytest.raises(DatasetError, match=r"date=2025-12-15/signals.parquet: Gold of 2025-12-15 lacks column\(s\) tape_velocity"):
+    with pytest.raises(
+        DatasetError, match=r"date=2025-12-15/signals.parquet: Gold of 2025-12-15 lacks column\(s\) tape_velocity"
+    ):
         load_gold("2025-12-15", "2025-12-15", tmp_path)
     bad = t.set_column(t.schema.get_field_index("atr"), "atr", pa.array(["x", "y"]))
     write_gold(tmp_path, "2025-12-15", bad)

@@ -36,8 +36,11 @@ def test_hand_computed_all_with_embargo():
     # fold 3: test 8,9 (span [80, 105]); 7 (end 85) overlaps; nothing after
     assert folds[2] == ([0, 1, 2, 3, 4, 5, 6], [8, 9])
     # the same folds walk-forward: nothing after the test fold, so the embargo removes nothing more
-    assert _folds(start, end, 3, embargo_ns=20) == [([0, 1], [3, 4, 5]), ([0, 1, 2, 3, 4], [6, 7]),
-                                                   ([0, 1, 2, 3, 4, 5, 6], [8, 9])]
+    assert _folds(start, end, 3, embargo_ns=20) == [
+        ([0, 1], [3, 4, 5]),
+        ([0, 1, 2, 3, 4], [6, 7]),
+        ([0, 1, 2, 3, 4, 5, 6], [8, 9]),
+    ]
 
 
 def test_groups_are_never_cut_and_unsorted_input_keeps_indices():

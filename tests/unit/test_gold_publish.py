@@ -17,17 +17,24 @@ import pytest
 import breakbounce
 from breakbounce import gold, warehouse
 
-LABELS = {"threshold_unit": "dollars", "thresholds": [1.0, 2.0], "confirmation_windows": [120, 240, 480],
-          "lookforward_seconds": 480, "primary_window": 240}
+LABELS = {
+    "threshold_unit": "dollars",
+    "thresholds": [1.0, 2.0],
+    "confirmation_windows": [120, 240, 480],
+    "lookforward_seconds": 480,
+    "primary_window": 240,
+}
 
 
 @pytest.fixture
 def con(tmp_path):
     c = duckdb.connect()
     warehouse.configure_build_connection(c)
-    c.execute("create table signals as select * from (values "
-              "(2, 0, '2025-12-16'::date, 1.5), (1, 3, '2025-12-16'::date, null), (1, 1, '2025-12-16'::date, 2.5)"
-              ") t(ts_ns, level_kind, session_date, x)")
+    c.execute(
+        "create table signals as select * from (values "
+        "(2, 0, '2025-12-16'::date, 1.5), (1, 3, '2025-12-16'::date, null), (1, 1, '2025-12-16'::date, 2.5)"
+        ") t(ts_ns, level_kind, session_date, x)"
+    )
     c.execute("set variable bb_date = '2025-12-16'::date")
     c.execute(f"set variable bb_gold_file = '{tmp_path / 'gold' / 'signals' / 'date=2025-12-16' / 'signals.parquet'}'")
     yield c
@@ -53,7 +60,7 @@ def test_publish_writes_ordered_nullable_rows_and_the_metadata(con, tmp_path):
     assert meta == {
         "breakbounce.version": breakbounce.__version__,
         "breakbounce.labels": '{"threshold_unit":"dollars","thresholds":[1.0,2.0],"confirmation_windows":[120,240,480],'
-                              '"lookforward_seconds":480,"primary_window":240}',
+        '"lookforward_seconds":480,"primary_window":240}',
         "breakbounce.gaps": '[{"table":"futures_trades","hour":"2025-12-16T15"}]',
     }
     assert f.metadata.row_group(0).column(0).compression == "ZSTD"
@@ -82,18 +89,24 @@ def test_labels_must_have_exactly_the_agreed_keys():
 
 def test_rows_of_another_session_are_refused_and_nothing_is_written(con, tmp_path):
     con.execute("insert into signals values (3, 0, '2025-12-15'::date, 0.0)")
-    with pytest.raises(duckdb.Error, match=r"refusing to publish Gold for 2025-12-16: signals holds 1 row\(s\) of session 2025-12-15"):
+    with pytest.raises(
+        duckdb.Error, match=r"refusing to publish Gold for 2025-12-16: signals holds 1 row\(s\) of session 2025-12-15"
+    ):
         gold.publish_relation(con, "signals", json.dumps(LABELS))
     assert not _final(tmp_path).exists()
 
 
 def test_the_udf_gives_the_same_statements_as_python(con, tmp_path):
     via_sql = json.loads(con.execute(gold.PLAN_SQL, ['"w"."marts"."g"', json.dumps(LABELS)]).fetchall()[0][0])
-    assert via_sql == gold.publish_statements('"w"."marts"."g"', "2025-12-16", str(_final(tmp_path)), json.dumps(LABELS), None)
+    assert via_sql == gold.publish_statements(
+        '"w"."marts"."g"', "2025-12-16", str(_final(tmp_path)), json.dumps(LABELS), None
+    )
 
 
 def test_temp_files_of_dead_runs_are_removed_for_every_date(tmp_path):
-    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout)
+    dead = int(
+        subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout
+    )
     root = tmp_path / "gold"
     stale = [root / "signals" / f"date={d}" / f"signals.parquet.tmp-{dead}" for d in ("2025-12-15", "2025-12-16")]
     live = root / "signals" / "date=2025-12-16" / f"signals.parquet.tmp-{os.getppid()}"

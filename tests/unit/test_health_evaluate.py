@@ -13,8 +13,7 @@ import pytest
 from breakbounce.dataset import load_gold
 from tests.unit.gold_factory import gold_table, planted_month, write_gold
 
-DATES = ["2025-12-01", "2025-12-02", "2025-12-03", "2025-12-04", "2025-12-05", "2025-12-08", "2025-12-09",
-         "2025-12-10"]
+DATES = ["2025-12-01", "2025-12-02", "2025-12-03", "2025-12-04", "2025-12-05", "2025-12-08", "2025-12-09", "2025-12-10"]
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +49,16 @@ def test_health_finds_the_planted_facts(tmp_path):
     assert h["sessions_without_gold"] == []
     # the constant column, and the NULL share of the column missing on one date
     # (the factory gives every event the same level kind, direction and states)
-    assert set(h["constant_columns"]) == {"wall_ratio", "level_kind", "level_kind_name", "direction", "direction_sign",
-                                          "barrier_state", "fuel_effect", "gamma_bucket"}
+    assert set(h["constant_columns"]) == {
+        "wall_ratio",
+        "level_kind",
+        "level_kind_name",
+        "direction",
+        "direction_sign",
+        "barrier_state",
+        "fuel_effect",
+        "gamma_bucket",
+    }
     col = {c["name"]: c for c in h["columns"]}
     assert col["gamma_exposure"]["null_share"] == pytest.approx(40 / 200)
     assert col["gamma_exposure"]["all_null_dates"] == ["2025-12-04"]
@@ -69,10 +76,12 @@ def test_health_finds_the_planted_facts(tmp_path):
     assert drift["gamma_exposure"]["drifts"] and drift["gamma_exposure"]["max_date"] == "2025-12-04"
     assert not drift["sma_200"]["drifts"] and not drift["wall_ratio"]["drifts"]
     assert set(h["drift"]["drifting"]) == {"atr", "gamma_exposure", "tape_imbalance"} - (
-        set() if drift["tape_imbalance"]["drifts"] else {"tape_imbalance"})
+        set() if drift["tape_imbalance"]["drifts"] else {"tape_imbalance"}
+    )
     # the page and the JSON
-    html_path, json_path, summary = write_health_report(DATES[0], DATES[4], str(tmp_path), str(tmp_path / "h.html"),
-                                                        str(tmp_path / "h.json"))
+    html_path, json_path, summary = write_health_report(
+        DATES[0], DATES[4], str(tmp_path), str(tmp_path / "h.html"), str(tmp_path / "h.json")
+    )
     assert "wall_ratio" in json.loads(open(json_path).read())["constant_columns"]
     page = open(html_path).read()
     assert "<script src" not in page and "wall_ratio" in page and "plotly" in page
@@ -112,6 +121,7 @@ def test_the_control_fails_when_labels_are_not_shuffled(planted, monkeypatch):
 
     root, _ = planted
     g = load_gold(DATES[0], DATES[-1], root, outcomes=("BREAK", "BOUNCE"))
+
     class KeepOrder:
         def permutation(self, x):
             return np.asarray(x)

@@ -24,10 +24,12 @@ RAW = SAMPLES / "raw_dbn"
 PY = SAMPLES / "databento-python"
 UNDEF = 9223372036854775807
 
+
 @pytest.fixture(autouse=True)
 def _real_samples():
     """The real Databento samples of ../shared: skipped without them, failed on CI (tests/environment.py)."""
     require_real_samples()
+
 
 # (id, schema, raw .dbn.zst, float rendering, fixed rendering)
 CASES = [

@@ -27,6 +27,7 @@ DEFS = {"raw": RAW / "test_data.definition.dbn.zst", "float": PY / "definition.p
         "fixed": PY / "definition.fixed.parquet"}  # fmt: skip
 OUT_DIR = "options/trades/underlying=AAPL/date=2025-02-20"
 
+
 @pytest.fixture(autouse=True)
 def _real_samples():
     """The real Databento samples of ../shared: skipped without them, failed on CI (tests/environment.py)."""

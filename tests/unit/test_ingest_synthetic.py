@@ -223,8 +223,19 @@ def option_definition(iid, raw, klass, strike, expiry: dt.date, underlying, ts) 
 
 def future_definitions(path: Path, symbols: dict[int, str]) -> Path:
     recs = [
-        dbn.InstrumentDefMsg(1, iid, T1, T1, px(0.25), px(0.01), raw, "ES", "FUT", dbn.InstrumentClass.FUTURE,
-                             dbn.SecurityUpdateAction.ADD)  # fmt: skip
+        dbn.InstrumentDefMsg(
+            1,
+            iid,
+            T1,
+            T1,
+            px(0.25),
+            px(0.01),
+            raw,
+            "ES",
+            "FUT",
+            dbn.InstrumentClass.FUTURE,
+            dbn.SecurityUpdateAction.ADD,
+        )  # fmt: skip
         for iid, raw in symbols.items()
     ]
     dbn_writer.write_dbn(path, dbn_writer.metadata("GLBX.MDP3", "definition", T1), recs)

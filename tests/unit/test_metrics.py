@@ -60,7 +60,9 @@ def test_psi_hand_computed():
     assert metrics.psi(ref, half) == pytest.approx(want)
     p, q = 50.5 / 101, 0.5 / 101
     value, _ = metrics.psi_categorical_test(["a", "b"] * 50, ["a"] * 100)
-    assert value == pytest.approx((1 - 2 * q) * 0 + (100.5 / 101 - p) * math.log((100.5 / 101) / p) + (q - p) * math.log(q / p))
+    assert value == pytest.approx(
+        (1 - 2 * q) * 0 + (100.5 / 101 - p) * math.log((100.5 / 101) / p) + (q - p) * math.log(q / p)
+    )
 
 
 def test_chi2_sf_closed_forms():

@@ -10,10 +10,20 @@ from breakbounce.plan import BronzeError, Gap, plan_run, sessions_with_bronze, v
 
 
 def _trade(ts: int) -> pa.Table:
-    return pa.table({
-        "ts_event_ns": [ts], "ts_recv_ns": [ts], "source": ["t"], "symbol": ["ESH6"], "price": [6000.0],
-        "size": [1], "aggressor": [1], "exchange": ["CME"], "conditions": pa.nulls(1, pa.list_(pa.int16())), "seq": [1],
-    })
+    return pa.table(
+        {
+            "ts_event_ns": [ts],
+            "ts_recv_ns": [ts],
+            "source": ["t"],
+            "symbol": ["ESH6"],
+            "price": [6000.0],
+            "size": [1],
+            "aggressor": [1],
+            "exchange": ["CME"],
+            "conditions": pa.nulls(1, pa.list_(pa.int16())),
+            "seq": [1],
+        }
+    )
 
 
 def _put(root, ts: int, name: str = "p.parquet") -> None:
@@ -96,13 +106,17 @@ def test_a_missing_hour_is_an_error_and_a_zero_row_file_a_quiet_hour(tmp_path):
     hour_dir = bronze.FUTURES_TRADES.hour_dir(tmp_path, "2025-12-16", victim % 24)
     for f in hour_dir.glob("*.parquet"):
         f.unlink()
-    with pytest.raises(BronzeError, match=r"incomplete Bronze for 2025-12-16: no parquet file in "
-                                          r"futures/trades/symbol=ES/date=2025-12-16/hour=16 \(es_trades of session "
-                                          r"2025-12-16\).*--allow-gaps"):
+    with pytest.raises(
+        BronzeError,
+        match=r"incomplete Bronze for 2025-12-16: no parquet file in "
+        r"futures/trades/symbol=ES/date=2025-12-16/hour=16 \(es_trades of session "
+        r"2025-12-16\).*--allow-gaps",
+    ):
         plan_run("2025-12-16", tmp_path)
     plan = plan_run("2025-12-16", tmp_path, allow_gaps=True)
-    assert plan.gaps == [Gap("es_trades", "2025-12-16", "futures/trades/symbol=ES/date=2025-12-16/hour=16",
-                             victim * H, (victim + 1) * H)]
+    assert plan.gaps == [
+        Gap("es_trades", "2025-12-16", "futures/trades/symbol=ES/date=2025-12-16/hour=16", victim * H, (victim + 1) * H)
+    ]
     assert f'"start_ns":{victim * H}' in plan.gaps_json()
     assert any("--allow-gaps" in w and "hour=16" in w for w in plan.warnings)
     # the producer attests the hour was quiet: no gap
@@ -138,7 +152,9 @@ def test_mbp10_hours_are_checked_when_the_date_has_some(tmp_path):
     book = bronze.MBP10_SCHEMA.empty_table()
     for h in range(start // H, (end - 1) // H + 1):
         if h != (s.rth_open_ns // H):  # the hour holding 09:30 is missing
-            bronze.atomic_write_parquet(book, bronze.FUTURES_MBP10.hour_dir(tmp_path, "2025-12-16", h % 24) / "b.parquet")
+            bronze.atomic_write_parquet(
+                book, bronze.FUTURES_MBP10.hour_dir(tmp_path, "2025-12-16", h % 24) / "b.parquet"
+            )
     with pytest.raises(BronzeError, match=r"futures/mbp10/symbol=ES/date=2025-12-16/hour=14 \(es_mbp10"):
         plan_run("2025-12-16", tmp_path)
 
@@ -178,6 +194,7 @@ def test_warmup_fingerprints_follow_content_not_path_size_or_mtime(tmp_path):
 
 # --- row rules of every planned file ---------------------------------------------------------------
 
+
 def _plan_with(tmp_path, table: pa.Table, hour_key: int, name: str = "bad.parquet"):
     s = _full_session(tmp_path, "2025-12-16")
     path = bronze.FUTURES_TRADES.hour_dir(tmp_path, "2025-12-16", hour_key % 24) / name
@@ -185,14 +202,17 @@ def _plan_with(tmp_path, table: pa.Table, hour_key: int, name: str = "bad.parque
     return s, path
 
 
-@pytest.mark.parametrize("column,value,rule", [
-    ("price", float("nan"), "price_positive"),
-    ("price", -1.0, "price_positive"),
-    ("price", float("inf"), "price_positive"),
-    ("size", 0, "size_at_least_one"),
-    ("aggressor", 2, "aggressor_valid"),
-    ("ts_event_ns", None, "ts_in_hour_partition"),
-])
+@pytest.mark.parametrize(
+    "column,value,rule",
+    [
+        ("price", float("nan"), "price_positive"),
+        ("price", -1.0, "price_positive"),
+        ("price", float("inf"), "price_positive"),
+        ("size", 0, "size_at_least_one"),
+        ("aggressor", 2, "aggressor_valid"),
+        ("ts_event_ns", None, "ts_in_hour_partition"),
+    ],
+)
 def test_row_rules_refuse_bad_values_naming_rule_rows_and_file(tmp_path, monkeypatch, column, value, rule):
     import tempfile
 
@@ -212,7 +232,9 @@ def test_row_rules_refuse_bad_values_naming_rule_rows_and_file(tmp_path, monkeyp
     with pytest.raises(BronzeError) as err:
         validate_plan(plan)
     n = 1 if value == "misplaced" else 2
-    assert f"Bronze rule {rule} " in str(err.value) and f"failed on {n} row(s) of 2025-12-16 in {path}" in str(err.value)
+    assert f"Bronze rule {rule} " in str(err.value) and f"failed on {n} row(s) of 2025-12-16 in {path}" in str(
+        err.value
+    )
     assert len([d for d in err.value.details if d.startswith("    ts_event_ns=")]) == n
 
 
@@ -236,12 +258,25 @@ def test_options_rules_and_the_memo_of_validated_files(tmp_path, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     s = calendar.session("2025-12-16")
-    opts = pa.table({
-        "ts_event_ns": [s.rth_open_ns + 1, 5], "ts_recv_ns": [s.rth_open_ns + 2, 6], "source": ["t", "t"],
-        "underlying": ["SPY", "SPY"], "option_symbol": ["O:SPY251216C00600000"] * 2, "exp_date": ["2025-12-16"] * 2,
-        "strike": [600.0, 600.0], "right": ["C", "X"], "price": [1.0, 1.0], "size": [1, 1],
-        "opt_bid": [None, None], "opt_ask": [None, None], "seq": [1, 2], "aggressor": [1, 1],
-    }, schema=bronze.OPTION_TRADES_SCHEMA)
+    opts = pa.table(
+        {
+            "ts_event_ns": [s.rth_open_ns + 1, 5],
+            "ts_recv_ns": [s.rth_open_ns + 2, 6],
+            "source": ["t", "t"],
+            "underlying": ["SPY", "SPY"],
+            "option_symbol": ["O:SPY251216C00600000"] * 2,
+            "exp_date": ["2025-12-16"] * 2,
+            "strike": [600.0, 600.0],
+            "right": ["C", "X"],
+            "price": [1.0, 1.0],
+            "size": [1, 1],
+            "opt_bid": [None, None],
+            "opt_ask": [None, None],
+            "seq": [1, 2],
+            "aggressor": [1, 1],
+        },
+        schema=bronze.OPTION_TRADES_SCHEMA,
+    )
     bronze.write_table(opts, tmp_path / "lake", bronze.OPTION_TRADES, "o.parquet", trading_date="2025-12-16")
     with pytest.raises(BronzeError, match=r"Bronze rule right_is_c_or_p .* failed on 1 row\(s\) of 2025-12-16"):
         validate_plan(plan_run("2025-12-16", tmp_path / "lake"))

@@ -75,29 +75,45 @@ def test_an_s3_url_without_the_s3_extra_names_it(monkeypatch):
     assert err.value.code == 2
 
 
-@pytest.mark.parametrize("command", [
-    ["run", "--date", "2025-12-16", "--bronze", "s3://lake/bronze"],
-    ["backfill", "--dates", "2025-12-16", "--gold", "s3://lake/gold", "--dry-run"],
-    ["generate", "--start-date", "2025-12-16", "--end-date", "2025-12-16", "--out", "s3://lake/bronze"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "--date", "2025-12-16", "--bronze", "s3://lake/bronze"],
+        ["backfill", "--dates", "2025-12-16", "--gold", "s3://lake/gold", "--dry-run"],
+        ["generate", "--start-date", "2025-12-16", "--end-date", "2025-12-16", "--out", "s3://lake/bronze"],
+    ],
+)
 def test_the_cli_refuses_an_s3_url_without_the_extra_in_one_line(command, tmp_path):
-    code = ("import sys; sys.modules['s3fs'] = None\n"  # the extra not installed
-            "from breakbounce.cli import main; sys.exit(main(sys.argv[1:]))")
+    code = (
+        "import sys; sys.modules['s3fs'] = None\n"  # the extra not installed
+        "from breakbounce.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
     proc = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [
         f"breakbounce {command[0]}: error: s3://lake/{'gold' if command[0] == 'backfill' else 'bronze'}: "
-        "s3:// URLs need the optional s3 extra: pip install -e '.[s3]'"]
+        "s3:// URLs need the optional s3 extra: pip install -e '.[s3]'"
+    ]
     assert proc.stdout == "" and not (tmp_path / "data").exists()
 
 
-@pytest.mark.parametrize("command, message", [
-    (["ingest", "--schema", "trades", "--bronze", "s3://lake/bronze", "x.dbn"],
-     "--bronze s3://lake/bronze: ingest writes to a local Bronze folder"),
-    (["sql", "--gold", "s3://lake/gold", "select 1"], "--gold s3://lake/gold: the DuckDB shell reads local files only"),
-    (["report", "--date", "2025-12-16", "--gold", "s3://lake/gold"],
-     "--gold s3://lake/gold: the session page reads local Bronze and Gold only"),
-])
+@pytest.mark.parametrize(
+    "command, message",
+    [
+        (
+            ["ingest", "--schema", "trades", "--bronze", "s3://lake/bronze", "x.dbn"],
+            "--bronze s3://lake/bronze: ingest writes to a local Bronze folder",
+        ),
+        (
+            ["sql", "--gold", "s3://lake/gold", "select 1"],
+            "--gold s3://lake/gold: the DuckDB shell reads local files only",
+        ),
+        (
+            ["report", "--date", "2025-12-16", "--gold", "s3://lake/gold"],
+            "--gold s3://lake/gold: the session page reads local Bronze and Gold only",
+        ),
+    ],
+)
 def test_commands_without_object_store_support_say_so(command, message, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "breakbounce", *command], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr

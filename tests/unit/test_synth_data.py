@@ -128,8 +128,11 @@ def test_determinism_across_dirs_and_ranges():
 def test_schemas_and_partitions():
     root = generated()
     files = session_files(root, DATE)
-    specs = {bronze.FUTURES_TRADES.subdir: bronze.FUTURES_TRADES, bronze.FUTURES_MBP10.subdir: bronze.FUTURES_MBP10,
-             bronze.OPTION_TRADES.subdir: bronze.OPTION_TRADES}
+    specs = {
+        bronze.FUTURES_TRADES.subdir: bronze.FUTURES_TRADES,
+        bronze.FUTURES_MBP10.subdir: bronze.FUTURES_MBP10,
+        bronze.OPTION_TRADES.subdir: bronze.OPTION_TRADES,
+    }
     seen = set()
     for rel, f in files.items():
         if rel.startswith("_truth"):

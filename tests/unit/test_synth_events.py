@@ -96,14 +96,22 @@ def _check_events(root, date=DATE):
 
 # what each built-in day template plants: (level kind, ET, direction, outcome), and the book plants
 TEMPLATE_EVENTS = {
-    "pm_high_bounce": ({("PM_HIGH", "10:05", "UP", "BOUNCE"), ("OR_LOW", "11:20", "DOWN", "BREAK")},
-                       {("ask", "wall"), ("bid", "vacuum")}),
-    "pm_low_bounce": ({("PM_LOW", "10:05", "DOWN", "BOUNCE"), ("OR_HIGH", "11:20", "UP", "BREAK")},
-                      {("bid", "wall"), ("ask", "vacuum")}),
-    "pm_high_break": ({("PM_HIGH", "10:05", "UP", "BREAK"), ("OR_LOW", "11:20", "DOWN", "BOUNCE")},
-                      {("ask", "vacuum"), ("bid", "wall")}),
-    "pm_low_break": ({("PM_LOW", "10:05", "DOWN", "BREAK"), ("OR_HIGH", "11:20", "UP", "BOUNCE")},
-                     {("bid", "vacuum"), ("ask", "wall")}),
+    "pm_high_bounce": (
+        {("PM_HIGH", "10:05", "UP", "BOUNCE"), ("OR_LOW", "11:20", "DOWN", "BREAK")},
+        {("ask", "wall"), ("bid", "vacuum")},
+    ),
+    "pm_low_bounce": (
+        {("PM_LOW", "10:05", "DOWN", "BOUNCE"), ("OR_HIGH", "11:20", "UP", "BREAK")},
+        {("bid", "wall"), ("ask", "vacuum")},
+    ),
+    "pm_high_break": (
+        {("PM_HIGH", "10:05", "UP", "BREAK"), ("OR_LOW", "11:20", "DOWN", "BOUNCE")},
+        {("ask", "vacuum"), ("bid", "wall")},
+    ),
+    "pm_low_break": (
+        {("PM_LOW", "10:05", "DOWN", "BREAK"), ("OR_HIGH", "11:20", "UP", "BOUNCE")},
+        {("bid", "vacuum"), ("ask", "wall")},
+    ),
 }
 
 
@@ -118,11 +126,15 @@ def test_default_scenario_pm_high_bounce_and_or_low_break():
 def test_sessions_draw_every_day_template():
     """Without a scenario each session draws a day template from its own stream: over two weeks of one seed
     all four occur, and the draw is a function of (seed, date) only."""
-    names = [default_scenario(SEED, date_ordinal(s.session_date))["name"]
-             for s in calendar.sessions_between("2025-12-01", "2025-12-18")]
+    names = [
+        default_scenario(SEED, date_ordinal(s.session_date))["name"]
+        for s in calendar.sessions_between("2025-12-01", "2025-12-18")
+    ]
     assert set(names) == set(DAY_TEMPLATE_SPECS) == set(TEMPLATE_EVENTS)
-    assert names == [default_scenario(SEED, date_ordinal(s.session_date))["name"]
-                     for s in calendar.sessions_between("2025-12-01", "2025-12-18")]
+    assert names == [
+        default_scenario(SEED, date_ordinal(s.session_date))["name"]
+        for s in calendar.sessions_between("2025-12-01", "2025-12-18")
+    ]
     assert default_scenario(SEED, date_ordinal(DATE)) == day_template("pm_high_bounce")
 
 
@@ -155,8 +167,10 @@ def test_book_plants_visible_in_sizes():
     tr = truth(root)
     t = tables(root)["mbp10"]
     sym = t.column("symbol").to_numpy(zero_copy_only=False)
-    b = np_cols(t.filter(sym == tr["front_symbol"]),
-                ["ts_event_ns"] + [f"{s}_{k}_{i}" for s in ("bid", "ask") for k in ("px", "sz") for i in range(1, 11)])
+    b = np_cols(
+        t.filter(sym == tr["front_symbol"]),
+        ["ts_event_ns"] + [f"{s}_{k}_{i}" for s in ("bid", "ask") for k in ("px", "sz") for i in range(1, 11)],
+    )
     assert {(p["side"], p["kind"]) for p in tr["book_plants"]} == {("ask", "wall"), ("bid", "vacuum")}
     for p in tr["book_plants"]:
         px = np.stack([b[f"{p['side']}_px_{i}"] for i in range(1, 11)], axis=1)
@@ -225,10 +239,12 @@ def test_custom_scenario_mirrored_levels():
 
 
 def test_early_close_session_halts_and_late_events_are_skipped():
-    sc = {"events": [
-        {"id": "pm_high_bounce", "level": "PM_HIGH", "outcome": "BOUNCE", "at": "10:05"},
-        {"id": "late_or_low", "level": "OR_LOW", "outcome": "BREAK", "at": "12:50"},
-    ]}
+    sc = {
+        "events": [
+            {"id": "pm_high_bounce", "level": "PM_HIGH", "outcome": "BOUNCE", "at": "10:05"},
+            {"id": "late_or_low", "level": "OR_LOW", "outcome": "BREAK", "at": "12:50"},
+        ]
+    }
     date = "2025-11-28"  # day after Thanksgiving: RTH closes 13:00 ET, ES halts 13:15 ET
     root = generated(date=date, tag="early", scenario_json=json.dumps(sc))
     tr = _check_events(root, date)

@@ -16,9 +16,23 @@ NS = 10**9
 def _options_with_spot():
     root = generated()
     tr = truth(root)
-    o = np_cols(distinct_rows(tables(root)["options"]),
-                ["ts_event_ns", "ts_recv_ns", "option_symbol", "exp_date", "strike", "right", "price", "size",
-                 "seq", "aggressor", "underlying", "source"])
+    o = np_cols(
+        distinct_rows(tables(root)["options"]),
+        [
+            "ts_event_ns",
+            "ts_recv_ns",
+            "option_symbol",
+            "exp_date",
+            "strike",
+            "right",
+            "price",
+            "size",
+            "seq",
+            "aggressor",
+            "underlying",
+            "source",
+        ],
+    )
     b = tables(root)["mbp10"]
     sym = b.column("symbol").to_numpy(zero_copy_only=False)
     b = np_cols(b.filter(sym == tr["front_symbol"]), ["ts_event_ns", "bid_px_1", "ask_px_1"])

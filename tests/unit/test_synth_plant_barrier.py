@@ -58,9 +58,19 @@ def plant_readings(root, date) -> list[dict]:
         t_dec = e["t0_ns"] + 60 * NS
         side = "ask" if e["direction"] == "UP" else "bid"
         m = oracle.barrier_metrics(
-            ts, _stack(b, "bid", "px") / RATIO, _stack(b, "bid", "sz"), _stack(b, "ask", "px") / RATIO,
-            _stack(b, "ask", "sz"), tq["ts_event_ns"], tq["price"] / RATIO, tq["size"], tq["aggressor"],
-            L / RATIO, e["direction"], t_dec, book_seq=b["seq"],
+            ts,
+            _stack(b, "bid", "px") / RATIO,
+            _stack(b, "bid", "sz"),
+            _stack(b, "ask", "px") / RATIO,
+            _stack(b, "ask", "sz"),
+            tq["ts_event_ns"],
+            tq["price"] / RATIO,
+            tq["size"],
+            tq["aggressor"],
+            L / RATIO,
+            e["direction"],
+            t_dec,
+            book_seq=b["seq"],
         )
         px, sz = _stack(b, side, "px"), _stack(b, side, "sz")
         # the window's snapshots: the (ts, seq)-last row per 250 ms bucket, ts in [t_dec - 240 s, t_dec)
@@ -69,14 +79,25 @@ def plant_readings(root, date) -> list[dict]:
         lo, hi = L - ZONE_ES - 1e-6, L + ZONE_ES + 1e-6
         n_in = ((px[snaps] >= lo) & (px[snaps] <= hi) & (sz[snaps] > 0)).sum(axis=1)
         depth = oracle.zone_depth(px[snaps], sz[snaps], lo, hi)
-        out.append({
-            "plant": p["kind"], "event": e["id"], "state": m["barrier_state"], "delta": m["barrier_delta_liq"],
-            "R": m["barrier_replenishment_ratio"], "added": m["added"], "canceled": m["canceled"],
-            "filled": m["filled"], "depth_start": float(depth[0]), "depth_end": float(depth[-1]),
-            "levels_in_zone_start": int(n_in[0]), "levels_in_zone_min": int(n_in.min()),
-            "all_levels_in_zone_share": float(np.mean(n_in == 10)),
-            "touch_dist_start": abs(b[f"{side}_px_1"][snaps[0]] - L), "expected": EXPECTED[p["kind"]],
-        })
+        out.append(
+            {
+                "plant": p["kind"],
+                "event": e["id"],
+                "state": m["barrier_state"],
+                "delta": m["barrier_delta_liq"],
+                "R": m["barrier_replenishment_ratio"],
+                "added": m["added"],
+                "canceled": m["canceled"],
+                "filled": m["filled"],
+                "depth_start": float(depth[0]),
+                "depth_end": float(depth[-1]),
+                "levels_in_zone_start": int(n_in[0]),
+                "levels_in_zone_min": int(n_in.min()),
+                "all_levels_in_zone_share": float(np.mean(n_in == 10)),
+                "touch_dist_start": abs(b[f"{side}_px_1"][snaps[0]] - L),
+                "expected": EXPECTED[p["kind"]],
+            }
+        )
     return out
 
 
@@ -104,8 +125,14 @@ MIRROR = {  # the same as test_synth_events.MIRROR (and so the same cached sessi
 # scenario None: the day template the session draws. Seed 7 is the default test day; seeds 2 and 6 on these
 # dates read ABSORPTION / WEAK with the earlier generator, whose window could open with the price too far
 # away to show any depth in the zone
-CASES = [(7, DATE, None), (2, DATE, None), (6, PREV, None), (7, "2025-12-11", "mirror"),
-         (2, PREV, "pm_high_break"), (5, DATE, "pm_low_break")]
+CASES = [
+    (7, DATE, None),
+    (2, DATE, None),
+    (6, PREV, None),
+    (7, "2025-12-11", "mirror"),
+    (2, PREV, "pm_high_break"),
+    (5, DATE, "pm_low_break"),
+]
 
 
 @pytest.mark.parametrize("seed,date,scenario", CASES)
@@ -140,8 +167,10 @@ def main(argv=None) -> int:
     dates = a.dates.split(",")
     ok = {"wall": 0, "vacuum": 0}
     n = 0
-    hdr = (f"{'seed':>4} {'date':10} {'plant':6} {'state':10} {'delta':>8} {'R':>8} {'d_start':>8} {'d_end':>7}"
-           f" {'dist0':>6} {'lv0':>3} {'lvmin':>5} {'all10':>5}")
+    hdr = (
+        f"{'seed':>4} {'date':10} {'plant':6} {'state':10} {'delta':>8} {'R':>8} {'d_start':>8} {'d_end':>7}"
+        f" {'dist0':>6} {'lv0':>3} {'lvmin':>5} {'all10':>5}"
+    )
     print(hdr)
     with tempfile.TemporaryDirectory(prefix="plant-barrier-") as tmp:
         for seed in seeds:
@@ -154,11 +183,14 @@ def main(argv=None) -> int:
                 for r in rows:
                     good = r["state"] == r["expected"]
                     ok[r["plant"]] += good
-                    print(f"{seed:>4} {date:10} {r['plant']:6} {r['state']:10} {r['delta']:8.0f} {min(r['R'], 1e4):8.2f}"
-                          f" {r['depth_start']:8.0f} {r['depth_end']:7.0f} {r['touch_dist_start']:6.2f}"
-                          f" {r['levels_in_zone_start']:3d} {r['levels_in_zone_min']:5d}"
-                          f" {r['all_levels_in_zone_share']:5.2f}"
-                          f"{'' if good else '   <-- miss'}", flush=True)
+                    print(
+                        f"{seed:>4} {date:10} {r['plant']:6} {r['state']:10} {r['delta']:8.0f} {min(r['R'], 1e4):8.2f}"
+                        f" {r['depth_start']:8.0f} {r['depth_end']:7.0f} {r['touch_dist_start']:6.2f}"
+                        f" {r['levels_in_zone_start']:3d} {r['levels_in_zone_min']:5d}"
+                        f" {r['all_levels_in_zone_share']:5.2f}"
+                        f"{'' if good else '   <-- miss'}",
+                        flush=True,
+                    )
     print(f"WALL {ok['wall']}/{n}  VACUUM {ok['vacuum']}/{n}")
     return 0 if ok["wall"] == ok["vacuum"] == n else 1
 

@@ -34,7 +34,9 @@ def test_decompose_nan_propagates():
 
 
 def test_replenishment_ratio():
-    np.testing.assert_allclose(oracle.replenishment_ratio([0, 100, 300], [0, 50, 100], [0, 50, 0]), [0.0, 1.0, 3.0], rtol=1e-7)
+    np.testing.assert_allclose(
+        oracle.replenishment_ratio([0, 100, 300], [0, 50, 100], [0, 50, 0]), [0.0, 1.0, 3.0], rtol=1e-7
+    )
     assert oracle.replenishment_ratio(250.0, 0.0, 0.0) == pytest.approx(2.5e8)
 
 
@@ -103,8 +105,9 @@ def test_barrier_state_ratio_thresholds_are_exact_decimals():
 
 
 def test_barrier_state_vectorised():
-    out = br.barrier_state([0, 150, 40], [300, 0, 20], [10, 0, 20], [500, 500, 10], [5, 5, 5], S, N,
-                           *SPEC_AT_100.as_tuple())
+    out = br.barrier_state(
+        [0, 150, 40], [300, 0, 20], [10, 0, 20], [500, 500, 10], [5, 5, 5], S, N, *SPEC_AT_100.as_tuple()
+    )
     assert out.tolist() == ["VACUUM", "WALL", "WEAK"]
 
 
@@ -175,8 +178,18 @@ def test_refilling_wall_is_wall():
     ts, bpx, bsz, apx, asz = _book([300, 250, 400, 350, 550], _snap_times(5), side="ask")
     trade_ts = np.array([ts[1] - 1, ts[3] - 1], dtype=np.int64)
     out = oracle.barrier_metrics(
-        ts, bpx, bsz, apx, asz, trade_ts, np.array([L, L]), np.array([50.0, 50.0]), np.array([1, 1]),
-        level=L, direction="UP", t_dec_ns=T_DEC,
+        ts,
+        bpx,
+        bsz,
+        apx,
+        asz,
+        trade_ts,
+        np.array([L, L]),
+        np.array([50.0, 50.0]),
+        np.array([1, 1]),
+        level=L,
+        direction="UP",
+        t_dec_ns=T_DEC,
     )
     assert out["barrier_state"] == "WALL"
     assert (out["added"], out["filled"], out["canceled"]) == (350, 100, 0)
@@ -188,8 +201,18 @@ def test_consumed_by_fills():
     ts, bpx, bsz, apx, asz = _book([400, 600, 100], _snap_times(3))
     trade_ts = np.array([ts[2] - 10, ts[2]], dtype=np.int64)  # a print at exactly the snapshot's ts counts
     out = oracle.barrier_metrics(
-        ts, bpx, bsz, apx, asz, trade_ts, np.array([L, L - 0.1]), np.array([250.0, 150.0]), np.array([-1, -1]),
-        level=L, direction="DOWN", t_dec_ns=T_DEC,
+        ts,
+        bpx,
+        bsz,
+        apx,
+        asz,
+        trade_ts,
+        np.array([L, L - 0.1]),
+        np.array([250.0, 150.0]),
+        np.array([-1, -1]),
+        level=L,
+        direction="DOWN",
+        t_dec_ns=T_DEC,
     )
     assert (out["added"], out["filled"], out["canceled"]) == (200, 400, 100)
     assert out["barrier_replenishment_ratio"] == pytest.approx(0.4)
@@ -204,8 +227,9 @@ def test_trade_attribution_rules():
     trade_ag = np.array([-1, -1, -1, 1, -1])
     # counted: only the 30-lot sell at L after the first snapshot. Not counted: at prev.ts, out of zone,
     # wrong side (a buy does not hit the bid), after the last snapshot.
-    out = oracle.barrier_metrics(ts, bpx, bsz, apx, asz, trade_ts, trade_px, trade_sz, trade_ag,
-                             level=L, direction="DOWN", t_dec_ns=T_DEC)
+    out = oracle.barrier_metrics(
+        ts, bpx, bsz, apx, asz, trade_ts, trade_px, trade_sz, trade_ag, level=L, direction="DOWN", t_dec_ns=T_DEC
+    )
     assert (out["filled"], out["canceled"]) == (30, 170)
 
 
@@ -222,7 +246,9 @@ def test_downsampling_window_and_wall_ratio():
     seq = [1, 2, 3, 5, 4, 6]
     depth = [9999, 7777, 300, 200, 450, 9999]
     t, bpx, bsz, apx, asz = _book(depth, ts)
-    out = oracle.barrier_metrics(t, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="DOWN", t_dec_ns=T_DEC, book_seq=seq)
+    out = oracle.barrier_metrics(
+        t, bpx, bsz, apx, asz, *NO_TRADES, level=L, direction="DOWN", t_dec_ns=T_DEC, book_seq=seq
+    )
     assert out["n_snapshots"] == 2
     assert (out["added"], out["canceled"]) == (0, 100)  # 300 → 200 (seq 5 is the later row)
     assert out["depth_in_zone"] == 200

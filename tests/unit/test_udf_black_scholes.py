@@ -146,7 +146,9 @@ def test_short_times_converge_to_expiry_values():
     np.testing.assert_allclose(bs.bs_price(S0, [675.0, 695.0], t, 0.2, R, True), expected, rtol=0, atol=1e-12)
     assert np.all(np.isfinite(bs.bs_gamma(S0, np.arange(680.0, 691.0), t, 0.2, R)))
     # ATM gamma grows like φ(0)/(S σ √T) as T → 0.
-    assert bs.bs_gamma(S0, S0, t, 0.2, R) == pytest.approx(1 / math.sqrt(2 * math.pi) / (S0 * 0.2 * math.sqrt(t)), rel=1e-6)
+    assert bs.bs_gamma(S0, S0, t, 0.2, R) == pytest.approx(
+        1 / math.sqrt(2 * math.pi) / (S0 * 0.2 * math.sqrt(t)), rel=1e-6
+    )
 
 
 def test_invalid_inputs_give_nan():
@@ -179,8 +181,12 @@ def test_broadcasting_and_scalar_shapes():
 
 
 def test_implied_vol_hand_value():
-    assert bs.implied_vol(10.450583572185657, 100.0, 100.0, 1.0, 0.05, True, fallback=0.2) == pytest.approx(0.2, abs=1e-10)
-    assert bs.implied_vol(5.573526022257056, 100.0, 100.0, 1.0, 0.05, False, fallback=0.2) == pytest.approx(0.2, abs=1e-10)
+    assert bs.implied_vol(10.450583572185657, 100.0, 100.0, 1.0, 0.05, True, fallback=0.2) == pytest.approx(
+        0.2, abs=1e-10
+    )
+    assert bs.implied_vol(5.573526022257056, 100.0, 100.0, 1.0, 0.05, False, fallback=0.2) == pytest.approx(
+        0.2, abs=1e-10
+    )
 
 
 def test_implied_vol_round_trip_grid():
@@ -263,7 +269,9 @@ def test_implied_vol_vectorised_mixed_and_solved_flag():
     is_call = np.array([True, True, True, False])
     iv = bs.implied_vol(price, 100.0, 100.0, 1.0, 0.05, is_call, fallback=0.2)
     np.testing.assert_allclose(iv, [0.2, 0.2, 0.2, 0.2], atol=1e-10)
-    np.testing.assert_array_equal(bs.implied_vol_solved(price, 100.0, 100.0, 1.0, 0.05, is_call), [True, False, False, True])
+    np.testing.assert_array_equal(
+        bs.implied_vol_solved(price, 100.0, 100.0, 1.0, 0.05, is_call), [True, False, False, True]
+    )
 
 
 def test_implied_vol_guess_coefficients_are_reproducible():
@@ -299,8 +307,12 @@ def test_implied_vol_does_not_depend_on_batching():
     perm = rng.permutation(n)
     permuted = bs.implied_vol_raw(price[perm], spot[perm], strike[perm], t[perm], R, is_call[perm])
     np.testing.assert_array_equal(permuted, full[perm])
-    pieces = [bs.implied_vol_raw(price[i : i + 700], spot[i : i + 700], strike[i : i + 700], t[i : i + 700], R,
-                                 is_call[i : i + 700]) for i in range(0, n, 700)]
+    pieces = [
+        bs.implied_vol_raw(
+            price[i : i + 700], spot[i : i + 700], strike[i : i + 700], t[i : i + 700], R, is_call[i : i + 700]
+        )
+        for i in range(0, n, 700)
+    ]
     np.testing.assert_array_equal(np.concatenate(pieces), full)
     one = [bs.implied_vol_raw(price[i], spot[i], strike[i], t[i], R, is_call[i]) for i in range(0, n, 997)]
     np.testing.assert_array_equal(one, full[::997])

@@ -17,12 +17,18 @@ def test_fuel_effect_against_the_gamma_scale():
     e = [-50_000, -30_000.000000001, -30_000, 0, 30_000, 30_000.000000001, 50_000]
     e9 = [round(x * 10**9) for x in e]
     assert fuel.fuel_effect(e9, 12, lo, hi, 1.5, 10).tolist() == [
-        "AMPLIFY", "AMPLIFY", "NEUTRAL", "NEUTRAL", "NEUTRAL", "DAMPEN", "DAMPEN"
+        "AMPLIFY",
+        "AMPLIFY",
+        "NEUTRAL",
+        "NEUTRAL",
+        "NEUTRAL",
+        "DAMPEN",
+        "DAMPEN",
     ]
 
 
 def test_fuel_effect_is_neutral_without_a_scale():
-    big = -10**15
+    big = -(10**15)
     assert fuel.fuel_effect(big, 9, 5, 5, 1.0, 10).tolist() == "NEUTRAL"  # 9 marks < 10 needed
     assert fuel.fuel_effect(big, 40, 0, 0, 1.0, 10).tolist() == "NEUTRAL"  # g = 0
     assert fuel.fuel_effect(big, 40, 0, 2, 1.0, 10).tolist() == "AMPLIFY"  # g = 1e-9 share-gamma
@@ -30,7 +36,7 @@ def test_fuel_effect_is_neutral_without_a_scale():
 
 def test_fuel_effect_is_scale_free_and_exact():
     rng = np.random.default_rng(3)
-    e = rng.integers(-10**13, 10**13, 5000)
+    e = rng.integers(-(10**13), 10**13, 5000)
     lo = rng.integers(0, 10**12, 5000)
     hi = lo + rng.integers(0, 10**12, 5000)
     e[:100] = (lo[:100] + hi[:100]) // 2 * 3 // 2  # exactly on the band edge (c = 1.5) where lo + hi is even

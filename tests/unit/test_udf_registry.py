@@ -63,7 +63,10 @@ def test_registering_twice_is_fine_and_all_names_exist(con):
     import python_udfs
 
     python_udfs.register(con)
-    names = {r[0] for r in con.execute("select function_name from duckdb_functions() where function_name like 'bb_%'").fetchall()}
+    names = {
+        r[0]
+        for r in con.execute("select function_name from duckdb_functions() where function_name like 'bb_%'").fetchall()
+    }
     assert set(registry.UDF_NAMES) <= names
 
 
@@ -71,13 +74,21 @@ def test_black_scholes_udfs_match_numpy(con):
     got = [r[0] for r in con.execute("select bb_bs_gamma(spot, strike, t, vol, rate) from o order by rowid").fetchall()]
     _close(got, _np_expected(bs.bs_gamma, [r[:5] for r in ROWS]))
     assert got[3] == 0.0 and got[4] is None  # expired → 0; invalid spot → NULL
-    got = [r[0] for r in con.execute("select bb_dealer_gamma(-25, spot, strike, t, vol, rate) from o order by rowid").fetchall()]
+    got = [
+        r[0]
+        for r in con.execute("select bb_dealer_gamma(-25, spot, strike, t, vol, rate) from o order by rowid").fetchall()
+    ]
     _close(got, _np_expected(lambda *a: fuel.dealer_gamma(-25, *a), [r[:5] for r in ROWS]))
 
 
 def test_implied_vol_udfs(con):
     inputs = [(r[6], *r[:3], r[4], r[5]) for r in ROWS]
-    raw = [r[0] for r in con.execute("select bb_implied_vol_raw(price, spot, strike, t, rate, is_call) from o order by rowid").fetchall()]
+    raw = [
+        r[0]
+        for r in con.execute(
+            "select bb_implied_vol_raw(price, spot, strike, t, rate, is_call) from o order by rowid"
+        ).fetchall()
+    ]
     _close(raw, _np_expected(bs.implied_vol_raw, inputs), tol=1e-9)
     assert all(v is not None for v in raw[:3])
     assert raw[3] is None  # expired: unsolvable → NULL
@@ -113,7 +124,10 @@ def test_barrier_state_udf(con):
     con.execute("create table b (a bigint, c bigint, f bigint, dep bigint, n bigint, s bigint, l bigint)")
     con.executemany("insert into b values (?, ?, ?, ?, ?, ?, ?)", rows)
     args = ", ".join(f"{x}::double" for x in t.as_tuple())
-    got = [r[0] for r in con.execute(f"select bb_barrier_state(a, c, f, dep, n, s, l, {args}) from b order by rowid").fetchall()]
+    got = [
+        r[0]
+        for r in con.execute(f"select bb_barrier_state(a, c, f, dep, n, s, l, {args}) from b order by rowid").fetchall()
+    ]
     assert got == ["VACUUM", "WALL", "CONSUMED", "ABSORPTION", "WEAK", "NEUTRAL", None, None]
     _close(got, _np_expected(lambda *a: str(barrier.barrier_state(*a, *t.as_tuple())), rows))
     # the compiled model's call: literal thresholds, integer counts
@@ -147,8 +161,8 @@ def test_udfs_do_not_load_pandas_or_pyarrow_compute():
     code = (
         "import sys, duckdb, python_udfs\n"
         "con = duckdb.connect(); python_udfs.register(con)\n"
-        "con.execute(\"select bb_fuel_effect(x::bigint, 20, 1, 1, 1.0, 10), bb_bs_gamma(680, 680, 0.001, x, 0.045), "
-        "bb_implied_vol_raw(1.0, 680, 680, 0.001, 0.045, x > 0) from (values (null::double), (0.2)) t(x)\").fetchall()\n"
+        'con.execute("select bb_fuel_effect(x::bigint, 20, 1, 1, 1.0, 10), bb_bs_gamma(680, 680, 0.001, x, 0.045), '
+        'bb_implied_vol_raw(1.0, 680, 680, 0.001, 0.045, x > 0) from (values (null::double), (0.2)) t(x)").fetchall()\n'
         "print(sorted(m for m in ('pandas', 'pyarrow.compute') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

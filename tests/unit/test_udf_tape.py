@@ -53,7 +53,9 @@ def test_sweep_side_change_and_unknown_side_break_runs():
 def test_sweep_thresholds():
     assert not tape.detect_sweep(*_prints([10, 10], [685.0, 685.025, 685.05], [1] * 3, [20, 20, 9]))  # 49 lots
     assert tape.detect_sweep(*_prints([10, 10], [685.0, 685.025, 685.05], [1] * 3, [20, 20, 10]))  # 50 lots
-    assert not tape.detect_sweep(*_prints([10, 10, 10], [685.0, 685.025, 685.0, 685.025], [1] * 4, [30] * 4))  # 2 prices
+    assert not tape.detect_sweep(
+        *_prints([10, 10, 10], [685.0, 685.025, 685.0, 685.025], [1] * 4, [30] * 4)
+    )  # 2 prices
     assert tape.detect_sweep(*_prints([10, 10], [685.0, 685.025, 685.05], [1] * 3, [2, 2, 1]), min_contracts=5)
     assert not tape.detect_sweep(*_prints([], [685.0], [1], [500]))
     assert not tape.detect_sweep([], [], [], [])
@@ -61,7 +63,10 @@ def test_sweep_thresholds():
 
 def test_sweep_found_in_a_later_run():
     ts, px, sd, sz = _prints(
-        [10, 500, 30, 30, 30], [685.0, 685.1, 685.0, 685.025, 685.05, 685.075], [1, 1, -1, -1, -1, -1], [60, 60, 5, 5, 20, 30]
+        [10, 500, 30, 30, 30],
+        [685.0, 685.1, 685.0, 685.025, 685.05, 685.075],
+        [1, 1, -1, -1, -1, -1],
+        [60, 60, 5, 5, 20, 30],
     )
     assert tape.detect_sweep(ts, px, sd, sz)
 
@@ -80,14 +85,20 @@ def test_tape_metrics_window_band_and_velocity():
     assert out["tape_velocity"] == pytest.approx(tape.ols_slope(t, px[1:5]), rel=1e-12)
     assert out["sweep_detected"] is False
     empty = tape.tape_metrics(ts[:1], px[:1], size[:1], ag[:1], level=685.0, t0_ns=T0, t_dec_ns=t_dec)
-    assert empty == {"tape_buy_vol": 0.0, "tape_sell_vol": 0.0, "tape_imbalance": 0.0, "tape_velocity": 0.0,
-                     "sweep_detected": False}
+    assert empty == {
+        "tape_buy_vol": 0.0,
+        "tape_sell_vol": 0.0,
+        "tape_imbalance": 0.0,
+        "tape_velocity": 0.0,
+        "sweep_detected": False,
+    }
 
 
 def test_tape_metrics_orders_by_ts_then_seq():
     ts = np.array([T0 + 20 * MS, T0 + 10 * MS, T0 + 10 * MS], dtype=np.int64)
     px = np.array([685.05, 685.025, 685.0])
-    out = tape.tape_metrics(ts, px, [20, 20, 20], [1, 1, 1], level=685.0, t0_ns=T0, t_dec_ns=T0 + 60_000 * MS,
-                            seq=[3, 2, 1])
+    out = tape.tape_metrics(
+        ts, px, [20, 20, 20], [1, 1, 1], level=685.0, t0_ns=T0, t_dec_ns=T0 + 60_000 * MS, seq=[3, 2, 1]
+    )
     assert out["sweep_detected"] is True
     assert out["tape_velocity"] > 0
