@@ -76,6 +76,7 @@ class RunSpec:
     gold: str
     allow_gaps: bool = False
     work_root: str | None = None
+    dbt_vars: str = ""  # ``--vars`` of every run, as JSON ("" for none)
 
 
 @dataclasses.dataclass
@@ -124,22 +125,26 @@ def _worker_root(spec: RunSpec, worker) -> str:
 
 
 def run_command(date: str, spec: RunSpec, directory: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "breakbounce",
-        "run",
-        "--date",
-        date,
-        "--bronze",
-        spec.bronze,
-        "--gold",
-        spec.gold,
-        "--db",
-        os.path.join(directory, "warehouse.duckdb"),
-        "--target-path",
-        os.path.join(directory, "dbt"),
-    ] + (["--allow-gaps"] if spec.allow_gaps else [])
+    return (
+        [
+            sys.executable,
+            "-m",
+            "breakbounce",
+            "run",
+            "--date",
+            date,
+            "--bronze",
+            spec.bronze,
+            "--gold",
+            spec.gold,
+            "--db",
+            os.path.join(directory, "warehouse.duckdb"),
+            "--target-path",
+            os.path.join(directory, "dbt"),
+        ]
+        + (["--allow-gaps"] if spec.allow_gaps else [])
+        + (["--vars", spec.dbt_vars] if spec.dbt_vars else [])
+    )
 
 
 def summarize_run(code: int, stdout: str, stderr: str) -> str:

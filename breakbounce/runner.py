@@ -118,6 +118,28 @@ ALLOW_GAPS_HELP = (
 )
 
 
+def _add_vars(p: argparse.ArgumentParser, where: str) -> None:
+    p.add_argument(
+        "--vars",
+        type=_dbt_vars,
+        default={},
+        metavar="YAML",
+        help=f"dbt vars for the maths, as dbt takes them, e.g. '{{touch_band: 0.2}}' {where}",
+    )
+
+
+def checked_vars(args: argparse.Namespace) -> dict:
+    """``--vars`` with its run-shaping values (breakbounce.params: --vars over dbt_project.yml) checked:
+    a bad one is a usage error before anything runs."""
+    dbt_vars = getattr(args, "vars", None) or {}
+    try:
+        for name in params.RUN_SHAPE_VARS:
+            params.whole_number(name, dbt_vars)
+    except ValueError as exc:
+        raise UserError(f"--vars: {exc}") from None
+    return dbt_vars
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser(
@@ -135,13 +157,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="where compiled SQL and run_results.json go (default: $DBT_TARGET_PATH or the project's target/)",
     )
-    p.add_argument(
-        "--vars",
-        type=_dbt_vars,
-        default={},
-        metavar="YAML",
-        help="dbt vars for the maths, as dbt takes them, e.g. '{touch_band: 0.2}' (both engines)",
-    )
+    _add_vars(p, "(both engines)")
     p.add_argument("--select", default=None, help="dbt node selection (default: everything; implies --engine dbt)")
     p.add_argument(
         "--engine",
@@ -177,6 +193,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="the scheduler of an existing Dask cluster to run the dates on (instead of a local one)",
     )
     b.add_argument("--dry-run", action="store_true", help="list what would be built, build nothing")
+    _add_vars(b, "(passed to every date's run)")
     b.add_argument("--allow-gaps", action="store_true", help=ALLOW_GAPS_HELP)
     b.add_argument(
         "--work-dir",
@@ -232,12 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     warehouse_settings()  # a bad BB_MEMORY_LIMIT is a usage error, before anything runs
     for location in (args.bronze, args.gold):
         storage.filesystem(location)  # an s3:// URL without the s3 extra: one line, exit 2
-    dbt_vars = getattr(args, "vars", None) or {}
-    try:  # the run-shaping vars: --vars over dbt_project.yml (breakbounce.params), as the SQL sees them
-        for name in params.RUN_SHAPE_VARS:
-            params.whole_number(name, dbt_vars)
-    except ValueError as exc:
-        raise UserError(f"--vars: {exc}") from None
+    dbt_vars = checked_vars(args)
     plan = plan_run(args.date, args.bronze, allow_gaps=args.allow_gaps, dbt_vars=dbt_vars)  # BronzeError: exit 2
     validate_plan(plan)
     if args.allow_gaps:
@@ -462,6 +474,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     workers = args.workers or 1
     for location in (args.bronze, args.gold):
         storage.filesystem(location)  # an s3:// URL without the s3 extra: one line, exit 2
+    dbt_vars = checked_vars(args)
     todo, skipped = backfill_dates(args)
     for note in skipped:
         print(f"skip {note}", file=sys.stderr)
@@ -479,6 +492,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         storage.absolute(args.gold),
         args.allow_gaps,
         None if args.scheduler else work_dir,
+        json.dumps(dbt_vars, sort_keys=True) if dbt_vars else "",
     )
     progress = cluster.Progress(len(todo))
     logs = os.path.join(work_dir, "logs")

@@ -4,11 +4,14 @@ per-date result table, progress, non-zero exit."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
 import time
+
+import pytest
 
 from breakbounce import bronze
 
@@ -215,3 +218,56 @@ def test_backfill_on_an_existing_cluster(generated_day, serial_gold, tmp_path, m
     )
     assert proc.returncode == 2, proc.stderr
     assert f"breakbounce backfill: error: --scheduler {address}: cannot reach a Dask scheduler there" in proc.stderr
+
+
+@pytest.mark.slow
+def test_backfill_vars_reach_every_run(generated_day, serial_gold, tmp_path):
+    """--vars: each date is built with them, as `run --vars` builds it (the fixed-dollar labels
+    here: a Gold that differs from the default one, recorded in the file's label metadata)."""
+    import pyarrow.parquet as pq
+
+    label_vars = "{label_threshold_unit: dollars, label_thresholds: [1.0, 2.0]}"
+    gold_backfill, gold_run = tmp_path / "gold-backfill", tmp_path / "gold-run"
+    proc = run_breakbounce(
+        "backfill",
+        "--dates",
+        "2025-12-15",
+        "--bronze",
+        str(generated_day.bronze),
+        "--gold",
+        str(gold_backfill),
+        "--work-dir",
+        str(tmp_path / "work"),
+        "--vars",
+        label_vars,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _table(proc.stdout) == {"2025-12-15": "ok"}
+    run = run_breakbounce(
+        "run",
+        "--date",
+        "2025-12-15",
+        "--bronze",
+        str(generated_day.bronze),
+        "--gold",
+        str(gold_run),
+        "--db",
+        str(tmp_path / "run.duckdb"),
+        "--target-path",
+        str(tmp_path / "run-dbt"),
+        "--vars",
+        label_vars,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert _gold_bytes(gold_backfill, "2025-12-15") == _gold_bytes(gold_run, "2025-12-15")
+    assert _gold_bytes(gold_backfill, "2025-12-15") != _gold_bytes(serial_gold, "2025-12-15")
+    path = gold_backfill / "signals" / "date=2025-12-15" / "signals.parquet"
+    labels = json.loads(pq.read_metadata(path).metadata[b"breakbounce.labels"])
+    assert labels["threshold_unit"] == "dollars" and labels["thresholds"] == [1.0, 2.0]
+    thresholds = pq.read_table(path, columns=["label_threshold_1", "label_threshold_2"]).to_pydict()
+    assert set(thresholds["label_threshold_1"]) == {1.0} and set(thresholds["label_threshold_2"]) == {2.0}
+    # a run-shaping var that is not a whole number: one line, exit 2, before any cluster starts
+    bad = run_breakbounce(
+        "backfill", "--dates", "2025-12-15", "--bronze", str(generated_day.bronze), "--vars", "{sma_warmup_sessions: x}"
+    )
+    assert bad.returncode == 2 and "--vars:" in bad.stderr and "cluster" not in bad.stderr, bad.stderr
