@@ -698,36 +698,32 @@ def _event_feature(fig, d: SessionData, off: int, column: str, color_by: str, ro
         )
 
 
+def _panel_series(fig, row: int, traces: list) -> None:
+    """The day-long series of a lower panel, in that panel's legend (``meta`` "series": the browser
+    test tells them from the event markers)."""
+    for trace in traces:
+        trace.update(legend=f"legend{row}", meta="series")
+        fig.add_trace(trace, row=row, col=1)
+
+
 def _add_panels(fig, d: SessionData, off: int) -> None:
     import plotly.graph_objects as go
 
     t = d.tape
     tx = et_times(np.asarray(t["minute_ns"], dtype=np.int64) + NS_PER_MIN // 2, off)
-    fig.add_trace(
-        go.Bar(
-            x=tx,
-            y=t["buy"],
-            name="buy-aggressor volume",
-            marker_color="rgba(38,166,154,0.55)",
-            marker_line_width=0,
-            legend="legend2",
-            meta="series",
-        ),
-        row=2,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=tx,
-            y=-np.asarray(t["sell"]),
-            name="sell-aggressor volume (negative)",
-            marker_color="rgba(239,83,80,0.55)",
-            marker_line_width=0,
-            legend="legend2",
-            meta="series",
-        ),
-        row=2,
-        col=1,
+    bar = {"x": tx, "marker_line_width": 0}
+    _panel_series(
+        fig,
+        2,
+        [
+            go.Bar(y=t["buy"], name="buy-aggressor volume", marker_color="rgba(38,166,154,0.55)", **bar),
+            go.Bar(
+                y=-np.asarray(t["sell"]),
+                name="sell-aggressor volume (negative)",
+                marker_color="rgba(239,83,80,0.55)",
+                **bar,
+            ),
+        ],
     )
     if {"tape_buy_vol", "tape_sell_vol"} <= set(d.events.column_names):
         ev = d.events
@@ -752,64 +748,31 @@ def _add_panels(fig, d: SessionData, off: int) -> None:
         )
     bk = d.book
     if len(bk["minute_ns"]):
-        bx = et_times(np.asarray(bk["minute_ns"], dtype=np.int64) + NS_PER_MIN, off)
-        fig.add_trace(
-            go.Scatter(
-                x=bx,
-                y=bk["bid"],
-                mode="lines",
-                name="bid depth (10 levels)",
-                line={"color": "#26a69a", "width": 1},
-                legend="legend3",
-                meta="series",
-            ),
-            row=3,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=bx,
-                y=bk["ask"],
-                mode="lines",
-                name="ask depth (10 levels)",
-                line={"color": "#ef5350", "width": 1},
-                legend="legend3",
-                meta="series",
-            ),
-            row=3,
-            col=1,
+        line = {"x": et_times(np.asarray(bk["minute_ns"], dtype=np.int64) + NS_PER_MIN, off), "mode": "lines"}
+        _panel_series(
+            fig,
+            3,
+            [
+                go.Scatter(y=bk["bid"], name="bid depth (10 levels)", line={"color": "#26a69a", "width": 1}, **line),
+                go.Scatter(y=bk["ask"], name="ask depth (10 levels)", line={"color": "#ef5350", "width": 1}, **line),
+            ],
         )
     _event_feature(fig, d, off, "depth_in_zone", "barrier_state", 3, "depth in zone")
     g = d.gamma
     if len(g["minute_ns"]):
-        gx = et_times(g["minute_ns"], off)
-        fig.add_trace(
-            go.Scatter(
-                x=gx,
-                y=g["near"],
-                mode="lines",
-                line_shape="hv",
-                name=f"near spot (±${d.gamma_range:g})",
-                line={"color": "#6a3d9a", "width": 1.3},
-                legend="legend4",
-                meta="series",
-            ),
-            row=4,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=gx,
-                y=g["total"],
-                mode="lines",
-                line_shape="hv",
-                name="all strikes",
-                line={"color": "#cab2d6", "width": 1},
-                legend="legend4",
-                meta="series",
-            ),
-            row=4,
-            col=1,
+        step = {"x": et_times(g["minute_ns"], off), "mode": "lines", "line_shape": "hv"}
+        _panel_series(
+            fig,
+            4,
+            [
+                go.Scatter(
+                    y=g["near"],
+                    name=f"near spot (±${d.gamma_range:g})",
+                    line={"color": "#6a3d9a", "width": 1.3},
+                    **step,
+                ),
+                go.Scatter(y=g["total"], name="all strikes", line={"color": "#cab2d6", "width": 1}, **step),
+            ],
         )
     _event_feature(fig, d, off, "gamma_exposure", "fuel_effect", 4, "gamma exposure")
 
