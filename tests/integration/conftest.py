@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -50,6 +51,22 @@ def run_breakbounce(*args: str, env: dict | None = None, cwd: Path | None = None
         env=full_env,
         cwd=cwd or PROJECT_DIR,
     )
+
+
+def compile_inline(jinja_sql: str, work: Path) -> str:
+    """``dbt compile --inline`` of ``jinja_sql`` against the project (macros rendered, nothing run);
+    dbt's files go under ``work``. Returns the compiled SQL."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "dbt.cli.main", "--quiet", "compile", "--inline", jinja_sql, "--output", "json"]
+        + ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+        + ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BB_DUCKDB_PATH": str(work / "compile.duckdb")},
+        cwd=PROJECT_DIR,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(proc.stdout[proc.stdout.index("{") :])["compiled"]
 
 
 @pytest.fixture

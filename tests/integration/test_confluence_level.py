@@ -9,15 +9,10 @@ boundaries have a row of their own.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import duckdb
 import pytest
 
-from .conftest import BREAK_DATE, PROJECT_DIR
+from .conftest import BREAK_DATE, compile_inline
 
 COLUMNS = [
     ("spot", "double"),
@@ -173,34 +168,7 @@ def _inline_sql() -> str:
 def decided(tmp_path_factory):
     """Compile the macro over the hand-built rows with dbt, then run the compiled SQL in DuckDB."""
     work = tmp_path_factory.mktemp("confluence-compile")
-    env = {**os.environ, "BB_DUCKDB_PATH": str(work / "compile.duckdb")}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dbt.cli.main",
-            "--quiet",
-            "compile",
-            "--inline",
-            _inline_sql(),
-            "--output",
-            "json",
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_DIR,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    compiled = json.loads(proc.stdout[proc.stdout.index("{") :])["compiled"]
+    compiled = compile_inline(_inline_sql(), work)
     assert "confluence_decision" not in compiled
     rows = duckdb.sql(compiled).fetchall()
     return {r[0]: r[1:] for r in rows}

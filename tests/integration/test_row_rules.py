@@ -22,7 +22,7 @@ import sys
 import duckdb
 import pytest
 
-from .conftest import PROJECT_DIR
+from .conftest import PROJECT_DIR, compile_inline
 
 COLUMNS = "id, kind, dist, ratio, prior, hi, lo"
 BAD_ROWS = [
@@ -110,34 +110,7 @@ def _inline_sql() -> str:
 def compiled(tmp_path_factory) -> list[str]:
     """The row_rules query on the bad and the good rows, then each single-rule test, compiled by dbt."""
     work = tmp_path_factory.mktemp("row-rules-compile")
-    env = {**os.environ, "BB_DUCKDB_PATH": str(work / "compile.duckdb")}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dbt.cli.main",
-            "--quiet",
-            "compile",
-            "--inline",
-            _inline_sql(),
-            "--output",
-            "json",
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_DIR,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    sql = json.loads(proc.stdout[proc.stdout.index("{") :])["compiled"]
+    sql = compile_inline(_inline_sql(), work)
     queries = sql.split(SPLIT)
     assert len(queries) == 2 + len(SINGLE_TESTS)
     return queries
@@ -256,34 +229,7 @@ def test_unique_key_and_same_rows_as_rules(tmp_path):
         # clean: unique on id alone fails (1 and 3 repeat), on (id, kind) for distinct rows passes
         '{{ test_row_rules(model="(select distinct * from ' + model + ")\", unique_key=['id', 'kind']) }}",
     ]
-    env = {**os.environ, "BB_DUCKDB_PATH": str(tmp_path / "compile.duckdb")}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dbt.cli.main",
-            "--quiet",
-            "compile",
-            "--inline",
-            f"\n{SPLIT}\n".join(calls),
-            "--output",
-            "json",
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_DIR,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    queries = json.loads(proc.stdout[proc.stdout.index("{") :])["compiled"].split(SPLIT)
+    queries = compile_inline(f"\n{SPLIT}\n".join(calls), tmp_path).split(SPLIT)
     con = duckdb.connect()
     rows = con.execute(queries[0]).fetchall()
     assert [(r[0], r[1]) for r in rows] == [("unique_key:(id, kind)", 1), ("same_rows_as:id", 3)]
